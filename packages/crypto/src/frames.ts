@@ -1,0 +1,36 @@
+/** Sealing and opening of `{n, c}` frames with the AAD strings of spec §2.4.3. */
+import { randomBytes, utf8 } from "./encoding.js";
+import { SUITE } from "./keys.js";
+import type { AeadKey } from "./primitives.js";
+
+export interface SealedFrame {
+  n: Uint8Array;
+  c: Uint8Array;
+}
+
+export const aad = {
+  output: (sessionId: string, shellId: number, seq: number) => utf8(`${SUITE}|${sessionId}|out|${shellId}|${seq}`),
+  input: (sessionId: string, shellId: number, userId: number, counter: number) =>
+    utf8(`${SUITE}|${sessionId}|in|${shellId}|${userId}|${counter}`),
+  title: (sessionId: string, shellId: number, version: number) => utf8(`${SUITE}|${sessionId}|title|${shellId}|${version}`),
+  agent: (sessionId: string, shellId: number, seq: number) => utf8(`${SUITE}|${sessionId}|agent|${shellId}|${seq}`),
+  doc: (sessionId: string, docId: string, userId: number, counter: number) =>
+    utf8(`${SUITE}|${sessionId}|doc|${docId}|${userId}|${counter}`),
+  alias: (sessionId: string, shellId: number, invocationId: number) => utf8(`${SUITE}|${sessionId}|alias|${shellId}|${invocationId}`),
+  aliasResult: (sessionId: string, shellId: number, invocationId: number) =>
+    utf8(`${SUITE}|${sessionId}|alias-result|${shellId}|${invocationId}`),
+  /** taiku addition: the new admin fragment after a link rotation, sealed for the old admins. */
+  adminNotice: (sessionId: string, epoch: number) => utf8(`${SUITE}|${sessionId}|admin-notice|${epoch}`),
+};
+
+/** Seal with a fresh 12-byte CSPRNG nonce. */
+export async function sealFrame(key: AeadKey, plaintext: Uint8Array, associated: Uint8Array): Promise<SealedFrame> {
+  const n = randomBytes(12);
+  return { n, c: await key.seal(n, plaintext, associated) };
+}
+
+/** Returns null when the frame fails authentication: callers discard it and warn once (§2.4.3). */
+export async function openFrame(key: AeadKey, f: SealedFrame, associated: Uint8Array): Promise<Uint8Array | null> {
+  if (f.n.length !== 12 || f.c.length < 16) return null;
+  return key.open(f.n, f.c, associated);
+}
