@@ -13,6 +13,8 @@ export default defineConfig({
       "@taiku/agents": src("agents"),
       "@taiku/server": src("server"),
       "@taiku/cli": src("cli"),
+      "@taiku/plugin-sdk/testing": fileURLToPath(new URL("./packages/plugin-sdk/src/testing/index.ts", import.meta.url)),
+      "@taiku/plugin-sdk": src("plugin-sdk"),
     },
   },
   test: {
