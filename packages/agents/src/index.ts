@@ -1,1 +1,43 @@
-export {};
+/**
+ * @taiku/agents — takopi-compatible engine, transport and command backends.
+ * Everything a plugin may use is exported from here (seed 002 "Plugin API").
+ */
+export { PLUGIN_API_VERSION, TAKOPI_PLUGIN_API_VERSION } from "./version.js";
+export * from "./model.js";
+export { EventFactory, type ActionInput } from "./events.js";
+export { Latch, Mutex, AbortedError, isAbortError, waitOrAbort } from "./concurrency.js";
+export { getLogger, setLogger, MemoryLogger, type Logger } from "./logger.js";
+export {
+  RegexResumeCodec, defaultResumeCodec, splitLines, stripResumeLines, type ResumeCodec, type RegexResumeCodecOptions,
+} from "./resume.js";
+export { relativizeCommand, relativizePath } from "./paths.js";
+export { BaseRunner, ThreadLocks, type Runner, type RunOptions } from "./runner.js";
+export { JsonlSubprocessRunner, type EndContext, type JsonlState, type SubprocessOptions } from "./jsonl-runner.js";
+export { LineSplitter, DEFAULT_MAX_LINE_BYTES } from "./lines.js";
+export { DEFAULT_KILL_GRACE_MS, spawnGroup, terminateGroup, which } from "./proc.js";
+
+// engines
+export { defineEngineBackend, type EngineBackend, type EngineConfig } from "./engines/backend.js";
+export { toolAction, type ToolAction } from "./engines/tool-actions.js";
+export { CodexRunner, buildCodexRunner, codexBackend, codexResumeCodec, findExecOnlyFlag, CODEX_INSTALL_CMD } from "./engines/codex.js";
+export { ClaudeRunner, buildClaudeRunner, claudeBackend, claudeResumeCodec, CLAUDE_INSTALL_CMD } from "./engines/claude.js";
+export { OpencodeRunner, buildOpencodeRunner, opencodeBackend, opencodeResumeCodec, OPENCODE_INSTALL_CMD } from "./engines/opencode.js";
+export { PiRunner, buildPiRunner, piBackend, piResumeCodec, piSessionPath, piShortId, PI_INSTALL_CMD } from "./engines/pi.js";
+export { BUILTIN_ENGINES } from "./engines/index.js";
+
+// testing doubles
+export { ScriptRunner, Emit, Advance, Sleep, Wait, Raise, Return, type ScriptStep, type ScriptRunnerOptions } from "./testing/script-runner.js";
+
+// bridge
+export {
+  refKey, sameRef, sameRendered, type ChannelId, type MessageId, type ThreadId, type MessageRef, type RenderedMessage, type SendOptions,
+  type Transport, type Presenter, type ExecBridgeConfig, type IncomingMessage,
+} from "./bridge/transport.js";
+export { ProgressTracker, type ProgressState, type ActionState } from "./bridge/progress.js";
+export { formatElapsed, shorten, formatActionLine, progressParts, finalParts, assemble, HARD_BREAK, type MessageParts } from "./bridge/markdown.js";
+export { MAX_BODY_CHARS, trimBody, splitMarkdownBody } from "./bridge/overflow.js";
+export { MarkdownPresenter, splitParts, followupsOf, structuredProgress, type MarkdownPresenterOptions, type MessageOverflow } from "./bridge/presenter.js";
+export { RunningTask, RunningTasks } from "./bridge/running-tasks.js";
+export { ThreadScheduler, type ThreadJob } from "./bridge/scheduler.js";
+export { handleMessage, errorText, monotonicSeconds, type HandleMessageOptions, type RunOutcome } from "./bridge/handle-message.js";
+export { MemoryTransport, type StoredMessage, type TransportCall } from "./bridge/memory-transport.js";

@@ -13,7 +13,7 @@ const subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle;
 /** True when WebCrypto is available; pages warn when it is not (link travels unprotected). */
 export const hasWebCrypto = (): boolean => subtle !== undefined;
 
-const buf = (b: Uint8Array): ArrayBuffer => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : b.slice().buffer as ArrayBuffer);
+const buf = (b: Uint8Array): ArrayBuffer => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : Uint8Array.prototype.slice.call(b).buffer as ArrayBuffer);
 
 export async function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
   if (!subtle) return nobleHkdf(sha256, ikm, salt, info, length);

@@ -16,6 +16,8 @@ export const cliLoginStartBody = z.object({
   hostname: z.string().max(255),
   os: z.string().max(64),
 });
+/** Approval of a `taiku login` device code by a signed-in browser (the web app's /verify page). */
+export const cliLoginApproveBody = z.object({ code: z.string().trim().min(4).max(32) });
 export const cliLoginPollBody = z.object({ pollToken: z.string().min(1).max(128) });
 /** One-time sign-in code printed by the CLI for the owner's admin link (local machine). */
 export const oneTimeSignInBody = z.object({ code: z.string().min(16).max(128) });

@@ -5,3 +5,4 @@ export * from "./version.js";
 export * from "./browser.js";
 export * from "./cli.js";
 export * from "./http.js";
+export * from "./plugin/index.js";

@@ -2,7 +2,27 @@
  * @taiku/server public API. CONTRACT (agreed between the server and the CLI, which embeds it):
  * the CLI calls `startServer` in-process when no `--server` is given, and `taiku serve` calls it too.
  */
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { Limits } from "@taiku/protocol";
+import { AccountService } from "./accounts/accounts.js";
+import { CliLoginService } from "./accounts/cli-login.js";
+import { ensureLocalOwner } from "./accounts/owner.js";
+import { createRateLimiter } from "./accounts/rate-limit.js";
+import { buildApp } from "./app.js";
+import { allowedOrigins, type AuthSettings, connectUrl, DEFAULT_BODY_LIMIT, DEFAULT_SNAPSHOT_INTERVAL_MS, derivePublicUrl, mergeAuth, mergeLimits } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { createSnapshotStore } from "./db/snapshots.js";
+import type { Relay, RelayDeps } from "./seams.js";
+import { HttpError } from "./http/errors.js";
+import { loadTls, type TlsOption } from "./tls.js";
+import { routeUpgrades } from "./upgrade.js";
+import { SERVER_VERSION } from "./version.js";
+
+export type { Account, AccountResolver, Relay, RelayDeps, SessionSnapshotStore } from "./seams.js";
+export type { AuthSettings } from "./config.js";
+export { SERVER_VERSION } from "./version.js";
 
 export interface ServerOptions {
   /** $TAIKU_HOME: SQLite database `taiku.db`, `owner-token`, `vault.key`, TLS material. Created if missing. */
@@ -15,7 +35,7 @@ export interface ServerOptions {
   /** Directory holding the built web app (index.html + assets). */
   webRoot?: string;
   /** TLS: PEM file paths, or a self-signed certificate generated into `home`. */
-  tls?: { cert: string; key: string } | { selfSigned: true };
+  tls?: TlsOption;
   /** Overrides of protocol timers and limits (tests shorten them). */
   limits?: Partial<Limits>;
   /** `TAIKU_VIEWER_AUTH`: require an account to join. Default false (ARCHITECTURE.md, "Decisions"). */
@@ -26,6 +46,19 @@ export interface ServerOptions {
   logFile?: string;
   /** Injectable clock for tests. */
   now?: () => number;
+  // ---- additions (not in the original contract; all optional) ----
+  /** Account timers, sign-in rate limit, Argon2id cost, sign-up switch. */
+  auth?: Partial<AuthSettings>;
+  /** Extra origins accepted on cookie-authenticated writes (besides publicUrl's origin). */
+  allowedOrigins?: string[];
+  /** Maximum JSON request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** Trust X-Forwarded-* (behind a reverse proxy): client IPs for rate limits. Default false. */
+  trustProxy?: boolean;
+  /** How often the relay snapshots live sessions (default 30 s). */
+  snapshotIntervalMs?: number;
+  /** Relay factory; default is the real relay (`relay/index.ts`). Tests may pass a stand-in. */
+  createRelay?: (deps: RelayDeps) => Relay;
 }
 
 export interface RunningServer {
@@ -37,7 +70,106 @@ export interface RunningServer {
    * The embedded CLI sends it as X-Taiku-Token so its sessions are owned by the local owner.
    */
   ownerToken: string;
+  /** Addition: the origin printed in links (ServerOptions.publicUrl or the derived default). */
+  publicUrl: string;
   close(): Promise<void>;
 }
 
-export declare function startServer(options: ServerOptions): Promise<RunningServer>;
+async function defaultRelayFactory(): Promise<(deps: RelayDeps) => Relay> {
+  return (await import("./relay/index.js")).createRelay;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const now = options.now ?? Date.now;
+  const host = options.host ?? "0.0.0.0";
+  const auth = mergeAuth(options.auth);
+  const limits = mergeLimits(options.limits);
+  const scheme = options.tls ? "https" : "http";
+  const createRelay = options.createRelay ?? (await defaultRelayFactory());
+  if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+\/?$/.test(options.publicUrl)) {
+    throw new Error(`publicUrl must be an http(s) origin like https://taiku.example.com, got ${JSON.stringify(options.publicUrl)}`);
+  }
+
+  await mkdir(options.home, { recursive: true, mode: 0o700 });
+  const tls = options.tls ? await loadTls(options.tls, options.home, host === "0.0.0.0" || host === "::" ? [] : [host]) : undefined;
+  const db = await openDatabase(join(options.home, "taiku.db"));
+  // Whatever started before a failure is stopped again, newest first, so a failed start leaks nothing.
+  const undo: Array<() => Promise<unknown>> = [() => db.destroy()];
+  try {
+    const accounts = new AccountService(db, now, auth.argon2, {
+      webSessionTtlMs: auth.webSessionTtlMs,
+      oneTimeCodeTtlMs: auth.oneTimeCodeTtlMs,
+      apiKeyTouchMs: 60_000,
+    });
+    const owner = await ensureLocalOwner(db, accounts, options.home);
+
+    // Filled in once listening: with port 0 the port (and so the public URL and origins) is unknown until then.
+    const site = { publicUrl: options.publicUrl ?? "", origins: new Set<string>() };
+    let relay: Relay | null = null;
+    const cliLogin = new CliLoginService(db, accounts, now, { ttlMs: auth.cliLoginTtlMs, pollIntervalMs: auth.cliLoginPollIntervalMs }, () => site.publicUrl);
+    const authConfig = {
+      resolver: accounts,
+      allowedOrigins: site.origins,
+      secureCookie: scheme === "https" || (options.publicUrl?.startsWith("https:") ?? false),
+      webSessionTtlMs: auth.webSessionTtlMs,
+    };
+    const app = buildApp({
+      logLevel: options.logLevel ?? "info",
+      ...(options.logFile ? { logFile: options.logFile } : {}),
+      bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      ...(tls ? { https: tls } : {}),
+      trustProxy: options.trustProxy ?? false,
+      ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+      auth: authConfig,
+      accounts,
+      cliLogin,
+      signInLimiter: createRateLimiter(auth.signInAttempts, auth.signInWindowMs, now),
+      allowSignup: auth.allowSignup,
+      relay: () => {
+        if (!relay) throw new HttpError(503, "server is starting");
+        return relay;
+      },
+    });
+
+    undo.unshift(() => app.close());
+    await app.listen({ host, port: options.port ?? 8080 });
+    const port = (app.server.address() as AddressInfo).port;
+    site.publicUrl = (options.publicUrl ?? derivePublicUrl(scheme, host, port)).replace(/\/+$/, "");
+    for (const o of allowedOrigins(site.publicUrl, scheme, host, port, options.allowedOrigins)) site.origins.add(o);
+
+    const liveRelay = createRelay({
+      accounts,
+      snapshots: createSnapshotStore(db, now),
+      logger: app.log,
+      limits,
+      publicUrl: site.publicUrl,
+      serverVersion: SERVER_VERSION,
+      viewerAuth: options.viewerAuth ?? false,
+      now,
+      snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+    });
+    relay = liveRelay;
+    undo.unshift(() => liveRelay.close());
+    routeUpgrades(app.server, liveRelay, app.log);
+    await liveRelay.restore();
+    app.log.info({ url: site.publicUrl }, "taiku server listening");
+
+    let closing: Promise<void> | null = null;
+    return {
+      url: options.publicUrl ? site.publicUrl : connectUrl(scheme, host, port),
+      port,
+      ownerToken: owner.token,
+      publicUrl: site.publicUrl,
+      close: () =>
+        (closing ??= (async () => {
+          // Relay first: it snapshots sessions into the database, which must still be open.
+          await liveRelay.close();
+          await app.close();
+          await db.destroy();
+        })()),
+    };
+  } catch (err) {
+    for (const step of undo) await step().catch(() => undefined);
+    throw err;
+  }
+}

@@ -48,6 +48,10 @@ export interface RelayDeps {
   now: () => number;
   /** How often live sessions are snapshotted (ms). */
   snapshotIntervalMs: number;
+  /** Initial session-managed plugin set of new sessions (§10, `TAIKU_SESSION_PLUGINS`). Default: none. (additive, relay) */
+  defaultSessionPlugins?: Record<string, { manifest_url: string; enabled: boolean }>;
+  /** Feature strings announced in the browser `hello` (e.g. "userKv", "integrations"). Default: none. (additive, relay) */
+  features?: string[];
 }
 
 /** What the relay exposes to the app. */
@@ -64,6 +68,8 @@ export interface Relay {
   sessionOwner(sessionId: string): string | null | undefined;
   /** Last ≤100 chat messages as [userId, name, text] (remote chat API, §3.9). */
   chatTuples(sessionId: string): Array<[number, string, string]> | undefined;
+  /** Number of live sessions (GET /healthz). Optional: added by the app side; 0 when absent. */
+  sessionCount?(): number;
   /** Snapshot everything and close every socket (graceful shutdown). */
   close(): Promise<void>;
 }

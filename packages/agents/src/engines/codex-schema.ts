@@ -1,0 +1,56 @@
+/** codex `exec --json` line schema (spec §3.1 input tables; strict on known shapes). */
+import { z } from "zod";
+
+const int = z.number().int();
+const nullableInt = z.union([int, z.null()]);
+
+export const codexItemSchemas: Record<string, z.ZodType> = {
+  agent_message: z.object({ id: z.string(), text: z.string(), phase: z.string().nullish() }),
+  reasoning: z.object({ id: z.string(), text: z.string() }),
+  command_execution: z.object({
+    id: z.string(),
+    command: z.string(),
+    aggregated_output: z.string(),
+    exit_code: nullableInt,
+    status: z.enum(["in_progress", "completed", "failed", "declined"]),
+  }),
+  file_change: z.object({
+    id: z.string(),
+    changes: z.array(z.object({ path: z.string(), kind: z.enum(["add", "delete", "update"]) })),
+    status: z.enum(["in_progress", "completed", "failed"]),
+  }),
+  mcp_tool_call: z.object({
+    id: z.string(),
+    server: z.string(),
+    tool: z.string(),
+    arguments: z.unknown(),
+    result: z.union([z.object({ content: z.array(z.record(z.string(), z.unknown())), structured_content: z.unknown() }), z.null()]),
+    error: z.union([z.object({ message: z.string() }), z.null()]),
+    status: z.enum(["in_progress", "completed", "failed"]),
+  }),
+  collab_tool_call: z.object({ id: z.string() }),
+  web_search: z.object({ id: z.string(), query: z.string() }),
+  todo_list: z.object({ id: z.string(), items: z.array(z.object({ text: z.string(), completed: z.boolean() })) }),
+  error: z.object({ id: z.string(), message: z.string() }),
+};
+
+const unknownItem = z.object({ id: z.string(), type: z.string() });
+
+const itemSchema = z.custom<Record<string, unknown>>((v) => {
+  if (typeof v !== "object" || v === null) return false;
+  const type = (v as Record<string, unknown>)["type"];
+  const known = typeof type === "string" ? codexItemSchemas[type] : undefined;
+  // Unknown item types decode as "unknown item" when they carry a string id (§3.1).
+  return (known ?? unknownItem).safeParse(v).success;
+}, "invalid codex item");
+
+export const codexEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("thread.started"), thread_id: z.string() }),
+  z.object({ type: z.literal("turn.started") }),
+  z.object({ type: z.literal("turn.completed"), usage: z.object({ input_tokens: int, cached_input_tokens: int, output_tokens: int }) }),
+  z.object({ type: z.literal("turn.failed"), error: z.object({ message: z.string() }) }),
+  z.object({ type: z.literal("error"), message: z.string() }),
+  z.object({ type: z.literal("item.started"), item: itemSchema }),
+  z.object({ type: z.literal("item.updated"), item: itemSchema }),
+  z.object({ type: z.literal("item.completed"), item: itemSchema }),
+]);

@@ -1,0 +1,27 @@
+/** Writes executable wrappers around test/fakes/fake-engine.mjs, one per engine. */
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const FAKE_ENGINE = fileURLToPath(new URL("../fakes/fake-engine.mjs", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
+
+export function tempDir(prefix = "taiku-agents-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Creates `<dir>/<engine>` that runs the fake engine; returns its path. */
+export function fakeCli(engine: string, dir: string = tempDir(), env: Record<string, string> = {}): string {
+  const path = join(dir, engine);
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}\n`).join("");
+  writeFileSync(path, `#!/bin/sh\n${exports}exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_ENGINE)} ${engine} "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+export async function collect<T>(gen: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of gen) out.push(x);
+  return out;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * Packaging (issue "taiku core", item 2): bundle the `taiku` binary with every @taiku/* workspace
+ * package and the pure-JS dependencies into dist/, so the npm package has no workspace deps.
+ * Native or runtime-resolved modules stay external and are real `dependencies` in package.json:
+ *   node-pty, better-sqlite3  — native addons (node-gyp);
+ *   cbor-extract              — cbor-x's optional native accelerator (cbor-x falls back to JS);
+ *   pino transports (thread-stream workers) are not used: the server logs synchronously.
+ * Then copies the built web app (packages/web/dist) to ./web, where webroot.ts looks first.
+ *
+ * Outputs: dist/taiku.js (bin, with shebang) and dist/lib.js (library API), sharing chunks.
+ */
+import { build } from "esbuild";
+import { chmod, cp, mkdir, readdir, rm, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repo = resolve(pkgDir, "..", "..");
+export const EXTERNAL = ["node-pty", "better-sqlite3", "cbor-extract"];
+
+// Resolve @taiku/* to TypeScript sources: the bundle never depends on a stale tsc emit.
+const workspaceSources = {
+  name: "taiku-workspace-sources",
+  setup(b) {
+    b.onResolve({ filter: /^@taiku\/[a-z-]+(\/[a-z-]+)?$/ }, (args) => {
+      const [, name, sub] = /^@taiku\/([a-z-]+)(?:\/([a-z-]+))?$/.exec(args.path);
+      const file = join(repo, "packages", name, "src", sub ? join(sub, "index.ts") : "index.ts");
+      return existsSync(file) ? { path: file } : undefined;
+    });
+  },
+};
+
+const banner = [
+  "#!/usr/bin/env node",
+  // Bundled CommonJS dependencies call require(); ESM has none, so provide one.
+  'import { createRequire as __taikuCreateRequire } from "node:module";',
+  "const require = __taikuCreateRequire(import.meta.url);",
+].join("\n");
+
+async function main() {
+  const outdir = join(pkgDir, "dist");
+  await mkdir(outdir, { recursive: true });
+  // Remove earlier chunks so stale ones never ship.
+  for (const f of await readdir(outdir).catch(() => [])) if (/^chunk-.*\.js(\.map)?$/.test(f)) await rm(join(outdir, f));
+  const result = await build({
+    entryPoints: { taiku: join(pkgDir, "src", "taiku.ts"), lib: join(pkgDir, "src", "index.ts") },
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: { js: banner },
+    external: EXTERNAL,
+    plugins: [workspaceSources],
+    chunkNames: "chunk-[hash]",
+    sourcemap: false,
+    legalComments: "none",
+    logLevel: "warning",
+    metafile: true,
+  });
+  await chmod(join(outdir, "taiku.js"), 0o755);
+
+  const webDist = join(repo, "packages", "web", "dist");
+  const webOut = join(pkgDir, "web");
+  await rm(webOut, { recursive: true, force: true });
+  if (existsSync(join(webDist, "index.html"))) {
+    await cp(webDist, webOut, { recursive: true });
+    console.log(`bundle: copied ${webDist} -> ${webOut}`);
+  } else {
+    console.warn("bundle: packages/web/dist not built; the package will have no web app (run the web build first)");
+  }
+  const size = (await stat(join(outdir, "taiku.js"))).size;
+  const inputs = Object.keys(result.metafile.inputs).length;
+  console.log(`bundle: dist/taiku.js ${(size / 1024).toFixed(0)} KiB (+ lib.js, ${inputs} inputs), external: ${EXTERNAL.join(", ")}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+/**
+ * The local terminal as a control view (spec §14.5): not an attached shell. Up/Down choose which
+ * shell's last lines are previewed; Ctrl-C ends the session. Only used when stdin is a TTY.
+ */
+import type { ShareSession } from "./session.js";
+import { plainText } from "./printer.js";
+
+const TAIL_BYTES = 4096;
+const PREVIEW_LINES = 8;
+
+export interface ControlViewIo {
+  stdin: NodeJS.ReadStream;
+  write(text: string): void;
+  onInterrupt(): void;
+}
+
+export class ControlView {
+  private readonly tails = new Map<number, string>();
+  private selected = 0;
+  private readonly onKey = (buf: Buffer) => this.key(buf.toString("latin1"));
+
+  constructor(private readonly session: ShareSession, private readonly io: ControlViewIo) {
+    session.on("output", (id: number, chunk: Uint8Array) => {
+      const text = (this.tails.get(id) ?? "") + Buffer.from(chunk).toString("utf8");
+      this.tails.set(id, text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text);
+    });
+    session.on("shells", (ids: number[]) => {
+      for (const id of this.tails.keys()) if (!ids.includes(id)) this.tails.delete(id);
+    });
+  }
+
+  start(): void {
+    this.io.stdin.setRawMode(true);
+    this.io.stdin.resume();
+    this.io.stdin.on("data", this.onKey);
+  }
+
+  stop(): void {
+    this.io.stdin.off("data", this.onKey);
+    if (this.io.stdin.isTTY) this.io.stdin.setRawMode(false);
+    this.io.stdin.pause();
+  }
+
+  private key(k: string): void {
+    if (k === "\x03" || k === "\x04") return this.io.onInterrupt();
+    const ids = this.session.shellIds();
+    if (ids.length === 0) return;
+    if (k === "\x1b[A" || k === "\x1bOA") this.selected = (this.selected - 1 + ids.length) % ids.length;
+    else if (k === "\x1b[B" || k === "\x1bOB") this.selected = (this.selected + 1) % ids.length;
+    else return;
+    this.preview(ids);
+  }
+
+  private preview(ids: number[]): void {
+    const id = ids[Math.min(this.selected, ids.length - 1)]!;
+    const lines = plainText(this.tails.get(id) ?? "").split("\n").filter((l) => l.trim() !== "").slice(-PREVIEW_LINES);
+    const out = [`--- shell ${id} (${this.selected + 1} of ${ids.length}) ---`, ...lines.map((l) => `  ${l}`), ""];
+    this.io.write(out.join("\r\n"));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The in-process server `taiku` starts when no server is configured: 127.0.0.1, port 8080, or a
+ * free port when 8080 is taken (unless --port was explicit), authenticated with the owner token.
+ */
+import type { RunningServer, ServerOptions } from "@taiku/server";
+import { CliError } from "./exit-codes.js";
+
+export type StartServerFn = (options: ServerOptions) => Promise<RunningServer>;
+
+export interface EmbeddedOptions {
+  home: string;
+  /** Explicit port (no fallback); undefined → 8080 then any free port. */
+  port?: number;
+  webRoot?: string;
+  logLevel?: string;
+  limits?: ServerOptions["limits"];
+  startServer?: StartServerFn;
+}
+
+const isAddrInUse = (err: unknown) =>
+  (err as NodeJS.ErrnoException)?.code === "EADDRINUSE" || /EADDRINUSE|address already in use/i.test(String((err as Error)?.message));
+
+export async function startEmbeddedServer(opts: EmbeddedOptions): Promise<RunningServer> {
+  const start = opts.startServer ?? (await import("@taiku/server")).startServer;
+  if (typeof start !== "function") throw new CliError("this build has no embedded server; pass --server <url>");
+  const base: ServerOptions = {
+    home: opts.home,
+    host: "127.0.0.1",
+    logLevel: opts.logLevel ?? "silent",
+    ...(opts.webRoot ? { webRoot: opts.webRoot } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  };
+  if (opts.port !== undefined) {
+    try {
+      return await start({ ...base, port: opts.port });
+    } catch (err) {
+      if (isAddrInUse(err)) throw new CliError(`port ${opts.port} is already in use; pick another with --port`);
+      throw err;
+    }
+  }
+  try {
+    return await start({ ...base, port: 8080 });
+  } catch (err) {
+    if (!isAddrInUse(err)) throw err;
+    return start({ ...base, port: 0 });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `taiku login` (device code, spec §11.3.8), `taiku logout`, `taiku whoami`.
+ * Credentials live in `$TAIKU_CONFIG_DIR` or `~/.config/taiku` (credentials.ts).
+ */
+import { hostname, platform } from "node:os";
+import type { AccountArgs } from "./args.js";
+import { configDir, credentialsPath, loadCredentials, removeCredentials, saveCredentials } from "./credentials.js";
+import { CliError, EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+
+export const DEFAULT_SERVER = "https://taiku.live";
+
+export interface LoginTiming {
+  /** Sleep between polls; tests pass a fast one. */
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+const realTiming: LoginTiming = { sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() };
+
+async function postJson(io: CliIo, url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+  let res: Response;
+  try {
+    res = await io.fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new CliError(`cannot reach ${new URL(url).origin}: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = { error: text };
+  }
+  return { status: res.status, json };
+}
+
+function errorText(json: unknown): string {
+  const e = (json as { error?: unknown } | null)?.error;
+  return typeof e === "string" ? e : "";
+}
+
+export async function runLogin(args: AccountArgs, io: CliIo, timing: LoginTiming = realTiming): Promise<number> {
+  const dir = configDir(io.env, io.homedir);
+  const existing = await loadCredentials(dir).catch(() => null);
+  const server = args.server ?? existing?.server ?? DEFAULT_SERVER;
+  const start = await postJson(io, `${server}/api/v1/auth/cli/start`, { deviceName: `taiku CLI on ${hostname()}`, hostname: hostname(), os: platform() });
+  if (start.status !== 200) throw new CliError(`login could not start (HTTP ${start.status}${errorText(start.json) ? `: ${errorText(start.json)}` : ""})`);
+  const s = start.json as { code: string; verifyUrl: string; pollToken: string; expiresIn: number; interval: number };
+  io.stdout.write(`To sign in, open ${s.verifyUrl}\nand confirm the code: ${s.code}\nWaiting for approval…\n`);
+  const deadline = timing.now() + (s.expiresIn || 600) * 1000;
+  const interval = Math.max(0, (s.interval ?? 2) * 1000);
+  while (timing.now() < deadline) {
+    await timing.sleep(interval);
+    const poll = await postJson(io, `${server}/api/v1/auth/cli/poll`, { pollToken: s.pollToken });
+    if (poll.status === 202) continue;
+    if (poll.status === 410) throw new CliError("the login code expired; run 'taiku login' again", EXIT.auth);
+    if (poll.status !== 200) throw new CliError(`login failed (HTTP ${poll.status}${errorText(poll.json) ? `: ${errorText(poll.json)}` : ""})`, EXIT.auth);
+    const p = poll.json as { apiKey: string; user: { id: string; name: string }; deviceId: string; deviceToken: string };
+    await saveCredentials(dir, {
+      server,
+      apiKey: p.apiKey,
+      userId: String(p.user?.id ?? ""),
+      userName: String(p.user?.name ?? ""),
+      deviceId: String(p.deviceId ?? existing?.deviceId ?? ""),
+      deviceToken: String(p.deviceToken ?? ""),
+    });
+    io.stdout.write(`Signed in to ${server} as ${p.user?.name ?? "?"}. Credentials saved to ${credentialsPath(dir)}\n`);
+    return EXIT.ok;
+  }
+  throw new CliError("the login code expired; run 'taiku login' again", EXIT.auth);
+}
+
+export async function runLogout(_args: AccountArgs, io: CliIo): Promise<number> {
+  const dir = configDir(io.env, io.homedir);
+  const creds = await loadCredentials(dir).catch(() => null);
+  if (creds) {
+    // Revoke the key server-side (best effort: the local file goes either way).
+    try {
+      const list = await io.fetch(`${creds.server}/api/v1/auth/api-keys`, { headers: { "X-Taiku-Token": creds.apiKey } });
+      if (list.ok) {
+        const keys = (await list.json()) as unknown;
+        const arr = Array.isArray(keys) ? keys : ((keys as { keys?: unknown[] })?.keys ?? []);
+        const current = (arr as Array<{ id: string; current?: boolean }>).find((k) => k.current);
+        if (current) await io.fetch(`${creds.server}/api/v1/auth/api-keys/${encodeURIComponent(current.id)}`, { method: "DELETE", headers: { "X-Taiku-Token": creds.apiKey } });
+      }
+    } catch {
+      io.stderr.write(`warning: could not reach ${creds.server} to revoke the API key\n`);
+    }
+  }
+  const removed = await removeCredentials(dir);
+  io.stdout.write(removed ? "Signed out; credentials removed.\n" : "Not signed in.\n");
+  return EXIT.ok;
+}
+
+export async function runWhoami(args: AccountArgs, io: CliIo): Promise<number> {
+  const creds = await loadCredentials(configDir(io.env, io.homedir));
+  const server = args.server ?? creds?.server;
+  const token = args.token ?? (creds && server === creds.server ? creds.apiKey : undefined);
+  if (!server || !token) throw new CliError("not signed in; run 'taiku login'", EXIT.auth);
+  let res: Response;
+  try {
+    res = await io.fetch(`${server}/api/v1/auth/me`, { headers: { "X-Taiku-Token": token } });
+  } catch (err) {
+    throw new CliError(`cannot reach ${server}: ${(err as Error).message}`);
+  }
+  if (res.status === 401 || res.status === 403) throw new CliError(`${server} does not accept the stored API key; run 'taiku login'`, EXIT.auth);
+  if (!res.ok) throw new CliError(`${server} answered HTTP ${res.status}`);
+  const me = (await res.json()) as { id: string; name: string; email?: string };
+  io.stdout.write(`${me.name}${me.email ? ` <${me.email}>` : ""} on ${server}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,532 @@
+/**
+ * A running share: one session on the server, its shells, and the encrypted relay between them.
+ *
+ * Ordering: every step that touches keys or the wire in sequence — sealing an output chunk,
+ * announcing or closing a shell, re-sending after `sync`, switching keys on `rekey` — runs on one
+ * promise chain (`serial`), so frames leave in seq order and no frame sealed with old keys follows
+ * a `rekey`. Input is opened on its own chain so keystrokes reach the PTY in order.
+ */
+import { EventEmitter } from "node:events";
+import {
+  aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrame, sealFrame, sessionLinks, utf8,
+  verifiersOf, type KdfOptions, type LinkSecrets, type SessionKeys,
+} from "@taiku/crypto";
+import { E2E_SUITE, type CliDown, type CliDownMsg, type CliUp, type Limits } from "@taiku/protocol";
+import { CliError, EXIT } from "./exit-codes.js";
+import { FlowGate, Watermark } from "./flow.js";
+import { Link } from "./link.js";
+import { OutputBuffer } from "./output-buffer.js";
+import { ShellPool, type SpawnPty } from "./shells.js";
+import { ChatLog, type ChatMessage } from "./chat.js";
+import { presenceLine } from "./printer.js";
+
+export interface ShareLinks {
+  /** `#key`: writer, or reader with --enable-readers. */
+  participant: string;
+  write: string;
+  admin: string;
+  /** The admin link with `?signin=<one-time code>` before the `#` when the owner signs in by code; else = admin. */
+  adminSignIn: string;
+  readersEnabled: boolean;
+}
+
+export interface SessionOptions {
+  server: string;
+  token?: string;
+  enableReaders: boolean;
+  noViewerAuth: boolean;
+  tunnelPorts: number[];
+  deviceId: string;
+  shell: string;
+  dir: string;
+  /** Base environment of the shells (process.env without undefined values). */
+  env: Record<string, string>;
+  spawn: SpawnPty;
+  limits: Limits;
+  cliVersion: string;
+  /** Argon2id parameters; only tests lower them (both ends must agree). */
+  kdf?: KdfOptions;
+  /** Local resend buffer per shell (≥ 2 MiB). */
+  resendBufferBytes?: number;
+  /** Link socket backpressure: pause every PTY above `high` queued bytes, resume under `low`. */
+  socketHighWater?: number;
+  socketLowWater?: number;
+  initialSize?: { rows: number; cols: number };
+  /** Ask the server for a one-time sign-in code for the admin link (owner token / API key). */
+  ownerSignIn?: boolean;
+  fetch?: typeof fetch;
+  log?: (message: string) => void;
+}
+
+export interface EndResult {
+  exitCode: number;
+  reason: string;
+}
+
+export class ShareSession extends EventEmitter {
+  sessionId = "";
+  baseUrl = "";
+  links!: ShareLinks;
+  readonly chat: ChatLog;
+  /** Resolves once the session has ended (closed, last shell exited, link lost for good). */
+  readonly done: Promise<EndResult>;
+
+  private readonly link: Link;
+  private readonly pool: ShellPool;
+  private readonly flow: FlowGate;
+  private readonly socketMark: Watermark;
+  private readonly buffers = new Map<number, OutputBuffer>();
+  private readonly lastCounter = new Map<string, number>();
+  private readonly pendingClosed = new Set<number>();
+  private readonly warnedInput = new Set<string>();
+  private readonly pendingChat = new Map<number, { resolve(id: number): void; reject(err: Error): void }>();
+  private keys!: SessionKeys;
+  private secrets!: LinkSecrets;
+  private serial: Promise<void> = Promise.resolve();
+  private inputChain: Promise<void> = Promise.resolve();
+  /** False between a reconnect and its first `sync`: output is buffered, not sent. */
+  private live = false;
+  private awaitingSync = false;
+  private ended = false;
+  private endResolve!: (r: EndResult) => void;
+  private socketPoll: NodeJS.Timeout | null = null;
+  /** Plaintext bytes handed to the chain and not yet sealed. */
+  private pendingBytes = 0;
+  private nextChatRequest = 1;
+  private readonly log: (m: string) => void;
+
+  constructor(private readonly opts: SessionOptions) {
+    super();
+    this.log = opts.log ?? (() => {});
+    this.chat = new ChatLog(opts.limits.chatRing);
+    this.done = new Promise((r) => (this.endResolve = r));
+    this.socketMark = new Watermark(opts.socketHighWater ?? 4 * 1024 * 1024, opts.socketLowWater ?? 1024 * 1024);
+    this.pool = new ShellPool({
+      spawn: opts.spawn,
+      shell: opts.shell,
+      cwd: opts.dir,
+      env: opts.env,
+      flushMs: opts.limits.outputFlushMs,
+      flushBytes: opts.limits.outputFlushBytes,
+      maxChunk: opts.limits.maxDataPlaintext,
+      onOutput: (id, chunk) => this.onOutput(id, chunk),
+      onExit: (id) => this.onShellExit(id),
+    });
+    this.flow = new FlowGate({ pause: (id) => this.pool.pause(id), resume: (id) => this.pool.resume(id) });
+    this.link = new Link({
+      server: opts.server,
+      ...(opts.token ? { token: opts.token } : {}),
+      open: {
+        cliVersion: opts.cliVersion,
+        readersEnabled: opts.enableReaders,
+        noViewerAuth: opts.noViewerAuth,
+        tunnelPorts: opts.tunnelPorts,
+        deviceId: opts.deviceId,
+        cwdLabel: basename(opts.dir),
+      },
+      timers: opts.limits,
+      onOpened: (msg, reconnected) => this.onOpened(msg, reconnected),
+      onMessage: (msg) => this.onMessage(msg),
+      onDown: (reason) => this.onDown(reason),
+      onFatal: (err) => void this.end({ exitCode: err.exitCode, reason: err.message }, false),
+      log: this.log,
+    });
+  }
+
+  /** Open the session, register verifiers, spawn the first shell. Links are ready when this resolves. */
+  async start(): Promise<void> {
+    const opened = await this.link.start();
+    this.sessionId = opened.sessionId;
+    this.baseUrl = (opened.baseUrl || this.opts.server).replace(/\/+$/, "");
+    this.secrets = generateLinkSecrets();
+    this.keys = await deriveSessionKeys(this.sessionId, this.secrets, this.opts.kdf);
+    this.sendHello(opened.token);
+    // The server answers an accepted hello with `sync`: only then does the session exist for
+    // viewers, so links are printed after it (a viewer joining sooner would fail "invalid key").
+    this.awaitingSync = true;
+    await this.firstSync();
+    this.links = await this.makeLinks();
+    const size = this.opts.initialSize ?? { rows: 24, cols: 80 };
+    this.spawnShell(size.rows, size.cols, 0);
+  }
+
+  private firstSync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A server that never syncs still gets a working session: go live without the ack.
+        this.log("no sync after hello; continuing");
+        this.awaitingSync = false;
+        this.live = true;
+        done();
+      }, this.opts.limits.authTimeoutMs);
+      const onSynced = () => done();
+      const onEnd = (r: EndResult) => {
+        done();
+        reject(new CliError(r.reason, r.exitCode));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.off("synced", onSynced);
+        this.off("end", onEnd);
+        resolve();
+      };
+      this.on("synced", onSynced);
+      this.on("end", onEnd);
+    });
+  }
+
+  /** Figures for tests, the benchmark and --verbose. */
+  stats(): { bufferedAmount: number; pausedShells: number[]; resendBytes: number; linkUp: boolean } {
+    let resendBytes = 0;
+    for (const b of this.buffers.values()) resendBytes += b.bufferedBytes;
+    return {
+      bufferedAmount: this.link.bufferedAmount,
+      pausedShells: this.pool.ids().filter((id) => this.flow.isPaused(id)),
+      resendBytes,
+      linkUp: this.link.up,
+    };
+  }
+
+  /** Shell ids currently running. */
+  shellIds(): number[] {
+    return this.pool.ids();
+  }
+
+  /** Spawn a shell from the host side (requestId 0 = CLI-initiated). */
+  createShell(rows = 24, cols = 80): number {
+    return this.spawnShell(rows, cols, 0);
+  }
+
+  /** Post a chat message as the host (agents); resolves with the message id. */
+  postChat(name: string, message: string): Promise<number> {
+    const requestId = this.nextChatRequest++;
+    return new Promise((resolve, reject) => {
+      if (!this.link.send({ t: "chatSend", requestId, name, message })) {
+        reject(new Error("the link to the server is down"));
+        return;
+      }
+      this.pendingChat.set(requestId, { resolve, reject });
+    });
+  }
+
+  /** Edit a message this CLI posted. Returns false when the link is down. */
+  editChat(id: number, message: string): boolean {
+    return this.link.send({ t: "chatEdit", id, message });
+  }
+
+  /** Subscribe to chat messages (the agents subsystem hooks in here). Returns an unsubscribe function. */
+  onChat(listener: (m: ChatMessage) => void): () => void {
+    this.on("chat", listener);
+    return () => this.off("chat", listener);
+  }
+
+  /** End the session: tell the server (`close`), stop every shell. */
+  async close(reason = "host ended the session"): Promise<EndResult> {
+    return this.end({ exitCode: EXIT.ok, reason }, true);
+  }
+
+  /** Test hook: drop the link socket as a network failure would. */
+  dropLinkForTest(): void {
+    this.link.dropForTest();
+  }
+
+  // ------------------------------------------------------------------ link events
+
+  private sendHello(token: string): void {
+    const v = verifiersOf(this.keys);
+    this.link.send({
+      t: "hello",
+      sessionId: this.sessionId,
+      token,
+      viewVerifier: v.view,
+      writeVerifier: v.write,
+      adminVerifier: v.admin,
+      e2e: E2E_SUITE,
+    });
+  }
+
+  private onOpened(msg: CliDownMsg<"opened">, reconnected: boolean): void {
+    if (!reconnected) return; // start() finishes the first hello once keys exist
+    if (msg.sessionId !== this.sessionId) {
+      void this.end({ exitCode: EXIT.sessionGone, reason: `the server resumed a different session (${msg.sessionId})` }, false);
+      return;
+    }
+    this.sendHello(msg.token);
+    this.awaitingSync = true;
+    this.emit("linkUp");
+    this.log("link re-established; waiting for sync");
+  }
+
+  private onDown(reason: string): void {
+    this.live = false;
+    this.awaitingSync = false;
+    this.stopSocketPoll();
+    this.flow.setGlobal("socket", false);
+    for (const pending of this.pendingChat.values()) pending.reject(new Error("the link to the server went down"));
+    this.pendingChat.clear();
+    this.emit("linkDown", reason);
+    this.emit("warn", `link to the server lost (${reason}); reconnecting…`);
+  }
+
+  private onMessage(msg: CliDown): void {
+    switch (msg.t) {
+      case "input":
+        this.inputChain = this.inputChain.then(() => this.onInput(msg)).catch((err) => this.log(`input: ${String(err)}`));
+        return;
+      case "createShell":
+        this.spawnShell(msg.rows, msg.cols, msg.requestId);
+        return;
+      case "closeShell":
+        this.pool.kill(msg.shellId);
+        return;
+      case "resize":
+        this.pool.resize(msg.shellId, msg.rows, msg.cols);
+        return;
+      case "sync":
+        if (this.awaitingSync) {
+          this.awaitingSync = false;
+          this.enqueue(() => this.resendAfterSync(msg.nextSeq));
+        }
+        return;
+      case "flow":
+        this.flow.set(msg.shellId, "server", msg.pause);
+        return;
+      case "sessionEvent": {
+        const line = presenceLine(msg);
+        if (line) this.emit("presence", line);
+        return;
+      }
+      case "chat":
+        this.chat.add(msg);
+        this.emit("chat", this.chat.last()!);
+        return;
+      case "chatSent": {
+        const pending = this.pendingChat.get(msg.requestId);
+        this.pendingChat.delete(msg.requestId);
+        pending?.resolve(msg.id);
+        return;
+      }
+      case "rotateLinks":
+        void this.rotate().catch((err) => this.emit("warn", `link rotation failed: ${String(err)}`));
+        return;
+      case "closed":
+        void this.end({ exitCode: EXIT.ok, reason: msg.reason || "the session was closed" }, false);
+        return;
+      case "error":
+        if (/session not found/i.test(msg.message)) {
+          void this.end({ exitCode: EXIT.sessionGone, reason: `the server no longer knows this session: ${msg.message}` }, false);
+        } else {
+          this.emit("warn", `server: ${msg.message}`);
+        }
+        return;
+      case "tunnelRequest":
+        this.link.send({ t: "tunnelResponse", requestId: msg.requestId, status: 502, headers: [], bodyChunk: new Uint8Array(0), end: true, error: "tunnels are not supported by this CLI yet" });
+        return;
+      case "fsRequest":
+        this.link.send({ t: "fsResponse", requestId: msg.requestId, ok: false, error: "No such file or directory", json: new Uint8Array(0), data: new Uint8Array(0), end: true });
+        return;
+      default:
+        return; // opened (handled by the link), aliases, aliasResult: not used yet
+    }
+  }
+
+  // ------------------------------------------------------------------ shells and output
+
+  private spawnShell(rows: number, cols: number, requestId: number): number {
+    const shell = this.pool.create(rows, cols, { TAIKU_SESSION_ID: this.sessionId, TAIKU_SERVER: this.baseUrl || this.opts.server });
+    this.buffers.set(shell.id, new OutputBuffer(Math.max(this.opts.resendBufferBytes ?? 0, 2 * 1024 * 1024)));
+    this.flow.add(shell.id);
+    // Announce before any output of this shell can reach the chain.
+    if (this.live) this.link.send({ t: "createdShell", shellId: shell.id, rows, cols, requestId });
+    this.emit("shells", this.pool.ids());
+    return shell.id;
+  }
+
+  private onOutput(shellId: number, chunk: Uint8Array): void {
+    const buf = this.buffers.get(shellId);
+    if (!buf) return;
+    this.emit("output", shellId, chunk);
+    const seq = buf.takeSeq();
+    // Copy: node-pty may reuse the Buffer it handed us.
+    const plain = Uint8Array.from(chunk);
+    // Output waiting to be sealed counts towards the socket high-water mark, so a flood of PTY
+    // reads pauses the PTYs before it piles up in the chain.
+    this.pendingBytes += plain.byteLength;
+    this.checkSocket();
+    this.enqueue(async () => {
+      const frame = await sealFrame(this.keys.enc, plain, aad.output(this.sessionId, shellId, seq));
+      this.pendingBytes -= plain.byteLength;
+      buf.push(seq, frame);
+      if (this.live && !this.awaitingSync) {
+        this.sendFrame(shellId, seq, frame);
+        buf.markSent(seq + 1);
+      }
+      if (buf.full) this.flow.set(shellId, "buffer", true);
+    });
+  }
+
+  private onShellExit(shellId: number): void {
+    this.flow.remove(shellId);
+    this.enqueue(() => {
+      if (this.live && !this.awaitingSync) this.link.send({ t: "closedShell", shellId });
+      else this.pendingClosed.add(shellId);
+      this.buffers.delete(shellId);
+    });
+    this.emit("shells", this.pool.ids());
+    if (this.pool.size === 0 && !this.ended) {
+      this.enqueue(() => void this.end({ exitCode: EXIT.ok, reason: "the last shell exited" }, true));
+    }
+  }
+
+  private sendFrame(shellId: number, seq: number, frame: { n: Uint8Array; c: Uint8Array }): void {
+    this.link.send({ t: "data", shellId, seq, frame });
+    this.checkSocket();
+  }
+
+  /** After a reconnect: re-send what the server lacks, announce shells it never saw, report closures. */
+  private resendAfterSync(nextSeq: Record<string, number>): void {
+    for (const shellId of this.pool.ids()) {
+      const buf = this.buffers.get(shellId);
+      if (!buf) continue;
+      const known = nextSeq[String(shellId)];
+      if (known === undefined) {
+        const dims = this.pool.dims(shellId)!;
+        this.link.send({ t: "createdShell", shellId, rows: dims.rows, cols: dims.cols, requestId: 0 });
+      }
+      const from = known ?? 0;
+      const { frames, missing } = buf.from(from);
+      if (missing > 0) this.emit("warn", `shell ${shellId}: ${missing} output frames were dropped from the local buffer while offline`);
+      buf.rewind(from);
+      for (const f of frames) this.link.send({ t: "data", shellId, seq: f.seq, frame: f.frame });
+      buf.markSent(buf.nextSeq);
+      this.flow.set(shellId, "buffer", false);
+    }
+    for (const shellId of this.pendingClosed) this.link.send({ t: "closedShell", shellId });
+    this.pendingClosed.clear();
+    this.live = true;
+    this.link.markHealthy();
+    this.checkSocket();
+    this.emit("synced");
+    this.log("resynchronised after reconnect");
+  }
+
+  // ------------------------------------------------------------------ input
+
+  private async onInput(msg: CliDownMsg<"input">): Promise<void> {
+    const pair = `${msg.userId}:${msg.shellId}`;
+    const last = this.lastCounter.get(pair) ?? 0;
+    const warnOnce = (why: string) => {
+      if (this.warnedInput.has(pair + why)) return;
+      this.warnedInput.add(pair + why);
+      this.emit("warn", `discarded input from user ${msg.userId} to shell ${msg.shellId}: ${why}`);
+    };
+    if (msg.counter <= last) return warnOnce("replayed or out-of-order counter");
+    const key = inputKey(this.keys, this.opts.enableReaders);
+    if (!key) return warnOnce("no input key");
+    const plain = await openFrame(key, msg.frame, aad.input(this.sessionId, msg.shellId, msg.userId, msg.counter));
+    if (!plain) return warnOnce("frame failed authentication");
+    this.lastCounter.set(pair, msg.counter);
+    this.pool.write(msg.shellId, plain);
+  }
+
+  // ------------------------------------------------------------------ backpressure
+
+  private checkSocket(): void {
+    const paused = this.socketMark.update(this.queuedBytes());
+    this.flow.setGlobal("socket", paused);
+    if (paused && !this.socketPoll) {
+      // ws has no drain event on the client side; poll the queue while paused.
+      this.socketPoll = setInterval(() => {
+        if (!this.socketMark.update(this.queuedBytes())) {
+          this.stopSocketPoll();
+          this.flow.setGlobal("socket", false);
+        }
+      }, 5);
+    }
+  }
+
+  private queuedBytes(): number {
+    return this.link.bufferedAmount + this.pendingBytes;
+  }
+
+  private stopSocketPoll(): void {
+    if (this.socketPoll) clearInterval(this.socketPoll);
+    this.socketPoll = null;
+  }
+
+  // ------------------------------------------------------------------ links and rotation
+
+  private async makeLinks(): Promise<ShareLinks> {
+    const l = sessionLinks(this.baseUrl, this.sessionId, this.secrets);
+    let adminSignIn = l.admin;
+    if (this.opts.ownerSignIn && this.opts.token) {
+      const code = await this.oneTimeCode();
+      if (code) adminSignIn = l.admin.replace("#", `?signin=${encodeURIComponent(code)}#`);
+    }
+    return { ...l, adminSignIn, readersEnabled: this.opts.enableReaders };
+  }
+
+  /** POST /api/v1/auth/one-time-code → {code}; best effort (the link works without it). */
+  private async oneTimeCode(): Promise<string | null> {
+    try {
+      const res = await (this.opts.fetch ?? fetch)(`${this.opts.server}/api/v1/auth/one-time-code`, {
+        method: "POST",
+        headers: { "X-Taiku-Token": this.opts.token!, "content-type": "application/json" },
+        body: "{}",
+      });
+      if (!res.ok) {
+        this.log(`one-time sign-in code: HTTP ${res.status}`);
+        return null;
+      }
+      const body = (await res.json()) as { code?: unknown };
+      return typeof body.code === "string" ? body.code : null;
+    } catch (err) {
+      this.log(`one-time sign-in code: ${String(err)}`);
+      return null;
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    const secrets = generateLinkSecrets();
+    const keys = await deriveSessionKeys(this.sessionId, secrets, this.opts.kdf);
+    await this.enqueue(async () => {
+      const old = this.keys;
+      const notice = await sealFrame(old.adminNotice!, utf8(formatFragment(secrets)), aad.adminNotice(this.sessionId, 0));
+      const v = verifiersOf(keys);
+      this.link.send({ t: "rekey", viewVerifier: v.view, writeVerifier: v.write, adminVerifier: v.admin, notice });
+      this.keys = keys;
+      this.secrets = secrets;
+      this.lastCounter.clear(); // input counters restart with the new keys' viewers
+    });
+    this.links = await this.makeLinks();
+    this.emit("links", this.links);
+    for (const id of this.pool.ids()) this.pool.nudge(id);
+  }
+
+  // ------------------------------------------------------------------ teardown
+
+  private enqueue(step: () => void | Promise<void>): Promise<void> {
+    const next = this.serial.then(step);
+    this.serial = next.catch((err) => this.log(`internal: ${String(err)}`));
+    return this.serial;
+  }
+
+  private async end(result: EndResult, notifyServer: boolean): Promise<EndResult> {
+    if (this.ended) return this.done;
+    this.ended = true;
+    this.stopSocketPoll();
+    this.pool.killAll();
+    await this.serial; // let sealed output go out before `close`
+    await this.link.shutdown(notifyServer ? { t: "close", reason: result.reason } : undefined);
+    for (const pending of this.pendingChat.values()) pending.reject(new Error("the session ended"));
+    this.pendingChat.clear();
+    this.endResolve(result);
+    this.emit("end", result);
+    return result;
+  }
+}
+
+function basename(path: string): string {
+  const parts = path.replace(/\/+$/, "").split("/");
+  return parts[parts.length - 1] || "/";
+}

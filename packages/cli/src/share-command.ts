@@ -1,0 +1,82 @@
+/** `taiku` (share): resolve the server, start the share, print links and presence, end on signals. */
+import type { ShareArgs } from "./args.js";
+import { configDir, loadCredentials } from "./credentials.js";
+import { ControlView } from "./control-view.js";
+import { bannerLines, linkLines, windowCountLine } from "./printer.js";
+import { startShare, type StartShareOptions } from "./share.js";
+import type { CliIo } from "./io.js";
+
+export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartShareOptions> = {}): Promise<number> {
+  const warn = (m: string) => io.stderr.write(`warning: ${m}\n`);
+  const verbose = (m: string) => {
+    if (args.verbose) io.stderr.write(`[taiku] ${m}\n`);
+  };
+  if (args.tunnelPorts.length > 0) warn("tunnels are not supported by this server yet; --tunnel ignored");
+  if (args.plugins.length > 0) warn(`session plugins from the command line are not supported yet; ignoring ${args.plugins.join(", ")}`);
+  if (args.agents) warn("agents are not available in this build yet; --agents ignored");
+
+  const creds = await loadCredentials(configDir(io.env, io.homedir)).catch((err: Error) => {
+    warn(err.message);
+    return null;
+  });
+  const server = args.server ?? creds?.server;
+  // A saved API key belongs to the saved server; never send it elsewhere.
+  const token = args.token ?? (creds && server === creds.server ? creds.apiKey : undefined);
+  const rows = io.stdout.isTTY ? io.stdout.rows : undefined;
+  const cols = io.stdout.isTTY ? io.stdout.columns : undefined;
+
+  const handle = await startShare({
+    ...(server ? { server } : {}),
+    ...(token ? { token } : {}),
+    enableReaders: args.enableReaders,
+    noViewerAuth: args.noViewerAuth,
+    tunnelPorts: args.tunnelPorts,
+    deviceId: creds?.deviceId ?? "",
+    shell: args.shell,
+    dir: args.dir,
+    env: io.env,
+    ...(rows && cols ? { initialSize: { rows, cols } } : {}),
+    embedded: { ...(args.port !== undefined ? { port: args.port } : {}), logLevel: args.verbose ? "info" : "silent" },
+    log: verbose,
+    ...extra,
+  });
+  const { session } = handle;
+  const say = (line: string) => io.stdout.write(`${line}\n`);
+  for (const line of bannerLines(handle.links, session.shellIds().length, args.quiet)) say(line);
+
+  session.on("presence", (line: string) => {
+    if (!args.quiet) say(line);
+  });
+  session.on("warn", (m: string) => warn(m));
+  session.on("linkUp", () => verbose("link re-established"));
+  session.on("links", (links) => {
+    say("links rotated; the old links no longer work:");
+    for (const line of linkLines(links)) say(line);
+  });
+  let lastCount = session.shellIds().length;
+  session.on("shells", (ids: number[]) => {
+    if (!args.quiet && ids.length !== lastCount && ids.length > 0) say(windowCountLine(ids.length));
+    lastCount = ids.length;
+  });
+
+  const stop = (why: string) => void handle.close(why);
+  const onSigint = () => stop("host pressed Ctrl-C");
+  const onSigterm = () => stop("host terminated the CLI");
+  io.signals.on("SIGINT", onSigint);
+  io.signals.on("SIGTERM", onSigterm);
+  io.signals.on("SIGHUP", onSigterm);
+
+  let view: ControlView | null = null;
+  if (io.stdin.isTTY) {
+    view = new ControlView(session, { stdin: io.stdin, write: (t) => io.stdout.write(t), onInterrupt: onSigint });
+    view.start();
+  }
+
+  const result = await handle.done;
+  view?.stop();
+  io.signals.off("SIGINT", onSigint);
+  io.signals.off("SIGTERM", onSigterm);
+  io.signals.off("SIGHUP", onSigterm);
+  (result.exitCode === 0 ? io.stdout : io.stderr).write(`session ended: ${result.reason}\n`);
+  return result.exitCode;
+}

@@ -1,0 +1,133 @@
+/**
+ * `startShare`: run a share in-process (the CLI, tests and the benchmark all use it). With a
+ * `server` it connects there; without one it starts the embedded server and uses its owner token.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { LIMITS, type Limits } from "@taiku/protocol";
+import type { KdfOptions } from "@taiku/crypto";
+import type { RunningServer } from "@taiku/server";
+import { startEmbeddedServer, type StartServerFn } from "./embedded.js";
+import { nodePtySpawn, type SpawnPty } from "./shells.js";
+import { ShareSession, type EndResult, type ShareLinks } from "./session.js";
+import { CLI_VERSION } from "./version.js";
+import { findWebRoot } from "./webroot.js";
+
+export interface StartShareOptions {
+  /** Server origin; omit to start the embedded server. */
+  server?: string;
+  token?: string;
+  enableReaders?: boolean;
+  noViewerAuth?: boolean;
+  tunnelPorts?: number[];
+  deviceId?: string;
+  shell?: string;
+  dir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides of protocol timers/limits (reconnect backoff, grace window, flush timing…). */
+  limits?: Partial<Limits>;
+  kdf?: KdfOptions;
+  resendBufferBytes?: number;
+  socketHighWater?: number;
+  socketLowWater?: number;
+  initialSize?: { rows: number; cols: number };
+  spawn?: SpawnPty;
+  fetch?: typeof fetch;
+  log?: (message: string) => void;
+  /** Embedded server settings (used only without `server`). */
+  embedded?: {
+    home?: string;
+    port?: number;
+    webRoot?: string;
+    logLevel?: string;
+    limits?: Partial<Limits>;
+    startServer?: StartServerFn;
+  };
+}
+
+export interface ShareHandle {
+  sessionId: string;
+  /** Base URL of the server the session lives on. */
+  server: string;
+  links: ShareLinks;
+  session: ShareSession;
+  /** The in-process server, when one was started. */
+  embedded?: RunningServer;
+  done: Promise<EndResult>;
+  close(reason?: string): Promise<EndResult>;
+}
+
+const cleanEnv = (env: NodeJS.ProcessEnv): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string"));
+
+export async function startShare(options: StartShareOptions = {}): Promise<ShareHandle> {
+  const env = options.env ?? process.env;
+  const limits: Limits = { ...LIMITS, ...options.limits };
+  let embedded: RunningServer | undefined;
+  let server = options.server;
+  let token = options.token;
+  if (!server) {
+    const e = options.embedded ?? {};
+    const webRoot = e.webRoot ?? findWebRoot(env);
+    embedded = await startEmbeddedServer({
+      home: e.home ?? (env.TAIKU_HOME || join(homedir(), ".taiku")),
+      ...(e.port !== undefined ? { port: e.port } : {}),
+      ...(webRoot ? { webRoot } : {}),
+      ...(e.logLevel ? { logLevel: e.logLevel } : {}),
+      ...(e.limits ? { limits: e.limits } : {}),
+      ...(e.startServer ? { startServer: e.startServer } : {}),
+    });
+    server = embedded.url;
+    token ??= embedded.ownerToken;
+  }
+  const session = new ShareSession({
+    server: server.replace(/\/+$/, ""),
+    ...(token ? { token } : {}),
+    enableReaders: options.enableReaders ?? false,
+    noViewerAuth: options.noViewerAuth ?? false,
+    tunnelPorts: options.tunnelPorts ?? [],
+    deviceId: options.deviceId ?? "",
+    shell: options.shell ?? (env.SHELL || "/bin/sh"),
+    dir: options.dir ?? process.cwd(),
+    env: cleanEnv(env),
+    spawn: options.spawn ?? (await nodePtySpawn()),
+    limits,
+    cliVersion: CLI_VERSION,
+    ownerSignIn: token !== undefined,
+    ...(options.kdf ? { kdf: options.kdf } : {}),
+    ...(options.resendBufferBytes ? { resendBufferBytes: options.resendBufferBytes } : {}),
+    ...(options.socketHighWater ? { socketHighWater: options.socketHighWater } : {}),
+    ...(options.socketLowWater ? { socketLowWater: options.socketLowWater } : {}),
+    ...(options.initialSize ? { initialSize: options.initialSize } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const stopEmbedded = async () => {
+    if (embedded) await embedded.close().catch(() => {});
+  };
+  try {
+    await session.start();
+  } catch (err) {
+    await session.close().catch(() => {});
+    await stopEmbedded();
+    throw err;
+  }
+  const done = session.done.then(async (r) => {
+    await stopEmbedded();
+    return r;
+  });
+  return {
+    sessionId: session.sessionId,
+    server: session.baseUrl,
+    get links() {
+      return session.links;
+    },
+    session,
+    ...(embedded ? { embedded } : {}),
+    done,
+    close: async (reason) => {
+      await session.close(reason);
+      return done;
+    },
+  };
+}

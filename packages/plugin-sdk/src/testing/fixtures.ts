@@ -1,0 +1,162 @@
+/**
+ * Default answers of MockHost for every bridge method (spec §16.4 "Default fixtures"). Stateful methods
+ * (session KV, User KV, settings, secrets, plugin files) are backed by in-memory maps, so a write is
+ * visible to the next read, as with a real host.
+ */
+import {
+  BRIDGE_ACK,
+  INTEGRATION_ERRORS,
+  jsonByteLength,
+  type BridgeMethod,
+  type BridgeMethodParams,
+  type BridgeMethodResult,
+  type Role,
+} from "@taiku/protocol";
+
+export interface MockState {
+  pluginId: string;
+  sessionId: string;
+  panelId: string;
+  role: Role;
+  userId: number;
+  permissions: string[];
+  /** Session KV: pluginId → key → value. */
+  sessionKv: Map<string, Map<string, unknown>>;
+  userKv: Map<string, unknown>;
+  settings: Map<string, unknown>;
+  secrets: Map<string, string>;
+  files: Map<string, Uint8Array>;
+}
+
+/** Thrown by a fixture to answer `error` with this text. */
+export class MockError extends Error {}
+
+const toBytes = (data: string | ArrayBuffer | ArrayBufferView): Uint8Array =>
+  typeof data === "string"
+    ? new TextEncoder().encode(data)
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data.slice(0))
+      : new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+
+const kv = (s: MockState, pluginId: string) => {
+  let m = s.sessionKv.get(pluginId);
+  if (!m) s.sessionKv.set(pluginId, (m = new Map()));
+  return m;
+};
+const SESSION_KV_QUOTA = 64 * 1024;
+function kvSet(s: MockState, pluginId: string, key: string, value: unknown) {
+  const next = new Map(kv(s, pluginId)).set(key, value);
+  let bytes = 0;
+  for (const [k, v] of next) bytes += new TextEncoder().encode(k).byteLength + jsonByteLength(v);
+  if (bytes > SESSION_KV_QUOTA) throw new MockError("Session KV quota exceeded (64 KiB per plugin per session)");
+  kv(s, pluginId).set(key, value);
+  return BRIDGE_ACK;
+}
+
+type Fixture<M extends BridgeMethod> = (params: BridgeMethodParams<M>, state: MockState) => BridgeMethodResult<M>;
+export type Fixtures = { [M in BridgeMethod]: Fixture<M> };
+
+const ack = () => BRIDGE_ACK;
+
+export const DEFAULT_FIXTURES: Fixtures = {
+  getSession: (_, s) => ({
+    id: s.sessionId, name: "Test Session", role: s.role, userId: s.userId, readersEnabled: false,
+    ownerName: "Test User", cliConnected: true, createdAt: 0,
+  }),
+  getShells: () => [{ id: 1, rows: 24, cols: 80 }, { id: 2, rows: 24, cols: 80 }],
+  getTerminalNames: () => [{ shellId: 1, name: "bash" }, { shellId: 2, name: "bash" }],
+  getUsers: (_, s) => [{ userId: s.userId, name: "Test User", device: "Test Web", role: s.role, canWrite: s.role !== "reader", focus: 1, isMe: true }],
+  getUserRole: (_, s) => ({ role: s.role, userId: s.userId }),
+  renameSession: ack,
+  setTerminalName: ack,
+  getPluginInfo: (_, s) => ({ pluginId: s.pluginId, panelId: s.panelId, version: "0.0.0", permissions: s.permissions, serverManaged: false, hostVersion: "mock" }),
+
+  getShellOutput: ({ shellId, chunks }) => ({ chunks: Array.from({ length: Math.min(chunks, 3) }, (_, i) => `shell ${shellId} line ${i + 1}\r\n`) }),
+  writeToShell: ack,
+  createShell: () => ({ shellId: 3 }),
+  closeShell: ack,
+  getShellOwnership: () => ({ owned: [1], remote: [], unowned: [2] }),
+  adoptShell: () => ({ status: "adopted" }),
+
+  getChatHistory: () => ({ messages: [] }),
+  sendChatMessage: ack,
+  subscribeEvents: ack,
+  unsubscribeEvents: ack,
+  broadcastEvent: ack,
+
+  showToast: ack,
+  sendNotification: () => ({ shown: true }),
+  playSound: ack,
+  setBadge: ack,
+  setTooltip: ack,
+  resizePanel: ack,
+  openPanel: ack,
+  closePanel: ack,
+  openFile: ack,
+  openAgentOverlay: ack,
+
+  getWorkspaces: () => ({ pages: [{ index: 0 }], activeIndex: 0 }),
+  getLayout: () => [{ key: 1, type: "shell", active: true, shellId: 1 }],
+  getLayoutTree: () => ({ kind: "leaf", tiles: [{ key: 1, type: "shell", active: true, shellId: 1 }] }),
+  splitShell: () => ({ shellId: 3, key: 2 }),
+  createWorkspace: () => ({ index: 1 }),
+  switchWorkspace: ack,
+  openTile: () => ({ key: 2 }),
+  focusTile: ack,
+  closeTile: ack,
+
+  getTunnels: () => [],
+
+  listDir: () => [{ name: "README.md", isDir: false, size: 12 }, { name: "src", isDir: true }],
+  readFile: ({ path, encoding }) => ({ path, content: "", encoding, size: 0, truncated: false }),
+  getFileUrl: ({ path }) => ({ url: `https://mock.invalid/file?path=${encodeURIComponent(path)}`, size: 0 }),
+  writeFile: ({ content }) => ({ ok: true, size: toBytes(content).byteLength }),
+
+  getAgents: () => [],
+
+  setPluginData: ({ key, value }, s) => kvSet(s, s.pluginId, key, value),
+  getPluginData: ({ key }, s) => kv(s, s.pluginId).get(key) ?? null,
+  getAllPluginData: (_, s) => Object.fromEntries(kv(s, s.pluginId)),
+  deletePluginData: ({ key }, s) => (kv(s, s.pluginId).delete(key), BRIDGE_ACK),
+  getOtherPluginData: ({ pluginId, key }, s) => kv(s, pluginId).get(key) ?? null,
+  getAllOtherPluginData: ({ pluginId }, s) => Object.fromEntries(kv(s, pluginId)),
+  setOtherPluginData: ({ pluginId, key, value }, s) => kvSet(s, pluginId, key, value),
+  deleteOtherPluginData: ({ pluginId, key }, s) => (kv(s, pluginId).delete(key), BRIDGE_ACK),
+
+  getUserData: ({ key }, s) => s.userKv.get(key) ?? null,
+  setUserData: ({ key, value }, s) => (s.userKv.set(key, value), BRIDGE_ACK),
+  listUserData: (_, s) => Object.fromEntries(s.userKv),
+  deleteUserData: ({ key }, s) => (s.userKv.delete(key), BRIDGE_ACK),
+
+  writePluginFile: ({ name, data }, s) => {
+    const bytes = toBytes(data);
+    s.files.set(name, bytes);
+    return { ok: true, size: bytes.byteLength };
+  },
+  readPluginFile: ({ name }, s) => {
+    const bytes = s.files.get(name);
+    if (!bytes) throw new MockError("No such file or directory");
+    return bytes.slice().buffer;
+  },
+  listPluginFiles: (_, s) => [...s.files].map(([name, b]) => ({ name, size: b.byteLength })),
+  deletePluginFile: ({ name }, s) => (s.files.delete(name), BRIDGE_ACK),
+  getStorageUsage: (_, s) => {
+    const files = [...s.files].map(([name, b]) => ({ name, size: b.byteLength }));
+    const totalBytes = files.reduce((n, f) => n + f.size, 0);
+    return { totalBytes, fileCount: files.length, files, quotaBytes: 250 * 1024 * 1024, maxFileBytes: 25 * 1024 * 1024 };
+  },
+
+  getSecret: ({ key }, s) => s.secrets.get(key) ?? null,
+  getSetting: ({ key }, s) => s.settings.get(key) ?? null,
+  getSettings: (_, s) => Object.fromEntries(s.settings),
+  setSetting: ({ key, value }, s) => (s.settings.set(key, value), BRIDGE_ACK),
+
+  // No integrations provider in a test: empty lists; connecting or running a tool fails as on a server
+  // that has integrations turned off.
+  "integrations.list": () => ({ connections: [] }),
+  "integrations.connect": () => { throw new MockError(INTEGRATION_ERRORS.notEnabled); },
+  "integrations.tools": () => ({ tools: [] }),
+  "integrations.execute": () => { throw new MockError(INTEGRATION_ERRORS.notEnabled); },
+
+  respondAlias: ack,
+};

@@ -1,0 +1,80 @@
+/**
+ * Kysely table types. Timestamps are epoch milliseconds (INTEGER on SQLite, BIGINT on Postgres);
+ * booleans are 0/1 integers so the same queries run on both dialects without casts.
+ */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  email: string | null;
+  password_hash: string | null;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  label: string;
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked: number;
+}
+
+export interface WebSessionsTable {
+  token_hash: string;
+  account_id: string;
+  expires_at: number;
+}
+
+export interface OneTimeCodesTable {
+  code_hash: string;
+  account_id: string;
+  expires_at: number;
+  used: number;
+}
+
+/** Device-code login (§11.3.8): the CLI polls with poll_hash; a signed-in browser approves user_code. */
+export interface CliLoginsTable {
+  poll_hash: string;
+  user_code: string;
+  device_name: string;
+  hostname: string;
+  os: string;
+  expires_at: number;
+  approved_account_id: string | null;
+  consumed: number;
+}
+
+export interface DevicesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  hostname: string;
+  os: string;
+  token_hash: string;
+  created_at: number;
+}
+
+export interface SessionSnapshotsTable {
+  session_id: string;
+  owner_account_id: string | null;
+  snapshot: Uint8Array;
+  updated_at: number;
+}
+
+/** Small key/value table for server-wide facts (e.g. which account is the local owner). */
+export interface ServerMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  web_sessions: WebSessionsTable;
+  one_time_codes: OneTimeCodesTable;
+  cli_logins: CliLoginsTable;
+  devices: DevicesTable;
+  session_snapshots: SessionSnapshotsTable;
+  server_meta: ServerMetaTable;
+}

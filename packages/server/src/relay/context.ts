@@ -1,0 +1,20 @@
+/** What every relay module shares: injected services, the live-session registry, the auth limiter. */
+import type { RelayDeps } from "../seams.js";
+import type { AuthLimiter } from "./auth-limiter.js";
+import type { Session } from "./session.js";
+
+export interface RelayContext {
+  deps: RelayDeps;
+  sessions: Map<string, Session>;
+  authLimiter: AuthLimiter;
+  /** A viewer without progress this long no longer holds the CLI back (flow control). */
+  stallMs: number;
+  /** Interval of the flow-control tick while a shell is paused or a viewer is held back. */
+  flowTickMs: number;
+}
+
+/** Read an optional timer that older `Limits` objects may not carry. */
+export function limitOr(deps: RelayDeps, key: string, fallback: number): number {
+  const v = (deps.limits as unknown as Record<string, unknown>)[key];
+  return typeof v === "number" && v >= 0 ? v : fallback;
+}

@@ -1,0 +1,123 @@
+/**
+ * Output fan-out: CLI frames land in the shell's ring, and every subscribed viewer is pumped from its
+ * cursor in one batch per I/O turn (frames that arrived together leave together as one `chunks`).
+ * Also drives the CLI `flow` pause/resume decisions (see flow.ts).
+ */
+import type { SeqFrame } from "@taiku/protocol";
+import { pump, Subscription, viewerState } from "./flow.js";
+import type { Peer } from "./peer.js";
+import type { Session } from "./session.js";
+import type { Shell } from "./shell.js";
+
+export class Fanout {
+  private readonly dirty = new Set<Shell>();
+  private flushScheduled = false;
+  private tick: NodeJS.Timeout | null = null;
+
+  constructor(private readonly session: Session) {}
+
+  private get window(): number {
+    return this.session.limits.viewerWindowBytes;
+  }
+
+  output(shell: Shell, f: SeqFrame): void {
+    if (!shell.output.push(f)) return; // duplicate after a CLI re-send
+    this.dirty.add(shell);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    const shells = [...this.dirty];
+    this.dirty.clear();
+    for (const shell of shells) {
+      for (const [peer, sub] of shell.viewers) this.pumpOne(shell, peer, sub);
+      this.evaluate(shell);
+    }
+  }
+
+  subscribe(peer: Peer, shell: Shell, fromSeq: number): void {
+    const sub = new Subscription(fromSeq, this.session.now());
+    peer.subs.set(shell.id, sub);
+    shell.viewers.set(peer, sub);
+    this.pumpOne(shell, peer, sub);
+    this.evaluate(shell);
+  }
+
+  unsubscribe(peer: Peer, shellId: number): void {
+    peer.subs.delete(shellId);
+    const shell = this.session.shells.get(shellId);
+    if (!shell) return;
+    shell.viewers.delete(peer);
+    this.evaluate(shell);
+  }
+
+  ack(peer: Peer, shellId: number, seq: number): void {
+    peer.acks = true;
+    const sub = peer.subs.get(shellId);
+    const shell = this.session.shells.get(shellId);
+    if (!sub || !shell) return;
+    sub.ack(seq, this.session.now());
+    this.pumpOne(shell, peer, sub);
+    this.evaluate(shell);
+  }
+
+  /** The CLI needs to hear every paused shell again after it re-attaches. */
+  replayPauses(): void {
+    for (const shell of this.session.shells.values()) {
+      if (shell.paused) this.session.sendCli({ t: "flow", shellId: shell.id, pause: true });
+    }
+  }
+
+  stop(): void {
+    if (this.tick) clearInterval(this.tick);
+    this.tick = null;
+    this.dirty.clear();
+  }
+
+  private pumpOne(shell: Shell, peer: Peer, sub: Subscription): void {
+    pump({ sub, ring: shell.output, shellId: shell.id, peer, windowBytes: this.window, now: this.session.now() });
+    if (sub.behind) this.ensureTick();
+  }
+
+  /** Pause the CLI while a counting viewer is over the window; resume once all are under half. */
+  private evaluate(shell: Shell): void {
+    const now = this.session.now();
+    let over = false;
+    let clear = true;
+    for (const [peer, sub] of shell.viewers) {
+      const s = viewerState(sub, peer, this.window, now, this.session.ctx.stallMs);
+      if (!s.counts) continue;
+      over ||= s.over;
+      clear &&= s.clear && !s.over;
+    }
+    if (!shell.paused && over) {
+      shell.paused = true;
+      this.session.sendCli({ t: "flow", shellId: shell.id, pause: true });
+      this.ensureTick();
+    } else if (shell.paused && clear) {
+      shell.paused = false;
+      this.session.sendCli({ t: "flow", shellId: shell.id, pause: false });
+    }
+  }
+
+  /** While anything is held back, re-pump (sockets drain without telling us) and re-evaluate stalls. */
+  private ensureTick(): void {
+    if (this.tick) return;
+    this.tick = setInterval(() => {
+      let busy = false;
+      for (const shell of this.session.shells.values()) {
+        for (const [peer, sub] of shell.viewers) if (sub.behind) this.pumpOne(shell, peer, sub);
+        this.evaluate(shell);
+        busy ||= shell.paused || [...shell.viewers.values()].some((s) => s.behind);
+      }
+      if (!busy && this.tick) {
+        clearInterval(this.tick);
+        this.tick = null;
+      }
+    }, this.session.ctx.flowTickMs);
+    this.tick.unref?.();
+  }
+}

@@ -1,0 +1,63 @@
+/** One authenticated (or authenticating) browser connection: a "user" of §2.2 with its presence. */
+import { WebSocket } from "ws";
+import { encodeCbor, type LayoutMeta, type Role, type ServerMessage, type User } from "@taiku/protocol";
+import { RateWindow } from "./chat.js";
+import type { FlowPeer, Subscription } from "./flow.js";
+
+export class Peer implements FlowPeer {
+  authed = false;
+  role: Role = "reader";
+  name: string;
+  device = "Web";
+  accountId: string | null = null;
+  focus: number | null = null;
+  cursor: { shellId: number; x: number; y: number } | null = null;
+  layout: LayoutMeta | undefined;
+  acks = false;
+  readonly subs = new Map<number, Subscription>();
+  /** Shells whose buffered agent frames this viewer already received. */
+  readonly agentSent = new Set<number>();
+  readonly chatRate: RateWindow;
+  focusLockedAt = -Infinity;
+  malformed = 0;
+  cursorAt = -Infinity;
+  cursorTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly userId: number,
+    readonly ws: WebSocket,
+    readonly ip: string,
+    chatRateCount: number,
+    chatRateWindowMs: number,
+  ) {
+    this.name = `Guest ${userId}`;
+    this.chatRate = new RateWindow(chatRateCount, chatRateWindowMs);
+  }
+
+  get canWrite(): boolean {
+    return this.role !== "reader";
+  }
+
+  send(msg: ServerMessage): void {
+    this.sendRaw(encodeCbor(msg));
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+
+  view(): User {
+    return {
+      name: this.name, device: this.device, role: this.role, canWrite: this.canWrite,
+      focus: this.focus, cursor: this.cursor, ...(this.layout ? { layout: this.layout } : {}),
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import type { SeqFrame } from "@taiku/protocol";
+
+/**
+ * Ordered ciphertext frames of one stream (terminal output or agent events), spec §2.3 "Server buffer":
+ * while the total ciphertext exceeds the cap, the oldest frame is dropped. Seqs only grow; a frame
+ * below the next expected seq is a duplicate (a CLI re-send after `sync`) and is ignored; gaps are allowed.
+ */
+export class FrameRing {
+  private frames: SeqFrame[] = [];
+  private head = 0;
+  private size = 0;
+  /** Next seq the ring expects; survives `clear()` so seqs never go backwards. */
+  nextSeq = 0;
+
+  constructor(private readonly capBytes: number) {}
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  get length(): number {
+    return this.frames.length - this.head;
+  }
+
+  /** Append a frame; false when it is a duplicate. */
+  push(f: SeqFrame): boolean {
+    if (f.seq < this.nextSeq) return false;
+    this.frames.push({ seq: f.seq, n: f.n, c: f.c });
+    this.size += f.c.byteLength;
+    this.nextSeq = f.seq + 1;
+    while (this.size > this.capBytes && this.head < this.frames.length) {
+      this.size -= this.frames[this.head]!.c.byteLength;
+      this.head++;
+    }
+    // Compact lazily so trimming stays O(1) amortised.
+    if (this.head > 256 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    }
+    return true;
+  }
+
+  /** Frames with seq ≥ fromSeq, at least one (if any) and then up to maxBytes of ciphertext. */
+  from(fromSeq: number, maxBytes = Infinity): SeqFrame[] {
+    let lo = this.head;
+    let hi = this.frames.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.frames[mid]!.seq < fromSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: SeqFrame[] = [];
+    let bytes = 0;
+    for (let i = lo; i < this.frames.length; i++) {
+      const f = this.frames[i]!;
+      if (out.length > 0 && bytes + f.c.byteLength > maxBytes) break;
+      out.push(f);
+      bytes += f.c.byteLength;
+    }
+    return out;
+  }
+
+  all(): SeqFrame[] {
+    return this.frames.slice(this.head);
+  }
+
+  /** Drop every frame (old-key frames after a link rotation); seqs continue. */
+  clear(): void {
+    this.frames = [];
+    this.head = 0;
+    this.size = 0;
+  }
+
+  static restore(capBytes: number, nextSeq: number, frames: SeqFrame[]): FrameRing {
+    const ring = new FrameRing(capBytes);
+    for (const f of frames) ring.push(f);
+    ring.nextSeq = Math.max(ring.nextSeq, nextSeq);
+    return ring;
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * One live session: metadata, verifiers, shells, connected users, chat, session KV, session plugins,
+ * and the CLI link with its grace window (§1.5, §3.1). Message handlers live in browser-messages.ts
+ * and cli-messages.ts; this class holds state, membership and broadcast.
+ */
+import { encodeCbor, type CliDown, type Limits, type ServerMessage, type ServerMsg } from "@taiku/protocol";
+import type { Verifiers } from "@taiku/crypto";
+import { ChatLog, type ChatEntry } from "./chat.js";
+import type { RelayContext } from "./context.js";
+import { Fanout } from "./fanout.js";
+import { SessionKv } from "./kv.js";
+import type { Peer } from "./peer.js";
+import { issueOwnership, newShell, type Shell } from "./shell.js";
+import { Adoptions } from "./adoption.js";
+
+export interface CliLink {
+  send(msg: CliDown): void;
+  close(code: number, reason: string): void;
+}
+
+export type SessionPlugins = Record<string, { manifest_url: string; enabled: boolean }>;
+
+export interface SessionInit {
+  id: string;
+  createdAt: number;
+  name: string | null;
+  cwdLabel: string | null;
+  ownerAccountId: string | null;
+  ownerName: string | null;
+  tokenHash: Uint8Array;
+  verifiers: Verifiers;
+  readersEnabled: boolean;
+  viewerAuth: boolean;
+  plugins: SessionPlugins;
+}
+
+export class Session {
+  readonly id: string;
+  readonly createdAt: number;
+  name: string | null;
+  cwdLabel: string | null;
+  readonly ownerAccountId: string | null;
+  ownerName: string | null;
+  readonly tokenHash: Uint8Array;
+  verifiers: Verifiers;
+  readonly readersEnabled: boolean;
+  readonly viewerAuth: boolean;
+  plugins: SessionPlugins;
+
+  readonly shells = new Map<number, Shell>();
+  readonly peers = new Map<number, Peer>();
+  readonly chat: ChatLog;
+  kv: SessionKv;
+  nextUserId = 1;
+  /** Server-unique `createShell.requestId` → the browser user and its own requestId (§2.3). */
+  readonly pendingCreates = new Map<number, { userId: number; requestId: number }>();
+  nextServerRequestId = 1;
+  readonly fanout: Fanout;
+  readonly adoptions: Adoptions;
+
+  cli: CliLink | null = null;
+  graceExpiresAt: number | null = null;
+  latencyMs: number | null = null;
+  ended = false;
+  /** Set whenever state may have changed; the snapshot loop skips clean sessions. */
+  dirty = true;
+  private graceTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly ctx: RelayContext,
+    init: SessionInit,
+  ) {
+    this.id = init.id;
+    this.createdAt = init.createdAt;
+    this.name = init.name;
+    this.cwdLabel = init.cwdLabel;
+    this.ownerAccountId = init.ownerAccountId;
+    this.ownerName = init.ownerName;
+    this.tokenHash = init.tokenHash;
+    this.verifiers = init.verifiers;
+    this.readersEnabled = init.readersEnabled;
+    this.viewerAuth = init.viewerAuth;
+    this.plugins = init.plugins;
+    this.chat = new ChatLog(this.limits.chatRing);
+    this.kv = new SessionKv(this.limits.sessionKvBytes);
+    this.fanout = new Fanout(this);
+    this.adoptions = new Adoptions(this);
+  }
+
+  get limits(): Limits {
+    return this.ctx.deps.limits;
+  }
+
+  now(): number {
+    return this.ctx.deps.now();
+  }
+
+  get cliConnected(): boolean {
+    return this.cli !== null;
+  }
+
+  authedPeers(): Peer[] {
+    return [...this.peers.values()].filter((p) => p.authed);
+  }
+
+  /** Send to every authenticated browser (encoded once). */
+  broadcast(msg: ServerMessage, except?: Peer): void {
+    const bytes = encodeCbor(msg);
+    for (const p of this.peers.values()) if (p.authed && p !== except) p.sendRaw(bytes);
+  }
+
+  sendCli(msg: CliDown): void {
+    this.cli?.send(msg);
+  }
+
+  newShell(id: number, rows: number, cols: number): Shell {
+    const shell = newShell(id, rows, cols, this.limits.shellRingBytes);
+    this.shells.set(id, shell);
+    return shell;
+  }
+
+  // ------------------------------------------------------------------ state messages
+
+  sessionInfoMsg(): ServerMsg<"sessionInfo"> {
+    return {
+      t: "sessionInfo", name: this.name, readersEnabled: this.readersEnabled, viewerAuth: this.viewerAuth,
+      ownerName: this.ownerName, createdAt: this.createdAt, cwdLabel: this.cwdLabel,
+    };
+  }
+
+  usersMsg(): ServerMsg<"users"> {
+    return { t: "users", users: this.authedPeers().map((p) => [p.userId, p.view()]) };
+  }
+
+  shellsMsg(): ServerMsg<"shells"> {
+    const shells = [...this.shells.values()].map((s) => ({
+      id: s.id, rows: s.rows, cols: s.cols, name: s.name, creatorUserId: s.creatorUserId,
+    }));
+    return { t: "shells", shells };
+  }
+
+  ownershipMsg(): ServerMsg<"ownership"> {
+    const owners = [...this.shells.values()].map((s) => ({
+      shellId: s.id, userId: s.ownerTokenHash ? s.ownerUserId : null, name: s.ownerTokenHash ? s.ownerName : null,
+    }));
+    return { t: "ownership", owners };
+  }
+
+  cliStatusMsg(): ServerMsg<"cliStatus"> {
+    return { t: "cliStatus", connected: this.cliConnected, expiresAt: this.cliConnected ? null : this.graceExpiresAt };
+  }
+
+  /** §2.2.2 step 5, in this exact order; then titles (not part of the ordered list). */
+  sendInitialState(peer: Peer): void {
+    peer.send(this.sessionInfoMsg());
+    peer.send(this.usersMsg());
+    peer.send(this.shellsMsg());
+    peer.send(this.ownershipMsg());
+    peer.send({ t: "chatHistory", messages: this.chat.history() });
+    peer.send({ t: "sessionPlugins", plugins: this.plugins });
+    for (const [pluginId, store] of this.kv.plugins) {
+      if (store.entries.size > 0) peer.send({ t: "pluginKv", pluginId, entries: Object.fromEntries(store.entries), rev: store.rev });
+    }
+    peer.send({ t: "tunnels", tunnels: [] });
+    peer.send(this.cliStatusMsg());
+    for (const s of this.shells.values()) if (s.title) peer.send({ t: "title", shellId: s.id, ...s.title });
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  join(peer: Peer): void {
+    peer.authed = true;
+    this.dirty = true;
+    this.broadcast({ t: "userDiff", userId: peer.userId, user: peer.view() }, peer);
+    this.sendCli({ t: "sessionEvent", kind: "user_joined", userId: peer.userId, userName: peer.name, shellId: 0, device: peer.device, detail: peer.role });
+    if (peer.role === "admin") this.giveAwaitingShells(peer);
+  }
+
+  /** CLI-created shells go to the first admin who connects (§3.6). */
+  giveAwaitingShells(admin: Peer): void {
+    let changed = false;
+    for (const shell of this.shells.values()) {
+      if (!shell.awaitingAdmin) continue;
+      admin.send({ t: "ownershipToken", shellId: shell.id, token: issueOwnership(shell, admin) });
+      changed = true;
+    }
+    if (changed) this.broadcast(this.ownershipMsg());
+  }
+
+  firstAdmin(): Peer | undefined {
+    return this.authedPeers().find((p) => p.role === "admin");
+  }
+
+  leave(peer: Peer): void {
+    if (!this.peers.delete(peer.userId)) return;
+    if (peer.cursorTimer) clearTimeout(peer.cursorTimer);
+    for (const shellId of [...peer.subs.keys()]) this.fanout.unsubscribe(peer, shellId);
+    if (!peer.authed) return;
+    this.dirty = true;
+    for (const shell of this.shells.values()) if (shell.lock?.userId === peer.userId) shell.lock = null;
+    this.adoptions.userLeft(peer);
+    this.broadcast({ t: "userDiff", userId: peer.userId, user: null });
+    this.sendCli({ t: "sessionEvent", kind: "user_left", userId: peer.userId, userName: peer.name, shellId: 0, device: peer.device, detail: "" });
+  }
+
+  // ------------------------------------------------------------------ chat
+
+  /** Post a chat message: ring, browsers (`chat` with id), and the CLI (with the sender's role). */
+  postChat(e: Omit<ChatEntry, "id">): ChatEntry {
+    const entry = this.chat.post(e);
+    this.dirty = true;
+    this.broadcast({ t: "chat", userId: entry.userId, name: entry.name, message: entry.message, ts: entry.ts, id: entry.id });
+    this.sendCli({ t: "chat", id: entry.id, userId: entry.userId, name: entry.name, role: entry.role, message: entry.message, ts: entry.ts });
+    return entry;
+  }
+
+  editChat(entry: ChatEntry, message: string): void {
+    entry.message = message;
+    entry.editedAt = this.now();
+    this.dirty = true;
+    this.broadcast({ t: "chatEdit", id: entry.id, message, editedAt: entry.editedAt });
+  }
+
+  // ------------------------------------------------------------------ CLI link and grace window
+
+  attachCli(link: CliLink): void {
+    const previous = this.cli;
+    this.cli = link;
+    if (previous && previous !== link) previous.close(4409, "replaced");
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    this.graceExpiresAt = null;
+    this.dirty = true;
+    this.sendCli(this.syncMsg());
+    this.fanout.replayPauses();
+    this.broadcast(this.cliStatusMsg());
+  }
+
+  syncMsg(): CliDown {
+    const nextSeq: Record<string, number> = {};
+    for (const s of this.shells.values()) nextSeq[String(s.id)] = s.output.nextSeq;
+    return { t: "sync", nextSeq };
+  }
+
+  /** The link dropped (or the session was restored without one): start the grace window. */
+  detachCli(link: CliLink | null): void {
+    if (link !== null && this.cli !== link) return;
+    this.cli = null;
+    if (this.ended) return;
+    this.graceExpiresAt = this.now() + this.limits.cliGraceMs;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => this.end("CLI disconnected"), this.limits.cliGraceMs);
+    this.graceTimer.unref?.();
+    this.broadcast(this.cliStatusMsg());
+  }
+
+  /** End the session for everyone; the snapshot is deleted. `cliReason` tells a connected CLI why. */
+  end(reason: string, cliReason?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.fanout.stop();
+    this.adoptions.stop();
+    if (cliReason) this.sendCli({ t: "closed", reason: cliReason });
+    this.cli?.close(1000, "session ended");
+    this.cli = null;
+    this.broadcast({ t: "sessionClosed", reason });
+    for (const p of [...this.peers.values()]) {
+      if (p.cursorTimer) clearTimeout(p.cursorTimer);
+      p.close(4410, "Session closed");
+    }
+    this.peers.clear();
+    const { deps, sessions } = this.ctx;
+    if (sessions.get(this.id) === this) sessions.delete(this.id);
+    deps.logger.info({ sessionId: this.id, reason }, "session ended");
+    deps.snapshots.delete(this.id).catch((err: unknown) => deps.logger.warn({ sessionId: this.id, err: String(err) }, "snapshot delete failed"));
+  }
+
+  /** Shutdown without ending: close sockets, keep the snapshot so a restart restores the session. */
+  suspend(): void {
+    this.ended = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.fanout.stop();
+    this.adoptions.stop();
+    this.cli?.close(1012, "server restarting");
+    this.cli = null;
+    for (const p of [...this.peers.values()]) {
+      if (p.cursorTimer) clearTimeout(p.cursorTimer);
+      p.close(1012, "server restarting");
+    }
+    this.peers.clear();
+  }
+}

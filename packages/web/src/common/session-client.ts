@@ -1,0 +1,531 @@
+/**
+ * Headless session client: everything a participant does over `/api/s/{id}` except drawing.
+ * Runs in the page (with the browser's WebSocket and localStorage) and in Node (with `ws` and
+ * memory storage) — the e2e tests and benchmarks use it as a decrypting viewer.
+ *
+ *   fragment ─► deriveSessionKeys ─► socket ─► hello ─► authenticate(proofs) ─► authOk
+ *   ─► initial state ─► subscribe(fromSeq) / claimShells ─► flush offline queue ─► steady state
+ */
+import {
+  aad, deriveSessionKeys, fromUtf8, inputKey, openFrame, parseFragment, proof, sealFrame, utf8, wsChallenge,
+  type AeadKey, type KdfOptions, type SessionKeys,
+} from "@taiku/crypto";
+import { CLOSE, LIMITS, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg } from "@taiku/protocol";
+import { DEFAULT_ACK, type AckOptions } from "./ack.js";
+import { DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
+import { Connection } from "./connection.js";
+import { deviceLabel } from "./device.js";
+import { Emitter } from "./emitter.js";
+import { Outbox } from "./outbox.js";
+import { ownershipStore, type OwnershipStore } from "./ownership.js";
+import { MemoryStorage, systemClock, type Clock, type KeyValueStorage, type SocketFactory } from "./services.js";
+import { initialState, mayResize, reduce, type EndKind, type SessionState } from "./session-state.js";
+import { ShellStream, type OutputSink } from "./shell-stream.js";
+
+export interface SessionTiming {
+  pingMs: number;
+  livenessMs: number;
+  backoff: BackoffOptions;
+  offlineQueueMax: number;
+  staleInputMs: number;
+  ack: AckOptions;
+  focusLockMs: number;
+}
+
+export interface SessionClientOptions {
+  /** Server origin, e.g. `http://127.0.0.1:8080` (http → ws, https → wss). */
+  baseUrl: string;
+  sessionId: string;
+  /** URL fragment: `key[,writeSecret[,adminSecret]]` (leading `#` allowed). */
+  fragment: string;
+  WebSocket: SocketFactory;
+  /** localStorage in the page; in-memory by default. */
+  storage?: KeyValueStorage;
+  clock?: Clock;
+  random?: () => number;
+  /** Presence device label; default derived from `userAgent` as `<OS> Web`. */
+  device?: string;
+  userAgent?: string;
+  name?: string;
+  /** Argon2id parameters; only tests lower them, and the CLI must use the same. */
+  kdf?: KdfOptions;
+  timing?: Partial<SessionTiming>;
+}
+
+export interface SessionEvents extends Record<string, unknown> {
+  state: SessionState;
+  focusLocked: ServerMsg<"focusLocked">;
+  adoptionResult: ServerMsg<"adoptionResult">;
+  error: { code: string; message: string };
+  pluginEvent: ServerMsg<"pluginEvent">;
+  remoteCommand: ServerMsg<"remoteCommand">;
+  /** The links were rotated and this admin received the new fragment (update the address bar). */
+  fragment: string;
+  /** First frame that failed authentication (spec §2.4.3: warn once in the UI). */
+  decryptWarning: { shellId: number; seq: number };
+}
+
+const FINAL_CODES: Record<number, EndKind> = {
+  [CLOSE.loginRequired]: "login-required",
+  [CLOSE.authFailed]: "invalid-key",
+  [CLOSE.notFound]: "not-found",
+  [CLOSE.sessionClosed]: "closed",
+  [CLOSE.replaced]: "replaced",
+};
+
+const END_TEXT: Record<EndKind, string> = {
+  "invalid-key": "This link is not valid for this session (wrong or rotated key).",
+  "not-found": "Session not found. It may have ended.",
+  closed: "The session has ended.",
+  "login-required": "Sign in to join this session.",
+  replaced: "This page was replaced by a newer connection.",
+  kicked: "An admin removed you from this session.",
+  stopped: "Disconnected.",
+};
+
+export class SessionClient {
+  readonly events = new Emitter<SessionEvents>();
+  readonly sessionId: string;
+  private _state: SessionState;
+  private fragment: string;
+  private keys: SessionKeys | null = null;
+  /** The K_enc of the link before a rotation, still tried for frames sealed before it. */
+  private previousEnc: AeadKey | null = null;
+  private readonly clock: Clock;
+  private readonly timing: SessionTiming;
+  private readonly conn: Connection;
+  private readonly outbox: Outbox;
+  private readonly owned: OwnershipStore;
+  private readonly streams = new Map<number, ShellStream>();
+  private readonly inputCounters = new Map<number, number>();
+  private readonly lastTyped = new Map<number, number>();
+  private inputChain: Promise<void> = Promise.resolve();
+  private ready = false;
+  private requestIds = 0;
+  private warnedDecrypt = false;
+  private titleVersions = new Map<number, number>();
+
+  constructor(private readonly opts: SessionClientOptions) {
+    this.sessionId = opts.sessionId;
+    this.fragment = opts.fragment.replace(/^#/, "");
+    this.clock = opts.clock ?? systemClock;
+    this.timing = {
+      pingMs: LIMITS.pingIntervalMs,
+      livenessMs: 3 * LIMITS.pingIntervalMs,
+      backoff: DEFAULT_BACKOFF,
+      offlineQueueMax: LIMITS.offlineQueueMax,
+      staleInputMs: LIMITS.staleInputMs,
+      ack: DEFAULT_ACK,
+      focusLockMs: LIMITS.focusLockMs,
+      ...opts.timing,
+    };
+    this._state = initialState(opts.sessionId);
+    this.outbox = new Outbox({ max: this.timing.offlineQueueMax, staleInputMs: this.timing.staleInputMs });
+    this.owned = ownershipStore(opts.storage ?? new MemoryStorage(), opts.sessionId);
+    const wsBase = opts.baseUrl.replace(/\/+$/, "").replace(/^http/, "ws");
+    this.conn = new Connection({
+      url: `${wsBase}/api/s/${encodeURIComponent(opts.sessionId)}`,
+      WebSocket: opts.WebSocket,
+      clock: this.clock,
+      ...(opts.random ? { random: opts.random } : {}),
+      backoff: this.timing.backoff,
+      pingMs: this.timing.pingMs,
+      livenessMs: this.timing.livenessMs,
+      isFinal: (code) => code in FINAL_CODES,
+    });
+    this.conn.events.on("message", ({ epoch, value }) => void this.onRaw(epoch, value));
+    this.conn.events.on("down", (d) => this.onDown(d.code, d.reason, d.retryAt));
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  /** Derive keys from the fragment (Argon2id: ~0.1–0.5 s) and connect. Rejects on a malformed link. */
+  async start(): Promise<void> {
+    const secrets = parseFragment(this.fragment);
+    if (!secrets) {
+      this.end("invalid-key", "This link is incomplete: the part after # is missing or damaged.");
+      throw new Error("invalid link fragment");
+    }
+    this.keys = await deriveSessionKeys(this.sessionId, secrets, this.opts.kdf);
+    this.conn.start();
+  }
+
+  /** Resolves once authenticated with the initial state received (or rejects if the session ends first). */
+  whenOnline(timeoutMs = 30_000): Promise<SessionState> {
+    return this.waitFor((s) => s.status === "online", timeoutMs);
+  }
+
+  /** Wait until `pred(state)` holds; rejects if the session ends or on timeout. */
+  waitFor(pred: (s: SessionState) => boolean, timeoutMs = 30_000): Promise<SessionState> {
+    if (pred(this._state)) return Promise.resolve(this._state);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error("timed out waiting for session state"));
+      }, timeoutMs);
+      const off = this.events.on("state", (s) => {
+        if (pred(s)) {
+          clearTimeout(timer);
+          off();
+          resolve(s);
+        } else if (s.status === "ended") {
+          clearTimeout(timer);
+          off();
+          reject(new Error(s.end?.message ?? "session ended"));
+        }
+      });
+    });
+  }
+
+  close(): void {
+    for (const s of this.streams.values()) s.ack.flush();
+    this.conn.stop(1000, "bye");
+  }
+
+  /** Try again now (browser back online, or the user pressed "reconnect"). */
+  reconnectNow(): void {
+    this.conn.reconnectNow();
+  }
+
+  // ---------------------------------------------------------------- terminals
+
+  /**
+   * Display a shell: output from the start of the server's buffer goes to `sink`. Returns a
+   * function that stops displaying it. Only attached shells are subscribed.
+   */
+  attachTerminal(shellId: number, sink: OutputSink): () => void {
+    let stream = this.streams.get(shellId);
+    if (!stream) {
+      stream = new ShellStream(shellId, {
+        sessionId: this.sessionId,
+        clock: this.clock,
+        keys: () => this.outputKeys(),
+        sendAck: (id, seq) => this.ready && this.conn.send({ t: "ack", shellId: id, seq }),
+        onDecryptFailure: (id, seq) => this.onDecryptFailure(id, seq),
+        ack: this.timing.ack,
+      });
+      this.streams.set(shellId, stream);
+    }
+    stream.attach(sink);
+    if (this.ready) this.conn.send({ t: "subscribe", shellId, fromSeq: stream.resumeSeq });
+    const s = stream;
+    return () => {
+      if (this.streams.get(shellId) !== s) return;
+      s.detach();
+      this.streams.delete(shellId);
+      if (this.ready) this.conn.send({ t: "unsubscribe", shellId });
+    };
+  }
+
+  /** Highest output seq applied to the terminal (diagnostics, tests). */
+  lastAppliedSeq(shellId: number): number {
+    return this.streams.get(shellId)?.lastApplied ?? -1;
+  }
+
+  /** Resolves when every chunk received so far for `shellId` has been handed to its sink. */
+  outputIdle(shellId: number): Promise<void> {
+    return this.streams.get(shellId)?.idle() ?? Promise.resolve();
+  }
+
+  /** Type into a shell. Queued while offline; dropped after 5 s offline (never replayed stale). */
+  sendInput(shellId: number, data: string | Uint8Array): void {
+    const bytes = typeof data === "string" ? utf8(data) : data;
+    if (bytes.length === 0) return;
+    if (this._state.role === "reader") {
+      this.events.emit("error", { code: "forbidden", message: "read-only link: you can watch and chat" });
+      return;
+    }
+    this.lastTyped.set(shellId, this.clock.now());
+    if (!this.ready) {
+      this.outbox.push({ kind: "input", shellId, data: bytes, at: this.clock.now() });
+      return;
+    }
+    this.sealAndSend(shellId, bytes, this.clock.now());
+  }
+
+  /** Input is sealed with K_in in write-protected sessions, K_enc otherwise, and a per-connection counter. */
+  private sealAndSend(shellId: number, bytes: Uint8Array, at: number): void {
+    const keys = this.keys!;
+    const key = inputKey(keys, this._state.info?.readersEnabled ?? false);
+    const userId = this._state.userId!;
+    const epoch = this.conn.epoch;
+    if (!key) {
+      this.events.emit("error", { code: "forbidden", message: "this link cannot type in this session" });
+      return;
+    }
+    for (let off = 0; off < bytes.length; off += LIMITS.maxDataPlaintext) {
+      const slice = bytes.subarray(off, off + LIMITS.maxDataPlaintext);
+      // The counter is taken synchronously so sealing can run concurrently while sends stay in order.
+      const counter = (this.inputCounters.get(shellId) ?? 0) + 1;
+      this.inputCounters.set(shellId, counter);
+      const sealed = sealFrame(key, slice, aad.input(this.sessionId, shellId, userId, counter));
+      this.inputChain = this.inputChain.then(async () => {
+        const frame = await sealed;
+        if (epoch !== this.conn.epoch || !this.ready || !this.conn.send({ t: "data", shellId, counter, frame })) {
+          // The connection changed under us: re-queue as plaintext; it is resealed for the new userId.
+          this.outbox.push({ kind: "input", shellId, data: slice, at });
+        }
+      });
+    }
+  }
+
+  createShell(rows = 24, cols = 80): number {
+    const requestId = ++this.requestIds;
+    this.send({ t: "create", requestId, rows, cols });
+    return requestId;
+  }
+
+  closeShell(shellId: number): void {
+    this.send({ t: "close", shellId });
+  }
+
+  /** Resize if this client may (owner, admin, focus holder, or unowned shell); returns whether it sent. */
+  resize(shellId: number, rows: number, cols: number): boolean {
+    if (!this.mayResize(shellId)) return false;
+    const shell = this._state.shells.find((s) => s.id === shellId);
+    if (shell && shell.rows === rows && shell.cols === cols) return false;
+    this.send({ t: "resize", shellId, rows, cols });
+    return true;
+  }
+
+  mayResize(shellId: number): boolean {
+    const typedAt = this.lastTyped.get(shellId);
+    const holdsLock = typedAt !== undefined && this.clock.now() - typedAt < this.timing.focusLockMs;
+    return mayResize(this._state, shellId, holdsLock);
+  }
+
+  setFocus(shellId: number | null): void {
+    this.send({ t: "setFocus", shellId });
+  }
+
+  setName(name: string): void {
+    this.send({ t: "setName", name });
+  }
+
+  setTerminalName(shellId: number, name: string | null): void {
+    this.send({ t: "setTerminalName", shellId, name });
+  }
+
+  chat(message: string): void {
+    this.send({ t: "chat", message });
+  }
+
+  editChat(id: number, message: string): void {
+    this.send({ t: "chatEdit", id, message });
+  }
+
+  adoptRequest(shellId: number): number {
+    const requestId = ++this.requestIds;
+    this.send({ t: "adoptRequest", requestId, shellId });
+    return requestId;
+  }
+
+  adoptRespond(requestId: number, approve: boolean): void {
+    this.send({ t: "adoptRespond", requestId, approve });
+    this.setState({ ...this._state, adoptionPrompts: this._state.adoptionPrompts.filter((p) => p.requestId !== requestId) });
+  }
+
+  renameSession(name: string): void {
+    this.send({ t: "renameSession", name });
+  }
+
+  kick(userId: number): void {
+    this.send({ t: "kick", userId });
+  }
+
+  rotateLinks(): void {
+    this.send({ t: "rotateLinks" });
+  }
+
+  endSession(): void {
+    this.send({ t: "endSession" });
+  }
+
+  /** Any other client message (plugin KV, events, layout metadata …), queued while offline. */
+  send(message: ClientMessage): void {
+    if (this.ready && this.conn.send(message)) return;
+    this.outbox.push({ kind: "message", message, at: this.clock.now() });
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  private async onRaw(epoch: number, value: unknown): Promise<void> {
+    const parsed = parseServerMessage(value);
+    if (!parsed.ok) {
+      if (!parsed.unknownType) console.warn(`taiku: ignoring ${parsed.error}`);
+      return; // unknown types are ignored (forward compatibility, spec §2.2.1)
+    }
+    const msg = parsed.message;
+    switch (msg.t) {
+      case "hello":
+        return this.authenticate(epoch, msg);
+      case "authOk":
+        this.setState(reduce(this._state, msg));
+        return this.afterAuth();
+      case "sessionInfo":
+        this.setState(reduce(this._state, msg));
+        if (!this.ready) this.goOnline();
+        return;
+      case "invalidAuth":
+        return this.end("invalid-key", END_TEXT["invalid-key"]);
+      case "chunks": {
+        const stream = this.streams.get(msg.shellId);
+        const last = msg.frames.at(-1);
+        if (stream) await stream.push(msg.frames);
+        // Output for a shell we stopped displaying: acknowledge so the relay's window never stalls.
+        else if (last) this.conn.send({ t: "ack", shellId: msg.shellId, seq: last.seq });
+        return;
+      }
+      case "shells":
+        this.setState(reduce(this._state, msg));
+        this.owned.retain(msg.shells.map((s) => s.id));
+        return;
+      case "ownershipToken":
+        this.owned.set(msg.shellId, msg.token);
+        return;
+      case "title":
+        return this.onTitle(msg);
+      case "focusLocked":
+      case "adoptionResult":
+      case "pluginEvent":
+      case "remoteCommand":
+        this.events.emit(msg.t, msg as never);
+        return;
+      case "error":
+        this.events.emit("error", { code: msg.code, message: msg.message });
+        return;
+      case "linksRotated":
+        return this.onLinksRotated(msg);
+      case "sessionClosed":
+        this.end("closed", msg.reason || END_TEXT.closed);
+        return;
+      default:
+        this.setState(reduce(this._state, msg as ServerMessage));
+    }
+  }
+
+  private async authenticate(epoch: number, hello: ServerMsg<"hello">): Promise<void> {
+    this.ready = false;
+    this.setState(reduce(this._state, hello));
+    const keys = this.keys!;
+    const challenge = wsChallenge(hello.challenge, hello.userId);
+    const [viewProof, writeProof, adminProof] = await Promise.all([
+      proof(keys.viewVerifier, "ws", this.sessionId, challenge),
+      keys.writeVerifier ? proof(keys.writeVerifier, "ws", this.sessionId, challenge) : undefined,
+      keys.adminVerifier ? proof(keys.adminVerifier, "ws", this.sessionId, challenge) : undefined,
+    ]);
+    if (epoch !== this.conn.epoch) return;
+    const device = this.opts.device ?? deviceLabel(this.opts.userAgent);
+    this.conn.send({
+      t: "authenticate",
+      viewProof,
+      ...(writeProof ? { writeProof } : {}),
+      ...(adminProof ? { adminProof } : {}),
+      ...(this.opts.name ? { name: this.opts.name } : {}),
+      device,
+    });
+  }
+
+  /** New connection, new userId: input counters restart at 1; resume displayed shells; reclaim ours. */
+  private afterAuth(): void {
+    this.conn.markHealthy();
+    this.inputCounters.clear();
+    for (const stream of this.streams.values()) {
+      stream.ack.reset();
+      this.conn.send({ t: "subscribe", shellId: stream.shellId, fromSeq: stream.resumeSeq });
+    }
+    if (this._state.role !== "reader") {
+      const claims = this.owned.claims();
+      if (claims.length) this.conn.send({ t: "claimShells", claims });
+    }
+  }
+
+  /** `sessionInfo` is the first initial-state message: from here input can be sealed (readersEnabled known). */
+  private goOnline(): void {
+    this.ready = true;
+    this.setState({ ...this._state, status: "online", retryAt: null, end: null });
+    for (const entry of this.outbox.drain(this.clock.now())) {
+      if (entry.kind === "message") this.send(entry.message);
+      else if (this._state.role !== "reader") this.sealAndSend(entry.shellId, entry.data, entry.at);
+    }
+  }
+
+  private onDown(code: number, reason: string, retryAt: number | null): void {
+    this.ready = false;
+    if (this._state.status === "ended") return;
+    if (retryAt === null) {
+      const kind = FINAL_CODES[code] ?? "stopped";
+      this.end(kind, reason && kind === "stopped" ? reason : END_TEXT[kind]);
+      return;
+    }
+    this.setState({ ...this._state, status: "reconnecting", retryAt });
+  }
+
+  private end(kind: EndKind, message: string): void {
+    this.ready = false;
+    this.setState({ ...this._state, status: "ended", end: { kind, message }, retryAt: null });
+    this.conn.stop(1000, kind);
+  }
+
+  private async onTitle(msg: ServerMsg<"title">): Promise<void> {
+    if ((this.titleVersions.get(msg.shellId) ?? -1) >= msg.version) return;
+    const plain = await this.openWithAny(msg.frame, aad.title(this.sessionId, msg.shellId, msg.version));
+    if (!plain || (this.titleVersions.get(msg.shellId) ?? -1) >= msg.version) return;
+    this.titleVersions.set(msg.shellId, msg.version);
+    this.setState({ ...this._state, titles: { ...this._state.titles, [msg.shellId]: fromUtf8(plain) } });
+  }
+
+  /**
+   * An admin rotated the links: the new fragment comes sealed with the admin-notice key of the old
+   * admin secret. Adopt it, tell the page (address bar), and reconnect with the new proofs.
+   */
+  private async onLinksRotated(msg: ServerMsg<"linksRotated">): Promise<void> {
+    const noticeKey = this.keys?.adminNotice;
+    if (!noticeKey) return;
+    const plain = await openFrame(noticeKey, msg.frame, aad.adminNotice(this.sessionId, 0));
+    const fragment = plain ? fromUtf8(plain) : null;
+    const secrets = fragment ? parseFragment(fragment) : null;
+    if (!fragment || !secrets) {
+      this.events.emit("error", { code: "rotation", message: "could not read the new links after rotation" });
+      return;
+    }
+    this.previousEnc = this.keys!.enc;
+    this.keys = await deriveSessionKeys(this.sessionId, secrets, this.opts.kdf);
+    this.fragment = fragment;
+    this.events.emit("fragment", fragment);
+    this.conn.reconnectNow();
+  }
+
+  /** The current link's fragment (changes after a rotation). */
+  get currentFragment(): string {
+    return this.fragment;
+  }
+
+  private outputKeys(): AeadKey[] {
+    return this.previousEnc ? [this.keys!.enc, this.previousEnc] : [this.keys!.enc];
+  }
+
+  private async openWithAny(frame: { n: Uint8Array; c: Uint8Array }, ad: Uint8Array): Promise<Uint8Array | null> {
+    for (const key of this.outputKeys()) {
+      const plain = await openFrame(key, frame, ad);
+      if (plain) return plain;
+    }
+    return null;
+  }
+
+  private onDecryptFailure(shellId: number, seq: number): void {
+    this.setState({ ...this._state, decryptFailures: this._state.decryptFailures + 1 });
+    if (this.warnedDecrypt) return;
+    this.warnedDecrypt = true;
+    console.warn(`taiku: discarded output frame ${seq} of shell ${shellId}: it failed authentication`);
+    this.events.emit("decryptWarning", { shellId, seq });
+  }
+
+  private setState(next: SessionState): void {
+    if (next === this._state) return;
+    this._state = next;
+    this.events.emit("state", next);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Session state as the page sees it, and the pure reducer that folds server messages into it.
+ * Every update returns a new top-level object (arrays replaced, never mutated), so UI frameworks
+ * can compare by reference and tests can assert on snapshots.
+ */
+import type { Role, ServerMessage, ShellInfo, User } from "@taiku/protocol";
+
+export interface ChatEntry {
+  id: number;
+  userId: number;
+  name: string;
+  message: string;
+  ts: number;
+  editedAt?: number;
+}
+
+export interface Participant extends User {
+  userId: number;
+}
+
+export interface Owner {
+  shellId: number;
+  userId: number | null;
+  name: string | null;
+}
+
+export interface AdoptionPrompt {
+  requestId: number;
+  shellId: number;
+  fromUserId: number;
+  fromName: string;
+}
+
+export interface SessionInfo {
+  name: string | null;
+  readersEnabled: boolean;
+  viewerAuth: boolean;
+  ownerName: string | null;
+  createdAt: number;
+  cwdLabel: string | null;
+}
+
+/**
+ * connecting: first socket not yet authenticated · online: authenticated and initial state received ·
+ * reconnecting: socket lost, retrying with backoff · ended: no further attempts (see `end`).
+ */
+export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "ended";
+
+export type EndKind = "invalid-key" | "not-found" | "closed" | "login-required" | "replaced" | "kicked" | "stopped";
+
+export interface SessionState {
+  sessionId: string;
+  status: ConnectionStatus;
+  end: { kind: EndKind; message: string } | null;
+  /** When the next reconnect attempt happens (clock ms), while reconnecting. */
+  retryAt: number | null;
+  userId: number | null;
+  /** Every userId this client has had (one per connection): chat messages from all of them are "mine". */
+  myUserIds: number[];
+  role: Role | null;
+  canWrite: boolean;
+  name: string | null;
+  accountId: string | null;
+  serverVersion: string | null;
+  features: string[];
+  info: SessionInfo | null;
+  users: Participant[];
+  shells: ShellInfo[];
+  owners: Owner[];
+  chat: ChatEntry[];
+  pluginKv: Record<string, { entries: Record<string, unknown>; rev: number }>;
+  sessionPlugins: Record<string, { manifest_url: string; enabled: boolean }>;
+  tunnels: Array<{ port: number; url: string }>;
+  cli: { connected: boolean; expiresAt: number | null };
+  latencyMs: number | null;
+  adoptionPrompts: AdoptionPrompt[];
+  /** Frames that failed authentication (tampered, or sealed with another key). */
+  decryptFailures: number;
+  /** Decrypted terminal titles (OSC 0/2 seen by the CLI), by shell id. */
+  titles: Record<number, string>;
+}
+
+/** The chat list keeps a little more than the server's ring of 100 so edits still find their message. */
+export const CHAT_KEEP = 200;
+
+export function initialState(sessionId: string): SessionState {
+  return {
+    sessionId,
+    status: "connecting",
+    end: null,
+    retryAt: null,
+    userId: null,
+    myUserIds: [],
+    role: null,
+    canWrite: false,
+    name: null,
+    accountId: null,
+    serverVersion: null,
+    features: [],
+    info: null,
+    users: [],
+    shells: [],
+    owners: [],
+    chat: [],
+    pluginKv: {},
+    sessionPlugins: {},
+    tunnels: [],
+    cli: { connected: true, expiresAt: null },
+    latencyMs: null,
+    adoptionPrompts: [],
+    decryptFailures: 0,
+    titles: {},
+  };
+}
+
+/** Fold one server message into the state. Messages that carry no state return `state` unchanged. */
+export function reduce(state: SessionState, msg: ServerMessage): SessionState {
+  switch (msg.t) {
+    case "hello":
+      return { ...state, serverVersion: msg.serverVersion, features: msg.features };
+    case "authOk":
+      return { ...state, userId: msg.userId, myUserIds: [...state.myUserIds, msg.userId], role: msg.role, canWrite: msg.canWrite, name: msg.name, accountId: msg.accountId ?? null };
+    case "sessionInfo": {
+      const { t: _t, ...info } = msg;
+      return { ...state, info };
+    }
+    case "users":
+      return { ...state, users: msg.users.map(([userId, u]) => ({ ...u, userId })) };
+    case "userDiff": {
+      const users = state.users.filter((u) => u.userId !== msg.userId);
+      if (msg.user) {
+        const i = state.users.findIndex((u) => u.userId === msg.userId);
+        const entry = { ...msg.user, userId: msg.userId };
+        if (i >= 0) users.splice(i, 0, entry);
+        else users.push(entry);
+      }
+      const name = msg.userId === state.userId && msg.user ? msg.user.name : state.name;
+      return { ...state, users, name };
+    }
+    case "shells":
+      return { ...state, shells: [...msg.shells].sort((a, b) => a.id - b.id) };
+    case "ownership":
+      return { ...state, owners: msg.owners };
+    case "chat":
+      return { ...state, chat: [...state.chat, { id: msg.id, userId: msg.userId, name: msg.name, message: msg.message, ts: msg.ts }].slice(-CHAT_KEEP) };
+    case "chatHistory":
+      return { ...state, chat: msg.messages.map(([userId, name, message, ts, id]) => ({ id, userId, name, message, ts })) };
+    case "chatEdit":
+      return { ...state, chat: state.chat.map((m) => (m.id === msg.id ? { ...m, message: msg.message, editedAt: msg.editedAt } : m)) };
+    case "adoptionRequest":
+      return { ...state, adoptionPrompts: [...state.adoptionPrompts.filter((p) => p.requestId !== msg.requestId), { requestId: msg.requestId, shellId: msg.shellId, fromUserId: msg.fromUserId, fromName: msg.fromName }] };
+    case "pluginKv":
+      return { ...state, pluginKv: { ...state.pluginKv, [msg.pluginId]: { entries: msg.entries, rev: msg.rev } } };
+    case "pluginKvDiff": {
+      const entries = { ...(state.pluginKv[msg.pluginId]?.entries ?? {}) };
+      if (msg.deleted) delete entries[msg.key];
+      else entries[msg.key] = msg.value;
+      return { ...state, pluginKv: { ...state.pluginKv, [msg.pluginId]: { entries, rev: msg.rev } } };
+    }
+    case "sessionPlugins":
+      return { ...state, sessionPlugins: msg.plugins };
+    case "tunnels":
+      return { ...state, tunnels: msg.tunnels };
+    case "cliStatus":
+      return { ...state, cli: { connected: msg.connected, expiresAt: msg.expiresAt } };
+    case "shellLatency":
+      return { ...state, latencyMs: msg.ms };
+    default:
+      return state;
+  }
+}
+
+// ------------------------------------------------------------------ derived views
+
+export function ownerOf(state: SessionState, shellId: number): Owner | undefined {
+  return state.owners.find((o) => o.shellId === shellId);
+}
+
+export function ownsShell(state: SessionState, shellId: number): boolean {
+  return state.userId !== null && ownerOf(state, shellId)?.userId === state.userId;
+}
+
+/**
+ * May this client resize the shell (spec §2.2.3 `resize`)? Owner, admin, or any writer while the
+ * shell is unowned. The focus-lock holder may too; the caller passes whether we typed there lately.
+ */
+export function mayResize(state: SessionState, shellId: number, holdsFocusLock = false): boolean {
+  if (state.role === "admin") return true;
+  if (!state.canWrite) return false;
+  const owner = ownerOf(state, shellId);
+  // An owner who left still owns the shell (token-bound, shown greyed): only no owner at all is "unowned".
+  const unowned = !owner || (owner.userId === null && owner.name === null);
+  return unowned || owner!.userId === state.userId || holdsFocusLock;
+}

@@ -1,0 +1,123 @@
+/**
+ * The output side of one shell: decrypt `chunks` frames (AES-GCM, AAD bound to session, shell and
+ * seq), drop replays (seq ≤ last applied), hand plaintext to the terminal in order, and acknowledge
+ * once the terminal reports it written. Frames are opened concurrently (WebCrypto is async) but
+ * applied strictly in arrival order through a promise chain.
+ */
+import { aad, openFrame, type AeadKey } from "@taiku/crypto";
+import type { SeqFrame } from "@taiku/protocol";
+import { AckCoalescer, type AckOptions } from "./ack.js";
+import type { Clock } from "./services.js";
+
+/** Where plaintext output goes: an xterm.js terminal in the page, a collector in Node. */
+export interface OutputSink {
+  /** Write bytes; call `done` once they are processed (xterm's write callback). */
+  write(data: Uint8Array, done: () => void): void;
+}
+
+export interface ShellStreamContext {
+  sessionId: string;
+  clock: Clock;
+  /** Keys to try, current first (after a link rotation the previous key still opens older frames). */
+  keys(): AeadKey[];
+  sendAck(shellId: number, seq: number): void;
+  /** A frame failed authentication; it is discarded, never rendered. */
+  onDecryptFailure(shellId: number, seq: number): void;
+  ack?: AckOptions;
+}
+
+export class ShellStream {
+  /** Highest seq handed to the sink (or skipped as undecryptable): resume point after reconnect. */
+  lastApplied = -1;
+  private sink: OutputSink | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  readonly ack: AckCoalescer;
+
+  constructor(
+    readonly shellId: number,
+    private readonly ctx: ShellStreamContext,
+  ) {
+    this.ack = new AckCoalescer(ctx.clock, (seq) => ctx.sendAck(shellId, seq), ctx.ack);
+  }
+
+  get attached(): boolean {
+    return this.sink !== null;
+  }
+
+  /** A new sink starts from the beginning of the server's buffer (a fresh terminal needs the replay). */
+  attach(sink: OutputSink): void {
+    this.sink = sink;
+    this.lastApplied = -1;
+  }
+
+  detach(): void {
+    this.sink = null;
+    this.ack.flush();
+  }
+
+  /** `fromSeq` for `subscribe`. */
+  get resumeSeq(): number {
+    return this.lastApplied + 1;
+  }
+
+  push(frames: readonly SeqFrame[]): Promise<void> {
+    const floor = this.lastApplied;
+    const opened = frames.map((f) => (f.seq > floor ? this.open(f) : Promise.resolve(null)));
+    this.chain = this.chain.then(() => this.apply(frames, opened));
+    return this.chain;
+  }
+
+  /** Resolves when everything pushed so far has been handed to the sink. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private async open(f: SeqFrame): Promise<Uint8Array | null> {
+    const ad = aad.output(this.ctx.sessionId, this.shellId, f.seq);
+    for (const key of this.ctx.keys()) {
+      const plain = await openFrame(key, f, ad);
+      if (plain) return plain;
+    }
+    return null;
+  }
+
+  private async apply(frames: readonly SeqFrame[], opened: Promise<Uint8Array | null>[]): Promise<void> {
+    const results = await Promise.all(opened);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let highest = -1;
+    for (let i = 0; i < frames.length; i++) {
+      const seq = frames[i]!.seq;
+      if (seq <= this.lastApplied) continue; // replay after resubscribe, or a lying relay
+      this.lastApplied = seq;
+      highest = seq;
+      const plain = results[i];
+      if (!plain) {
+        this.ctx.onDecryptFailure(this.shellId, seq);
+        continue;
+      }
+      parts.push(plain);
+      total += plain.length;
+    }
+    if (highest < 0) return;
+    const sink = this.sink;
+    if (!sink || total === 0) {
+      // Nothing to render, but the relay must still see progress or its window stalls.
+      this.ack.written(highest, total);
+      return;
+    }
+    // One write per message: xterm parses a large buffer much faster than many small ones.
+    const data = parts.length === 1 ? parts[0]! : concat(parts, total);
+    sink.write(data, () => this.ack.written(highest, total));
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

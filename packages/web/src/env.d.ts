@@ -1,0 +1,11 @@
+/// <reference types="svelte" />
+/// <reference types="vite/client" />
+import type { SessionClient } from "./common/index.js";
+
+declare global {
+  interface Window {
+    /** Test hook: the page's session client and a reader for a terminal's text. */
+    __taiku?: { client: SessionClient; getTerminalText(shellId: number): string };
+  }
+}
+export {};
