@@ -2,8 +2,9 @@
  * Layering rule of ARCHITECTURE.md: each package may import only the packages below it.
  * Fails when a source file imports a workspace package against the dependency direction.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve, sep } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ALLOWED: Record<string, string[]> = {
@@ -17,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   cli: ["server", "agents", "connectors", "protocol", "crypto"],
 };
 
-const root = join(import.meta.dirname, "..", "packages");
+const packagesDir = join(import.meta.dirname, "..", "packages");
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -30,7 +31,7 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
-export function violations(): string[] {
+export function violations(root = packagesDir): string[] {
   const found: string[] = [];
   for (const pkg of readdirSync(root)) {
     const src = join(root, pkg, "src");
@@ -43,7 +44,12 @@ export function violations(): string[] {
         const dep = m[1]!;
         if (dep !== pkg && !allowed.includes(dep)) found.push(`${file.slice(root.length + 1)} imports @taiku/${dep}`);
       }
-      for (const m of text.matchAll(/from\s+["'](\.\.\/){2,}([a-z-]+)\//g)) found.push(`${file.slice(root.length + 1)} reaches into ../${m[2]} by path`);
+      // A relative import must stay inside its own package: reaching into another one by path
+      // would bypass the table above.
+      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)) {
+        const target = resolve(dirname(file), m[1]!);
+        if (!target.startsWith(join(root, pkg) + sep)) found.push(`${file.slice(root.length + 1)} reaches outside its package: ${m[1]}`);
+      }
     }
   }
   return found;
@@ -52,5 +58,17 @@ export function violations(): string[] {
 describe("dependency direction", () => {
   it("no package imports against the layering of ARCHITECTURE.md", () => {
     expect(violations()).toEqual([]);
+  });
+
+  it("catches an upward import and a path reaching into another package", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "taiku-layers-"));
+    mkdirSync(join(tmp, "protocol", "src"), { recursive: true });
+    mkdirSync(join(tmp, "web", "src", "ui"), { recursive: true });
+    writeFileSync(join(tmp, "protocol", "src", "a.ts"), 'import { x } from "@taiku/server";\n');
+    writeFileSync(join(tmp, "web", "src", "ui", "b.ts"), 'import { y } from "../../../server/src/index.js";\nimport { z } from "../common/z.js";\n');
+    expect(violations(tmp)).toEqual([
+      "protocol/src/a.ts imports @taiku/server",
+      "web/src/ui/b.ts reaches outside its package: ../../../server/src/index.js",
+    ]);
   });
 });

@@ -41,3 +41,23 @@ export { RunningTask, RunningTasks } from "./bridge/running-tasks.js";
 export { ThreadScheduler, type ThreadJob } from "./bridge/scheduler.js";
 export { handleMessage, errorText, monotonicSeconds, type HandleMessageOptions, type RunOutcome } from "./bridge/handle-message.js";
 export { MemoryTransport, type StoredMessage, type TransportCall } from "./bridge/memory-transport.js";
+
+// runtime
+export { AutoRouter, type RunnerEntry, type EngineStatus } from "./runtime/router.js";
+export { parseDirectives, parseContextLine, formatContextLine, type ParsedDirectives } from "./runtime/directives.js";
+export { ensureWorktree, defaultBaseBranch, validateBranch, worktreesRoot, type ProjectConfig } from "./runtime/worktrees.js";
+export { TransportRuntime, type ResolvedMessage, type ResolvedRunner, type ProjectsConfig, type RuntimeSpec } from "./runtime/transport-runtime.js";
+export { MemorySessionStore, MemoryChatPrefs, type SessionStore, type ChatPrefs } from "./runtime/sessions.js";
+export { AgentChat, hideResumeLines, RESERVED_CHAT_COMMANDS, RESERVED_CLI_COMMANDS, type AgentChatOptions, type ChatMessage, type RunJobInput } from "./runtime/agent-chat.js";
+export { buildRuntime, buildRouterEntries, installIssue, type BuildRuntimeOptions } from "./runtime/build.js";
+
+// commands
+export { defineCommandBackend, type CommandBackend, type CommandContext, type CommandExecutor, type CommandResult, type RunRequest, type RunResult, type RunMode } from "./commands/types.js";
+export { parseCommand, shellSplit, type ParsedCommand } from "./commands/parse.js";
+export { createExecutor, dispatchPluginCommand } from "./commands/executor.js";
+
+// session chat transport (taiku's own)
+export {
+  createSessionChat, toChatMessage, SessionChatTransport, MemoryChatPort, ManualTimers, realTimers,
+  type SessionChat, type SessionChatOptions, type SessionChatMessage, type SessionChatPort, type ChatRecord, type Timers,
+} from "./transports/session/index.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CodexRunner, LineSplitter, MemoryLogger, setLogger, getLogger, spawnGroup, terminateGroup, type AgentEvent } from "../src/index.js";
-import { collect, fakeCli, tempDir } from "./helpers/fake-cli.js";
+import { alive, collect, fakeCli, tempDir } from "./helpers/fake-cli.js";
 
 const THREAD = JSON.stringify({ type: "thread.started", thread_id: "t-1" });
 const done = (text: string) =>
@@ -16,15 +16,6 @@ async function runCodex(text: string, env: Record<string, string> = {}, opts: { 
   writeFileSync(file, text);
   const exe = fakeCli("codex", dir, { FAKE_REPLAY: file, ...env });
   return collect(new CodexRunner({ executable: exe, ...opts }).run("p", null, { cwd: dir }));
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {

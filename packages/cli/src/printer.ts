@@ -43,6 +43,7 @@ export function presenceLine(ev: Pick<CliDownMsg<"sessionEvent">, "kind" | "user
 }
 
 /** Strip ANSI escape sequences and control characters for the local preview. */
+/* eslint-disable no-control-regex -- matching terminal control characters is the point */
 export function plainText(s: string): string {
   return s
     .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, "")
@@ -51,3 +52,4 @@ export function plainText(s: string): string {
     .replace(/\r(?!\n)/g, "\n")
     .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
 }
+/* eslint-enable no-control-regex */

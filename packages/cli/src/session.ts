@@ -11,7 +11,7 @@ import {
   aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrame, sealFrame, sessionLinks, utf8,
   verifiersOf, type KdfOptions, type LinkSecrets, type SessionKeys,
 } from "@taiku/crypto";
-import { E2E_SUITE, type CliDown, type CliDownMsg, type CliUp, type Limits } from "@taiku/protocol";
+import { E2E_SUITE, type CliDown, type CliDownMsg, type Limits } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
 import { FlowGate, Watermark } from "./flow.js";
 import { Link } from "./link.js";

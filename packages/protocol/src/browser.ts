@@ -154,7 +154,13 @@ const s = {
     t: z.literal("ownership"),
     owners: z.array(z.object({ shellId, userId: uint32.nullable(), name: z.string().nullable() })),
   }),
-  ownershipToken: z.object({ t: z.literal("ownershipToken"), shellId, token: bytesOfLength(32) }),
+  ownershipToken: z.object({
+    t: z.literal("ownershipToken"),
+    shellId,
+    token: bytesOfLength(32),
+    /** taiku addition: the `create.requestId` this shell answers (absent for adoption and CLI-created shells). */
+    requestId: uint32.optional(),
+  }),
   chunks: z.object({ t: z.literal("chunks"), shellId, frames: z.array(seqFrame) }),
   title: z.object({ t: z.literal("title"), shellId, version: uint, frame }),
   agent: z.object({ t: z.literal("agent"), shellId, frames: z.array(seqFrame) }),

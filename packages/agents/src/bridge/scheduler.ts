@@ -68,12 +68,15 @@ export class ThreadScheduler {
   private async worker(key: string): Promise<void> {
     try {
       for (;;) {
-        const q = this.pending.get(key);
-        const job = q?.shift();
+        // Wait before taking the job, so it can still be cancelled while it waits.
+        const busy = this.busyUntil.get(key);
+        if (busy && !busy.isSet) {
+          await busy.wait();
+          continue;
+        }
+        const job = this.pending.get(key)?.shift();
         if (!job) break;
         if (job.progressRef) this.byProgress.delete(this.progressKey(job.chatId, job.progressRef.messageId));
-        const busy = this.busyUntil.get(key);
-        if (busy && !busy.isSet) await busy.wait();
         try {
           await this.runJob(job);
         } catch (err) {

@@ -1,4 +1,5 @@
 /** Writes executable wrappers around test/fakes/fake-engine.mjs, one per engine. */
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,4 +25,32 @@ export async function collect<T>(gen: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of gen) out.push(x);
   return out;
+}
+
+/** Is a process with this pid still there? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Gone, or a zombie waiting to be reaped by init (it no longer runs). */
+export function dead(pid: number): boolean {
+  if (!alive(pid)) return true;
+  try {
+    return execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+export async function eventually(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -22,8 +22,20 @@ export const BRIDGE_MESSAGE = {
 
 export const MAX_REQUEST_ID_CHARS = 128;
 export const MAX_METHOD_CHARS = 64;
-/** §6.3 resource limit: pending requests per mount. */
-export const MAX_PENDING_PER_MOUNT = 64;
+/** §6.3 resource limits, enforced by the host (defaults; hosts take them as configuration). */
+export const BRIDGE_LIMITS = {
+  pendingPerMount: 64,
+  /** Request payload for `writePluginFile` / `writeFile`. */
+  fileRequestBytes: 8 * 1024 * 1024,
+  /** Request payload for everything else. */
+  requestBytes: 1024 * 1024,
+  /** Queued events per mount before coalescing (oldest `shell:data` dropped first). */
+  queuedEvents: 200,
+  /** Hosts coalesce `shell:data` to at most this many events per second per shell per mount (§8). */
+  shellDataPerSecond: 10,
+  /** `broadcastEvent` rate limit per mount (§7.3). */
+  broadcastsPerSecond: 20,
+} as const;
 
 /** host → iframe. The first four fields are taiku's; the rest are ours and optional for plugins. */
 export const bridgeInitMessage = z.object({

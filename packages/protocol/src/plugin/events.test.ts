@@ -7,7 +7,18 @@ agent.session_start agent.session_end agent.turn_complete agent.file_change agen
 adoption_requested adoption_resolved layout_changed tile_opened tile_closed tile_focused workspace_changed tunnels_changed
 plugin_enabled plugin_disabled plugin_data_changed plugin_event settings_changed panel_visibility hotkey alias_invoked`.split(/\s+/);
 
+// §17 event data fields, copied from the spec so a renamed key fails loudly.
+const SPEC_FIELDS = `shellId shellIds count userName userId device canWrite focus previousFocus message mine instanceId sessionId
+agentType status model tokenUsage eventCount agentSessionId agent text tool_name is_error output version duration_ms action
+path`.split(/\s+/);
+
 describe("events", () => {
+  it("uses every data field name of §17", () => {
+    const keys = new Set(PLUGIN_EVENT_TYPES.flatMap((t) => Object.keys((PLUGIN_EVENTS[t].data as unknown as { shape: object }).shape)));
+    expect(SPEC_FIELDS.filter((f) => !keys.has(f))).toEqual([]);
+    expect(Object.keys(PLUGIN_EVENTS.agent_status.data.shape)).toContain("tokenUsage");
+  });
+
   it("names exactly the events of §8", () => {
     expect([...PLUGIN_EVENT_TYPES].sort()).toEqual([...SPEC_EVENTS].sort());
   });

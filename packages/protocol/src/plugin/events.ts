@@ -22,7 +22,7 @@ export const agentStatusData = data({
   agentType: z.enum(PLUGIN_AGENT_TYPES),
   status: z.enum(PLUGIN_AGENT_STATUSES),
   model: s.optional(),
-  pluginTokenUsage: pluginTokenUsage.optional(),
+  tokenUsage: pluginTokenUsage.optional(),
   eventCount: n.optional(),
 });
 export type PluginAgentStatus = z.infer<typeof agentStatusData>;

@@ -7,4 +7,5 @@ export * from "./events.js";
 export * from "./integrations.js";
 export * from "./manifest.js";
 export * from "./results.js";
+export * from "./method-docs.js";
 export { jsonByteLength } from "./json.js";

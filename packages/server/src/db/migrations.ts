@@ -4,6 +4,7 @@
  * Column types are chosen per dialect only where SQLite and Postgres truly differ (binary blobs).
  */
 import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { migration002PluginStorage } from "./migration-002-plugin-storage.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -82,7 +83,7 @@ function migration001(dialect: Dialect): Migration {
 
 /** Keys sort lexically, so they are zero-padded. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "001_initial": migration001(dialect) };
+  return { "001_initial": migration001(dialect), "002_plugin_storage": migration002PluginStorage };
 }
 
 export const inCodeMigrations = (dialect: Dialect): MigrationProvider => ({

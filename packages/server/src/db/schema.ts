@@ -68,6 +68,36 @@ export interface ServerMetaTable {
   value: string;
 }
 
+/** User KV (§9.4): one JSON value per account, plugin and key; `bytes` = key + value UTF-8 bytes for quotas. */
+export interface UserKvTable {
+  account_id: string;
+  plugin_id: string;
+  key: string;
+  value: string;
+  bytes: number;
+  updated_at: number;
+}
+
+/** Metadata of plugin files (§9.5); the bytes live in `$TAIKU_HOME/storage/<account>/<plugin>/<name>`. */
+export interface PluginFilesTable {
+  account_id: string;
+  plugin_id: string;
+  name: string;
+  size: number;
+  content_type: string;
+  updated_at: number;
+}
+
+/** Per-user plugin enablement; `manifest` is the validated manifest JSON of installed (non-built-in) plugins. */
+export interface UserPluginsTable {
+  account_id: string;
+  plugin_id: string;
+  manifest_url: string;
+  manifest: string | null;
+  enabled: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -77,4 +107,7 @@ export interface Database {
   devices: DevicesTable;
   session_snapshots: SessionSnapshotsTable;
   server_meta: ServerMetaTable;
+  user_kv: UserKvTable;
+  plugin_files: PluginFilesTable;
+  user_plugins: UserPluginsTable;
 }

@@ -12,7 +12,7 @@ import { sendText, TEXT } from "./errors.js";
 /** Client-side routes of the web app (§1.6, §11.3.8). */
 export const APP_ROUTES = ["/", "/s/:id", "/login", "/signup", "/verify", "/account", "/dashboard"];
 
-const MIME: Record<string, string> = {
+export const MIME: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
@@ -80,7 +80,7 @@ async function sendFile(reply: FastifyReply, file: string, cache: string): Promi
 }
 
 /** Maps a URL path into webRoot; null for anything that could escape it or name a dotfile. */
-function fileFor(root: string, urlPath: string): string | null {
+export function fileFor(root: string, urlPath: string): string | null {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);

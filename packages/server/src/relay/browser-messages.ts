@@ -10,6 +10,8 @@ const MAX_PENDING_CREATES = 1024;
 const MAX_SESSION_PLUGINS = 256;
 
 const err = (peer: Peer, code: string, message: string) => peer.send({ t: "error", code, message });
+/** Names that would alter an object's prototype when used as a plain-object key (here or in a decoder). */
+const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
 
 export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMessage): void {
   switch (msg.t) {
@@ -82,29 +84,15 @@ export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMe
       session.dirty = true;
       return session.broadcast(session.shellsMsg());
     }
-    case "pluginKvSet": {
-      const r = session.kv.set(msg.pluginId, msg.key, msg.value);
-      if (!r.ok) return err(peer, r.code, r.message);
-      session.dirty = true;
-      return session.broadcast({ t: "pluginKvDiff", pluginId: msg.pluginId, key: msg.key, value: msg.value, deleted: false, rev: r.rev, userId: peer.userId });
-    }
-    case "pluginKvDelete": {
-      const r = session.kv.delete(msg.pluginId, msg.key);
-      if (!r) return;
-      session.dirty = true;
-      return session.broadcast({ t: "pluginKvDiff", pluginId: msg.pluginId, key: msg.key, value: null, deleted: true, rev: r.rev, userId: peer.userId });
-    }
+    case "pluginKvSet":
+    case "pluginKvDelete":
+    case "setSessionPlugin":
+      if (RESERVED.has(msg.pluginId) || ("key" in msg && RESERVED.has(msg.key))) return err(peer, "bad_request", "reserved name");
+      return pluginState(session, peer, msg);
     case "pluginEvent": {
       if (encodeCbor(msg.data ?? null).byteLength > session.limits.pluginEventBytes) return err(peer, "bad_request", "plugin event too large");
       return session.broadcast({ t: "pluginEvent", pluginId: msg.pluginId, name: msg.name, data: msg.data ?? null, userId: peer.userId, userName: peer.name, ts: session.now() });
     }
-    case "setSessionPlugin":
-      if (!(msg.pluginId in session.plugins) && Object.keys(session.plugins).length >= MAX_SESSION_PLUGINS) {
-        return err(peer, "quota", "too many session plugins");
-      }
-      session.plugins[msg.pluginId] = { manifest_url: msg.manifestUrl, enabled: msg.enabled };
-      session.dirty = true;
-      return session.broadcast({ t: "sessionPlugins", plugins: session.plugins });
     case "kick": {
       const target = session.peers.get(msg.userId);
       if (!target?.authed) return err(peer, "not_found", "no such user");
@@ -123,6 +111,30 @@ export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMe
     case "remoteResult":
     case "authenticate":
       return; // no remote commands are issued by this relay yet; authenticate is handled earlier
+  }
+}
+
+function pluginState(session: Session, peer: Peer, msg: ClientMsg<"pluginKvSet" | "pluginKvDelete" | "setSessionPlugin">): void {
+  switch (msg.t) {
+    case "pluginKvSet": {
+      const r = session.kv.set(msg.pluginId, msg.key, msg.value);
+      if (!r.ok) return err(peer, r.code, r.message);
+      session.dirty = true;
+      return session.broadcast({ t: "pluginKvDiff", pluginId: msg.pluginId, key: msg.key, value: msg.value, deleted: false, rev: r.rev, userId: peer.userId });
+    }
+    case "pluginKvDelete": {
+      const r = session.kv.delete(msg.pluginId, msg.key);
+      if (!r) return;
+      session.dirty = true;
+      return session.broadcast({ t: "pluginKvDiff", pluginId: msg.pluginId, key: msg.key, value: null, deleted: true, rev: r.rev, userId: peer.userId });
+    }
+    case "setSessionPlugin":
+      if (!Object.hasOwn(session.plugins, msg.pluginId) && Object.keys(session.plugins).length >= MAX_SESSION_PLUGINS) {
+        return err(peer, "quota", "too many session plugins");
+      }
+      session.plugins[msg.pluginId] = { manifest_url: msg.manifestUrl, enabled: msg.enabled };
+      session.dirty = true;
+      return session.broadcast({ t: "sessionPlugins", plugins: session.plugins });
   }
 }
 

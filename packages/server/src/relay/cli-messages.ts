@@ -88,7 +88,7 @@ function createdShell(session: Session, msg: CliUpMsg<"createdShell">): void {
   const creator = pending ? session.peers.get(pending.userId) : undefined;
   if (isNew && creator?.authed) {
     shell.creatorUserId = creator.userId;
-    creator.send({ t: "ownershipToken", shellId: shell.id, token: issueOwnership(shell, creator) });
+    creator.send({ t: "ownershipToken", shellId: shell.id, token: issueOwnership(shell, creator), requestId: pending!.requestId });
   } else if (isNew && msg.requestId === 0) {
     const admin = session.firstAdmin();
     if (admin) admin.send({ t: "ownershipToken", shellId: shell.id, token: issueOwnership(shell, admin) });

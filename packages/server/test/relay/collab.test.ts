@@ -12,7 +12,7 @@ async function browserCreates(host: HostSession, b: TestClient, shellId: number)
   expect(cs).toMatchObject({ rows: 30, cols: 100 });
   host.cli.send({ t: "createdShell", shellId, rows: 30, cols: 100, requestId: cs.requestId });
   const tok = await b.next("ownershipToken");
-  expect(tok.shellId).toBe(shellId);
+  expect(tok).toMatchObject({ shellId, requestId: 77 });
   return tok.token;
 }
 
@@ -259,6 +259,10 @@ describe("session KV", () => {
     expect(await b.b.next("pluginKvDiff", (m) => m.deleted)).toMatchObject({ key: "k", value: null, rev: 3 });
     a.b.send({ t: "pluginKvSet", pluginId: "p", key: "bin", value: new Uint8Array(3) });
     expect((await a.b.next("error")).code).toBe("bad_request");
+    a.b.send({ t: "pluginKvSet", pluginId: "p", key: "__proto__", value: { polluted: true } });
+    expect(await a.b.next("error")).toEqual({ t: "error", code: "bad_request", message: "reserved name" });
+    a.b.send({ t: "pluginKvSet", pluginId: "__proto__", key: "k", value: 1 });
+    expect((await a.b.next("error")).message).toBe("reserved name");
   });
 
   it("plugin events are broadcast with the sender; oversized events refused; session plugins admin-only", async () => {

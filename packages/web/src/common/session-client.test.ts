@@ -168,6 +168,7 @@ describe("SessionClient", () => {
     clock.advance(4500);
     client.sendInput(1, "new"); // fresh: delivered after reconnect
     await connect(s3, 9);
+    expect(client.state.status).toBe("online");
     await until(() => s3.sentOfType("data").length === 1);
     expect(s3.sentOfType("subscribe")).toEqual([{ t: "subscribe", shellId: 1, fromSeq: 2 }]);
     const claims = s3.sentOfType("claimShells") as Array<{ claims: Array<{ shellId: number; token: Uint8Array }> }>;
@@ -203,12 +204,12 @@ describe("SessionClient", () => {
   });
 
   it("ends on final close codes and on sessionClosed", async () => {
-    for (const [code, kind] of [[4403, "invalid-key"], [4404, "not-found"], [4410, "closed"], [4401, "login-required"]] as const) {
+    for (const [code, reason, kind] of [[4403, "", "invalid-key"], [4403, "removed by admin", "kicked"], [4404, "", "not-found"], [4410, "", "closed"], [4401, "", "login-required"]] as const) {
       FakeSocket.reset();
       const { client, clock } = makeClient(formatFragment(secrets));
       await client.start();
       FakeSocket.last.accept();
-      FakeSocket.last.serverClose(code);
+      FakeSocket.last.serverClose(code, reason);
       expect(client.state.status).toBe("ended");
       expect(client.state.end?.kind).toBe(kind);
       clock.advance(60_000);
@@ -238,10 +239,19 @@ describe("SessionClient", () => {
     sock.deliver({ t: "whatIsThis", x: 1 }); // unknown types are ignored
     await until(() => !client.state.cli.connected);
     const s = client.state;
+    expect(s.cli).toEqual({ connected: false, expiresAt: 99 });
     expect(s.users.map((u) => [u.userId, u.name, u.focus])).toEqual([[2, "alice", null], [3, "bob", 1]]);
     expect(s.chat).toEqual([{ id: 1, userId: 3, name: "bob", message: "hi", ts: 10 }, { id: 2, userId: 2, name: "alice", message: "hello", ts: 11, editedAt: 12 }]);
     expect(client.mayResize(1)).toBe(true); // admin
-    expect(s.cli).toEqual({ connected: false, expiresAt: 99 });
+    sock.deliver({ t: "authOk", userId: 2, role: "writer", canWrite: true, name: "alice" });
+    expect(client.mayResize(1)).toBe(false); // bob's
+    expect(client.mayResize(5)).toBe(false); // not in the ownership list yet
+    sock.deliver({ t: "ownership", owners: [{ shellId: 1, userId: null, name: null }] });
+    expect(client.mayResize(1)).toBe(true); // unowned
+    sock.deliver({ t: "ownership", owners: [{ shellId: 1, userId: null, name: "bob" }] });
+    expect(client.mayResize(1)).toBe(false); // owner left, still owns it
+    client.sendInput(1, "x"); // typing takes the focus lock for a moment
+    expect(client.mayResize(1)).toBe(true);
   });
 
   it("adopts new links after a rotation (admins) and reconnects with them", async () => {

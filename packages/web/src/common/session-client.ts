@@ -100,7 +100,10 @@ export class SessionClient {
   private readonly inputCounters = new Map<number, number>();
   private readonly lastTyped = new Map<number, number>();
   private inputChain: Promise<void> = Promise.resolve();
+  /** Authenticated and `sessionInfo` received: messages can be sent (and input sealed). */
   private ready = false;
+  /** The ordered initial state (§2.2.2 step 5, ending with `cliStatus`) has arrived on this connection. */
+  private synced = false;
   private requestIds = 0;
   private warnedDecrypt = false;
   private titleVersions = new Map<number, number>();
@@ -366,7 +369,16 @@ export class SessionClient {
         return this.afterAuth();
       case "sessionInfo":
         this.setState(reduce(this._state, msg));
-        if (!this.ready) this.goOnline();
+        if (!this.ready) this.flushQueue();
+        return;
+      case "cliStatus":
+        this.setState(reduce(this._state, msg));
+        // `cliStatus` closes the initial state: shells and ownership are known, so the page may
+        // now lay out tiles and decide resize rights without racing the ownership message.
+        if (!this.synced && this.ready) {
+          this.synced = true;
+          this.setState({ ...this._state, status: "online", retryAt: null, end: null });
+        }
         return;
       case "invalidAuth":
         return this.end("invalid-key", END_TEXT["invalid-key"]);
@@ -408,6 +420,7 @@ export class SessionClient {
 
   private async authenticate(epoch: number, hello: ServerMsg<"hello">): Promise<void> {
     this.ready = false;
+    this.synced = false;
     this.setState(reduce(this._state, hello));
     const keys = this.keys!;
     const challenge = wsChallenge(hello.challenge, hello.userId);
@@ -443,9 +456,8 @@ export class SessionClient {
   }
 
   /** `sessionInfo` is the first initial-state message: from here input can be sealed (readersEnabled known). */
-  private goOnline(): void {
+  private flushQueue(): void {
     this.ready = true;
-    this.setState({ ...this._state, status: "online", retryAt: null, end: null });
     for (const entry of this.outbox.drain(this.clock.now())) {
       if (entry.kind === "message") this.send(entry.message);
       else if (this._state.role !== "reader") this.sealAndSend(entry.shellId, entry.data, entry.at);
@@ -454,9 +466,11 @@ export class SessionClient {
 
   private onDown(code: number, reason: string, retryAt: number | null): void {
     this.ready = false;
+    this.synced = false;
     if (this._state.status === "ended") return;
     if (retryAt === null) {
-      const kind = FINAL_CODES[code] ?? "stopped";
+      // The relay closes a removed participant with 4403 "removed by admin": not a key problem.
+      const kind = code === CLOSE.authFailed && /removed|kick/i.test(reason) ? "kicked" : (FINAL_CODES[code] ?? "stopped");
       this.end(kind, reason && kind === "stopped" ? reason : END_TEXT[kind]);
       return;
     }

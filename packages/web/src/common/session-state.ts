@@ -183,12 +183,15 @@ export function ownsShell(state: SessionState, shellId: number): boolean {
 /**
  * May this client resize the shell (spec §2.2.3 `resize`)? Owner, admin, or any writer while the
  * shell is unowned. The focus-lock holder may too; the caller passes whether we typed there lately.
+ * A shell missing from the ownership list is not "unowned" but not yet known (the relay sends
+ * `shells` before `ownership` for a new shell): no resize until it is.
  */
 export function mayResize(state: SessionState, shellId: number, holdsFocusLock = false): boolean {
   if (state.role === "admin") return true;
   if (!state.canWrite) return false;
   const owner = ownerOf(state, shellId);
+  if (!owner) return false;
   // An owner who left still owns the shell (token-bound, shown greyed): only no owner at all is "unowned".
-  const unowned = !owner || (owner.userId === null && owner.name === null);
-  return unowned || owner!.userId === state.userId || holdsFocusLock;
+  const unowned = owner.userId === null && owner.name === null;
+  return unowned || owner.userId === state.userId || holdsFocusLock;
 }

@@ -1,0 +1,8 @@
+/**
+ * Everything the benchmark needs from taiku, bundled from the current workspace sources by
+ * lib/build.mjs (the web common client has no Node build of its own).
+ */
+export { startShare } from "@taiku/cli";
+export { SessionClient, watchAllShells } from "@taiku/web/common";
+export * as crypto from "@taiku/crypto";
+export * as protocol from "@taiku/protocol";

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * (1) Physical limit: raw node-pty read throughput of `cat <file>` in one process, no network.
+ *   node bench/relay/raw-pty.mjs [--mb 200] [--runs 3]
+ * Spawns `/bin/sh -c "cat FILE"` in a PTY (80x24, encoding null, as the CLI does) and counts the
+ * bytes read until exit. Output bytes exceed the file size: the tty turns "\n" into "\r\n".
+ */
+import { parseArgs } from "node:util";
+import { createRequire } from "node:module";
+import { ensureDataFile, fmt, machine, MB, mib, now } from "./lib/util.mjs";
+
+const require = createRequire(import.meta.url);
+const pty = require("node-pty");
+
+export async function rawPty(file, runs = 3) {
+  const results = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = now();
+    let bytes = 0;
+    const term = pty.spawn("/bin/sh", ["-c", `exec cat '${file}'`], { name: "xterm-256color", cols: 80, rows: 24, cwd: process.cwd(), env: process.env, encoding: null });
+    term.onData((d) => (bytes += d.length));
+    await new Promise((resolve) => term.onExit(resolve));
+    const ms = now() - t0;
+    results.push({ bytes, ms, mbps: bytes / MB / (ms / 1000) });
+  }
+  results.sort((a, b) => b.mbps - a.mbps);
+  return { best: results[0], all: results };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { mb: { type: "string", default: "200" }, runs: { type: "string", default: "3" } } });
+  const file = ensureDataFile(Number(values.mb) * MB);
+  console.log(`# raw node-pty cat — ${machine()}`);
+  const r = await rawPty(file, Number(values.runs));
+  for (const x of r.all) console.log(`raw-pty run: ${fmt(x.bytes / MB)} MB in ${fmt(x.ms, 0)} ms = ${fmt(x.mbps)} MB/s`);
+  console.log(`raw-pty best: ${fmt(r.best.mbps)} MB/s (${mib(r.best.bytes)} MiB of tty output)`);
+}

@@ -1,0 +1,124 @@
+/** The built binary as a child process without a TTY: output, signals, exit status, memory. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "@taiku/server";
+import { ensureBundle, rssOf, runTaiku, type CliChild } from "./helpers/cli-process.js";
+import { joinAsViewer, type TestViewer } from "./helpers/viewer.js";
+import { startTcpProxy } from "./helpers/tcp-proxy.js";
+
+const cleanups: Array<() => Promise<unknown> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+beforeAll(() => ensureBundle(), 120_000);
+
+async function tmp(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+async function server(): Promise<RunningServer> {
+  const s = await startServer({ home: await tmp("taiku-srv-"), host: "127.0.0.1", port: 0, logLevel: "silent" });
+  cleanups.push(() => s.close());
+  return s;
+}
+function child(args: string[], env: NodeJS.ProcessEnv = {}): CliChild {
+  const c = runTaiku(args, { PS1: "$ ", TAIKU_CONFIG_DIR: "/nonexistent-taiku-config", ...env });
+  cleanups.push(() => {
+    if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
+  });
+  return c;
+}
+function viewerCleanup(v: TestViewer): TestViewer {
+  cleanups.push(() => v.close());
+  return v;
+}
+
+describe("taiku binary", () => {
+  it("prints its version and usage", async () => {
+    const v = child(["--version"]);
+    expect((await v.exit).code).toBe(0);
+    expect(v.stdout()).toBe("taiku 0.1.0\n");
+    const bad = child(["--no-such-flag"]);
+    expect((await bad.exit).code).toBe(2);
+    expect(bad.stderr()).toContain("Run 'taiku --help'");
+  });
+
+  it("shares with --server and --token, relays a shell, and exits 0 on SIGINT", async () => {
+    const srv = await server();
+    const dir = await tmp("taiku-dir-");
+    const c = child(["--server", srv.url, "--token", srv.ownerToken, "--shell", "/bin/sh", "--dir", dir]);
+    await c.waitForLine(/Ctrl-C to exit/);
+    const lines = c.stdout().split("\n");
+    expect(lines[0]).toMatch(/^session: http:\/\/\S+\/s\/\S+#[0-9A-Za-z]{14}$/);
+    expect(lines[1]).toMatch(/^admin: \S+\?signin=\S+#\S+,\S+,\S+$/);
+    expect(lines[2]).toBe("1 terminal window (Up/Down to switch)");
+    const viewer = viewerCleanup(await joinAsViewer(lines[0]!.slice("session: ".length), { name: "alice" }));
+    await c.waitForLine(/\[connect\] alice joined/);
+    viewer.subscribe(1);
+    const marker = `hello-${randomBytes(4).toString("hex")}`;
+    await viewer.type(1, `echo ${marker} in $(pwd)\n`);
+    await viewer.waitFor(() => viewer.text(1).includes(`${marker} in ${dir}`), "output from the session dir");
+    c.proc.kill("SIGINT");
+    expect((await c.exit).code).toBe(0);
+    expect(c.stdout()).toContain("session ended: host pressed Ctrl-C");
+    await viewer.waitFor(() => viewer.messages.some((m) => m.t === "sessionClosed"), "sessionClosed at the viewer");
+  });
+
+  it("prints read-only, write and admin links with --enable-readers and exits 0 on SIGTERM", async () => {
+    const srv = await server();
+    const c = child(["--server", srv.url, "--enable-readers", "--shell", "/bin/sh", "--tunnel", "3000"]);
+    await c.waitForLine(/Ctrl-C to exit/);
+    const lines = c.stdout().split("\n");
+    expect(lines[0]).toMatch(/^read-only: \S+#[0-9A-Za-z]+$/);
+    expect(lines[1]).toMatch(/^write: \S+#[0-9A-Za-z]+,[0-9A-Za-z]+$/);
+    expect(lines[2]).toMatch(/^admin: \S+#[0-9A-Za-z]+,[0-9A-Za-z]+,[0-9A-Za-z]+$/); // anonymous: no sign-in code
+    expect(c.stderr()).toContain("tunnels are not supported by this server yet");
+    c.proc.kill("SIGTERM");
+    expect((await c.exit).code).toBe(0);
+  });
+
+  it("starts the embedded server from TAIKU_HOME when no server is configured", async () => {
+    const home = await tmp("taiku-home-");
+    const c = child(["--shell", "/bin/sh", "--port", "0"], { TAIKU_HOME: home, TAIKU_SERVER: "", TAIKU_TOKEN: "" });
+    const [, link] = await c.waitForLine(/^session: (\S+)$/m);
+    await c.waitForLine(/Ctrl-C to exit/);
+    expect(c.stdout()).toMatch(/^admin: \S+\?signin=/m);
+    const viewer = viewerCleanup(await joinAsViewer(link!));
+    viewer.subscribe(1);
+    await viewer.type(1, "echo embedded-$((20+22))\n");
+    await viewer.waitFor(() => viewer.text(1).includes("embedded-42"), "output via the embedded server");
+    await viewer.type(1, "exit\n"); // the last shell exiting ends the session
+    expect((await c.exit).code).toBe(0);
+    expect(c.stdout()).toContain("session ended: the last shell exited");
+  });
+
+  it("keeps its memory bounded while the link is backed up during a large cat", async () => {
+    const srv = await server();
+    const proxy = await startTcpProxy(srv.port);
+    cleanups.push(() => proxy.close());
+    const c = child(["--server", proxy.url, "--token", srv.ownerToken, "--shell", "/bin/sh"]);
+    const [, link] = await c.waitForLine(/^session: (\S+)$/m);
+    await c.waitForLine(/Ctrl-C to exit/);
+    const viewer = viewerCleanup(await joinAsViewer(link!));
+    await new Promise((r) => setTimeout(r, 300));
+    const rss0 = rssOf(c.proc.pid!);
+    proxy.holdClients(true);
+    const total = 96 * 1024 * 1024;
+    await viewer.type(1, `head -c ${total} /dev/zero\n`);
+    let peak = rss0;
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      peak = Math.max(peak, rssOf(c.proc.pid!));
+    }
+    console.log(`cli rss: before ${(rss0 / 1048576).toFixed(0)} MiB, peak while held ${(peak / 1048576).toFixed(0)} MiB (cat of ${total >> 20} MiB pending)`);
+    // Without flow control the whole cat would pile up in the CLI (≥ 96 MiB).
+    expect(peak - rss0).toBeLessThan(48 * 1024 * 1024);
+    proxy.holdClients(false);
+    c.proc.kill("SIGTERM");
+    expect((await c.exit).code).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,103 @@
+/**
+ * Packaging (issue "taiku core", item 2): `npm pack` of the bundled CLI lists the binary, the
+ * library bundle and the web app, carries no workspace dependency, and the unpacked package runs:
+ * `taiku` starts its embedded server and serves the web app from `web/` inside the package.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliDir, runTaiku } from "./helpers/cli-process.js";
+
+const repo = resolve(cliDir, "..", "..");
+const webDist = join(repo, "packages", "web", "dist");
+let work = "";
+let tarball = "";
+let files: string[] = [];
+let webBuilt = false;
+
+beforeAll(() => {
+  if (!existsSync(join(webDist, "index.html"))) {
+    try {
+      execFileSync("npm", ["run", "build", "-w", "@taiku/web"], { cwd: repo, stdio: "pipe", timeout: 240_000 });
+    } catch (err) {
+      console.warn(`pack.test: the web build failed, web checks are skipped: ${String(err).slice(0, 300)}`);
+    }
+  }
+  webBuilt = existsSync(join(webDist, "index.html"));
+  execFileSync(process.execPath, [join(cliDir, "scripts", "bundle.mjs")], { stdio: "pipe" });
+  work = execFileSync("mktemp", ["-d", join(tmpdir(), "taiku-pack-XXXXXX")], { encoding: "utf8" }).trim();
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: cliDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const info = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  tarball = join(work, info[0]!.filename);
+  files = info[0]!.files.map((f) => f.path);
+}, 300_000);
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("npm pack", () => {
+  it("lists the bundled binary, the library bundle and the web app, and not the tsc output", () => {
+    expect(tarball).toMatch(/taiku-cli-0\.1\.0\.tgz$/);
+    expect(files).toContain("dist/taiku.js");
+    expect(files).toContain("dist/lib.js");
+    expect(files).toContain("package.json");
+    expect(files).toContain("README.md");
+    expect(files.filter((f) => f.startsWith("dist/")).every((f) => /^dist\/(taiku|lib|chunk-[A-Z0-9]+)\.js$/.test(f))).toBe(true);
+    if (webBuilt) {
+      expect(files).toContain("web/index.html");
+      expect(files.some((f) => f.startsWith("web/assets/"))).toBe(true);
+    }
+  });
+
+  it("declares no workspace dependency and only resolvable imports", async () => {
+    const pkg = JSON.parse(readFileSync(join(cliDir, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+    const runtime = { ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies };
+    expect(Object.keys(runtime).filter((d) => d.startsWith("@taiku/"))).toEqual([]);
+    expect(pkg.bin).toEqual({ taiku: "./dist/taiku.js" });
+    const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    for (const f of files.filter((x) => x.endsWith(".js"))) {
+      const text = await readFile(join(cliDir, f), "utf8");
+      const specifiers = [...text.matchAll(/^(?:import|export)\s(?:[^"';]*?\sfrom\s)?["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
+      for (const s of specifiers) {
+        if (s.startsWith("./")) expect(files, `${f} imports ${s}`).toContain(`dist/${s.slice(2)}`);
+        else expect(builtins.has(s) || s in runtime, `${f} imports ${s}`).toBe(true);
+      }
+    }
+    expect((await readFile(join(cliDir, "dist", "taiku.js"), "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  it("runs unpacked: --version, and `taiku` with its embedded server serving the packaged web app", async () => {
+    const prefix = join(work, "install");
+    const pkgDir = join(prefix, "node_modules", "@taiku", "cli");
+    await mkdir(pkgDir, { recursive: true });
+    execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"]);
+    // Stand in for `npm install`: the declared runtime deps come from the repo's node_modules.
+    for (const dep of ["node-pty", "better-sqlite3"]) await symlink(join(repo, "node_modules", dep), join(prefix, "node_modules", dep));
+    for (const dep of ["bindings", "file-uri-to-path"]) {
+      if (existsSync(join(repo, "node_modules", dep))) await symlink(join(repo, "node_modules", dep), join(prefix, "node_modules", dep));
+    }
+    const bin = join(pkgDir, "dist", "taiku.js");
+    expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" })).toBe("taiku 0.1.0\n");
+
+    const home = await mkdtemp(join(tmpdir(), "taiku-pack-home-"));
+    const c = runTaiku(["--shell", "/bin/sh", "--port", "0"], { TAIKU_HOME: home, TAIKU_CONFIG_DIR: join(home, "cfg"), TAIKU_SERVER: "", TAIKU_WEB_ROOT: "" }, bin);
+    try {
+      const [, link] = await c.waitForLine(/^session: (\S+)$/m);
+      const origin = new URL(link!).origin;
+      const page = await fetch(`${origin}/s/${new URL(link!).pathname.split("/").pop()}`);
+      if (webBuilt) {
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain("<html");
+      }
+      c.proc.kill("SIGTERM");
+      expect((await c.exit).code).toBe(0);
+    } finally {
+      if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

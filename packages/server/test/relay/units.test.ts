@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { AuthLimiter } from "../../src/relay/auth-limiter.js";
+import { entrySize, SessionKv } from "../../src/relay/kv.js";
+import { FrameRing } from "../../src/relay/ring.js";
+
+const f = (seq: number, size: number) => ({ seq, n: new Uint8Array(12), c: new Uint8Array(size) });
+
+describe("FrameRing", () => {
+  it("keeps seq order, drops duplicates, trims oldest while over the cap, and serves from any seq", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 16, max: 400 })), { maxLength: 200 }), fc.integer({ min: 100, max: 3000 }), (steps, cap) => {
+        const ring = new FrameRing(cap);
+        let next = 0;
+        for (const [jump, size] of steps) {
+          const seq = Math.max(0, next + jump - 1); // jump 0 = duplicate, 1 = next, >1 = gap
+          const accepted = ring.push(f(seq, size));
+          expect(accepted).toBe(seq >= next);
+          if (accepted) next = seq + 1;
+          expect(ring.bytes).toBeLessThanOrEqual(cap);
+        }
+        const all = ring.all();
+        expect(all.map((x) => x.seq)).toEqual([...all.map((x) => x.seq)].sort((a, b) => a - b));
+        expect(ring.bytes).toBe(all.reduce((n, x) => n + x.c.byteLength, 0));
+        expect(ring.nextSeq).toBe(next);
+        const mid = all[Math.floor(all.length / 2)]?.seq ?? 0;
+        expect(ring.from(mid).every((x) => x.seq >= mid)).toBe(true);
+      }),
+    );
+  });
+
+  it("clear keeps seqs going; restore rebuilds", () => {
+    const ring = new FrameRing(1000);
+    ring.push(f(0, 20));
+    ring.push(f(1, 20));
+    ring.clear();
+    expect(ring.length).toBe(0);
+    expect(ring.push(f(1, 20))).toBe(false);
+    expect(ring.nextSeq).toBe(2);
+    const r2 = FrameRing.restore(1000, 9, [f(3, 20), f(4, 20)]);
+    expect(r2.nextSeq).toBe(9);
+    expect(r2.from(0, 10).map((x) => x.seq)).toEqual([3]); // at least one frame, then the byte budget
+  });
+});
+
+describe("AuthLimiter", () => {
+  it("blocks an IP for the window after `max` failures within it, then lets it in again", () => {
+    let now = 0;
+    const l = new AuthLimiter(3, () => now);
+    expect(l.fail("a")).toBe(false);
+    now = 59_000;
+    expect(l.fail("a")).toBe(false);
+    expect(l.isBlocked("a")).toBe(false);
+    expect(l.fail("a")).toBe(true);
+    expect(l.isBlocked("a")).toBe(true);
+    expect(l.isBlocked("b")).toBe(false);
+    now += 59_999;
+    expect(l.isBlocked("a")).toBe(true);
+    now += 1;
+    expect(l.isBlocked("a")).toBe(false);
+    // Failures older than the window do not count.
+    l.fail("c");
+    now += 61_000;
+    l.fail("c");
+    expect(l.fail("c")).toBe(false);
+  });
+});
+
+describe("SessionKv", () => {
+  it("accounts key + JSON bytes in UTF-8 and rejects writes over the cap without changing anything", () => {
+    expect(entrySize("ké", "ü")).toBe(3 + 4);
+    const kv = new SessionKv(20);
+    expect(kv.set("p", "a", "0123456789")).toEqual({ ok: true, rev: 1 }); // 1 + 12 = 13
+    expect(kv.set("p", "b", "01234")).toMatchObject({ ok: false, code: "quota" }); // 13 + 8 = 21
+    expect(kv.set("p", "b", "0123")).toEqual({ ok: true, rev: 2 }); // exactly 20
+    expect(kv.set("p", "a", "x")).toEqual({ ok: true, rev: 3 }); // replacing frees the old size
+    expect(kv.delete("p", "missing")).toBeNull();
+    expect(kv.toJSON()).toEqual({ p: { entries: { a: "x", b: "0123" }, rev: 3 } });
+    expect(kv.set("p", "u", undefined)).toMatchObject({ ok: false, code: "bad_request" });
+    expect(kv.set("p", "n", Number.NaN)).toMatchObject({ ok: false, code: "bad_request" });
+  });
+});
