@@ -58,7 +58,9 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
       const mem = sampler.stop();
       const per = res.map((r) => {
         const end = r.endAt ?? now();
-        return { bytes: r.bytes, ms: end - t0, mbps: r.bytes / MB / ((end - t0) / 1000), timedOut: r.timedOut };
+        for (const g of r.gaps) console.log(`WARNING: viewer received seq ${g.next} after ${g.after} on shell ${g.shellId} (frames skipped by the relay) at ${g.at} bytes, ${fmt((g.when - t0) / 1000, 2)} s into the cat, ${g.idleMs} ms after the previous chunks message`);
+        if (r.decryptFailures) console.log(`WARNING: ${r.decryptFailures} frames failed to decrypt`);
+        return { frames: r.frames, messages: r.messages, bytes: r.bytes, ms: end - t0, mbps: r.bytes / MB / ((end - t0) / 1000), timedOut: r.timedOut, gaps: r.gaps.length };
       });
       if (per.some((p) => p.timedOut)) {
         await viewers[0].request({ t: "type", text: "\x03" });
@@ -73,13 +75,20 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
         perViewer: { min: sorted[0].mbps, median: sorted[Math.floor(sorted.length / 2)].mbps, max: sorted.at(-1).mbps },
         aggregate: total / MB / (wall / 1000),
         bytesPerViewer: sorted[0].bytes,
+        expectedBytes: Math.round(mb * MB * 1.01),
+        framesPerViewer: per[0].frames,
+        messagesPerViewer: per[0].messages,
+        seqGaps: per.reduce((a, p) => a + p.gaps, 0),
         wallMs: wall,
         timedOut: per.some((p) => p.timedOut),
+        cpu: { server: mem[before.server].cpu, share: mem[before.share].cpu, viewers: viewers.reduce((a, v) => a + mem[v.pid].cpu, 0) },
         rss: { serverMax: mem[before.server].max, serverLast: mem[before.server].last, shareMax: mem[before.share].max, shareLast: mem[before.share].last, viewerMax: Math.max(...viewers.map((v) => mem[v.pid].max)) },
       };
       out.runs.push(run);
       console.log(`relay ${n} viewer(s): per viewer ${fmt(run.perViewer.median)} MB/s (min ${fmt(run.perViewer.min)}, max ${fmt(run.perViewer.max)}), aggregate ${fmt(run.aggregate)} MB/s, ${fmt(run.bytesPerViewer / MB)} MB each in ${fmt(wall, 0)} ms${run.timedOut ? " (TIMED OUT)" : ""}`);
       console.log(`relay ${n} viewer(s): RSS peak server ${mib(run.rss.serverMax)} MiB, CLI ${mib(run.rss.shareMax)} MiB, viewer ${mib(run.rss.viewerMax)} MiB (after: server ${mib(run.rss.serverLast)}, CLI ${mib(run.rss.shareLast)})`);
+      console.log(`relay ${n} viewer(s): viewer 0 got ${run.framesPerViewer} frames in ${run.messagesPerViewer} chunks messages: ${fmt(per[0].bytes / Math.max(1, run.framesPerViewer) / 1024, 1)} KiB plaintext per frame`);
+      console.log(`relay ${n} viewer(s): CPU seconds during the cat: server ${fmt(run.cpu.server, 2)}, CLI ${fmt(run.cpu.share, 2)}, viewers ${fmt(run.cpu.viewers, 2)} (wall ${fmt(wall / 1000, 2)} s, 2 cores)`);
       if (n === viewerCounts[0] && echoN > 0) {
         const e = await viewers[0].request({ t: "echo", n: echoN, gapMs }, echoN * (2 * gapMs + 50) + 60_000);
         out.echo = latencySummary(e.samples);

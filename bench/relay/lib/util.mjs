@@ -2,7 +2,7 @@
 import { fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, openSync, readFileSync, statSync, writeSync, closeSync, mkdirSync, renameSync } from "node:fs";
-import { cpus, totalmem, tmpdir } from "node:os";
+import { cpus, loadavg, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const MB = 1e6;
@@ -43,9 +43,19 @@ export function procMem(pid) {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null when gone. */
+export function procCpu(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
 /** Samples RSS of some pids every `ms`; `stop()` returns { pid: {max, last} }. */
 export function sampleRss(pids, ms = 50) {
-  const out = Object.fromEntries(pids.map((p) => [p, { max: 0, last: 0 }]));
+  const out = Object.fromEntries(pids.map((p) => [p, { max: 0, last: 0, cpu0: procCpu(p), cpu: 0 }]));
   const tick = () => {
     for (const p of pids) {
       const m = procMem(p);
@@ -56,7 +66,7 @@ export function sampleRss(pids, ms = 50) {
   };
   tick();
   const t = setInterval(tick, ms);
-  return { stop() { clearInterval(t); tick(); return out; } };
+  return { stop() { clearInterval(t); tick(); for (const p of pids) out[p].cpu = (procCpu(p) ?? NaN) - out[p].cpu0; return out; } };
 }
 
 export function percentile(sorted, p) {
@@ -75,6 +85,8 @@ export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n))
 export const mib = (b) => fmt(b / 1048576, 1);
 export const now = () => performance.timeOrigin + performance.now();
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export const load = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`;
 
 export function machine() {
   return `node ${process.version}, ${cpus().length} cpu (${cpus()[0]?.model ?? "?"}), ${mib(totalmem())} MiB RAM, ${process.platform}`;

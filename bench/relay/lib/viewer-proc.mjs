@@ -7,6 +7,11 @@ import WebSocket from "ws";
 import { now, serve, sleep } from "./util.mjs";
 
 let client;
+const lastSeq = new Map();
+let gaps = [];
+let lastChunkAt = 0;
+let frames = 0;
+let messages = 0;
 let bytes = 0;
 let tail = "";
 let firstAt = 0;
@@ -41,11 +46,28 @@ serve({
     await client.start();
     await client.whenOnline(60_000);
     watchAllShells(client, onData);
+    // Integrity check (no effect on the data path): the relay's `chunks` must carry consecutive seqs.
+    client.conn.events.on("message", ({ value }) => {
+      if (value?.t !== "chunks") return;
+      const t = now();
+      const idle = lastChunkAt ? t - lastChunkAt : 0;
+      lastChunkAt = t;
+      frames += value.frames.length;
+      messages++;
+      for (const f of value.frames) {
+        const prev = lastSeq.get(value.shellId);
+        if (prev !== undefined && f.seq > prev + 1) gaps.push({ shellId: value.shellId, after: prev, next: f.seq, at: bytes, idleMs: Math.round(idle), when: Math.round(t) });
+        if (prev === undefined || f.seq > prev) lastSeq.set(value.shellId, f.seq);
+      }
+    });
     await client.waitFor((s) => s.shells.length > 0, 30_000);
     return { shells: client.state.shells.map((s) => s.id), role: client.state.role };
   },
   /** Count bytes from now until `marker` shows up in the output (or the timeout). */
   async expect({ marker, timeoutMs = 300_000 }) {
+    gaps = [];
+    frames = 0;
+    messages = 0;
     bytes = 0;
     firstAt = 0;
     tail = "";
@@ -53,7 +75,9 @@ serve({
       const timer = setTimeout(() => { waiter = null; resolve(null); }, timeoutMs);
       waiter = { marker, resolve: (t) => { clearTimeout(timer); resolve(t); } };
     });
-    return { bytes, firstAt, endAt, timedOut: endAt === null };
+    const g = gaps;
+    gaps = [];
+    return { bytes, firstAt, endAt, timedOut: endAt === null, frames, messages, gaps: g, decryptFailures: client.state.decryptFailures };
   },
   async type({ text, shellId }) {
     client.sendInput(shellId ?? client.state.shells[0].id, text);

@@ -8,7 +8,7 @@ export { EventFactory, type ActionInput } from "./events.js";
 export { Latch, Mutex, AbortedError, isAbortError, waitOrAbort } from "./concurrency.js";
 export { getLogger, setLogger, MemoryLogger, type Logger } from "./logger.js";
 export {
-  RegexResumeCodec, defaultResumeCodec, splitLines, stripResumeLines, type ResumeCodec, type RegexResumeCodecOptions,
+  RegexResumeCodec, defaultResumeCodec, splitLines, LINE_BREAK, stripResumeLines, type ResumeCodec, type RegexResumeCodecOptions,
 } from "./resume.js";
 export { relativizeCommand, relativizePath } from "./paths.js";
 export { BaseRunner, ThreadLocks, type Runner, type RunOptions } from "./runner.js";
@@ -61,3 +61,23 @@ export {
   createSessionChat, toChatMessage, SessionChatTransport, MemoryChatPort, ManualTimers, realTimers,
   type SessionChat, type SessionChatOptions, type SessionChatMessage, type SessionChatPort, type ChatRecord, type Timers,
 } from "./transports/session/index.js";
+
+// plugins and transports
+export { defineTransportBackend, setupResult, type TransportBackend, type SetupIssue, type SetupResult } from "./transports/backend.js";
+export { PLUGIN_ID_RE, RESERVED_COMMAND_IDS, isValidPluginId, isReservedId, canonicalPackageName } from "./plugins/ids.js";
+export { PluginRegistry, CORE_PACKAGE, type PluginEntry, type PluginGroup, type PluginLoadError, type PluginRegistryOptions } from "./plugins/discovery.js";
+
+// configuration
+export { agentsSchema, telegramSchema, sessionTransportSchema, projectSchema, type TelegramConfig, type SessionTransportConfig } from "./config/schema.js";
+export { loadConfig, parseConfigText, parseAgentsConfig, type AgentsConfig } from "./config/load.js";
+export { runtimeFromConfig } from "./config/runtime.js";
+
+// telegram transport
+export { BotClient, RetryAfter, redact, DEFAULT_RETRY_AFTER_S, type BotClientOptions } from "./transports/telegram/client.js";
+export { TelegramOutbox, type OutboxOptions, type OpKind } from "./transports/telegram/outbox.js";
+export { TelegramTransport } from "./transports/telegram/transport.js";
+export { TelegramPresenter, CANCEL_CALLBACK_DATA, CANCEL_MARKUP, CLEAR_MARKUP } from "./transports/telegram/presenter.js";
+export { renderMarkdown, type MessageEntity, type RenderedText } from "./transports/telegram/render.js";
+export { TelegramBot, type TelegramBotOptions } from "./transports/telegram/bot.js";
+export { checkRelativePath, matchesGlob, formatBytes } from "./transports/telegram/files.js";
+export { telegramBackend } from "./transports/telegram/backend.js";

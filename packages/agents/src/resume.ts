@@ -5,8 +5,9 @@
 import type { EngineId, ResumeToken } from "./model.js";
 import { resumeToken } from "./model.js";
 
-/** Python `str.splitlines` line boundaries (spec §4.6). */
-const LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+/** Python `str.splitlines` line boundaries (spec §4.6); \x1c-\x1e are line breaks there. */
+// eslint-disable-next-line no-control-regex -- these control characters are the point
+export const LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
 
 export function splitLines(text: string): string[] {
   const lines = text.split(LINE_BREAK);

@@ -39,11 +39,31 @@ const banner = [
   "const require = __taikuCreateRequire(import.meta.url);",
 ].join("\n");
 
+async function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+    newest = Math.max(newest, (await stat(join(entry.parentPath ?? entry.path, entry.name))).mtimeMs);
+  }
+  return newest;
+}
+
+/** `--if-stale` (tests): skip when dist/taiku.js is newer than every source and web/ is current. */
+async function upToDate(outdir) {
+  const bin = await stat(join(outdir, "taiku.js")).catch(() => null);
+  if (!bin) return false;
+  for (const pkg of ["cli", "server", "protocol", "crypto", "agents"]) {
+    if ((await newestMtime(join(repo, "packages", pkg, "src"))) > bin.mtimeMs) return false;
+  }
+  const webIndex = await stat(join(repo, "packages", "web", "dist", "index.html")).catch(() => null);
+  const copied = await stat(join(pkgDir, "web", "index.html")).catch(() => null);
+  return !webIndex || (copied !== null && copied.mtimeMs >= webIndex.mtimeMs);
+}
+
 async function main() {
   const outdir = join(pkgDir, "dist");
   await mkdir(outdir, { recursive: true });
-  // Remove earlier chunks so stale ones never ship.
-  for (const f of await readdir(outdir).catch(() => [])) if (/^chunk-.*\.js(\.map)?$/.test(f)) await rm(join(outdir, f));
+  if (process.argv.includes("--if-stale") && (await upToDate(outdir))) return;
   const result = await build({
     entryPoints: { taiku: join(pkgDir, "src", "taiku.ts"), lib: join(pkgDir, "src", "index.ts") },
     outdir,
@@ -62,6 +82,11 @@ async function main() {
     metafile: true,
   });
   await chmod(join(outdir, "taiku.js"), 0o755);
+  // Remove chunks of earlier builds (after writing: a running binary never misses its chunks).
+  const outputs = new Set(Object.keys(result.metafile.outputs).map((o) => resolve(process.cwd(), o)));
+  for (const f of await readdir(outdir)) {
+    if (/^chunk-.*\.js$/.test(f) && !outputs.has(join(outdir, f))) await rm(join(outdir, f));
+  }
 
   const webDist = join(repo, "packages", "web", "dist");
   const webOut = join(pkgDir, "web");

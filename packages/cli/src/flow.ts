@@ -73,3 +73,44 @@ export class Watermark {
     return this.on;
   }
 }
+
+/**
+ * Socket backpressure: after each send, compare the queued bytes with the watermark and switch the
+ * global "socket" pause. `ws` has no drain event on the client side, so while paused the queue is
+ * polled until it falls under the low mark.
+ */
+export class SocketPressure {
+  private poll: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly mark: Watermark,
+    private readonly queued: () => number,
+    private readonly setPaused: (on: boolean) => void,
+    private readonly pollMs = 5,
+  ) {}
+
+  check(): void {
+    const paused = this.mark.update(this.queued());
+    this.setPaused(paused);
+    if (paused && !this.poll) {
+      this.poll = setInterval(() => {
+        if (!this.mark.update(this.queued())) {
+          this.stop();
+          this.setPaused(false);
+        }
+      }, this.pollMs);
+    }
+  }
+
+  /** The socket is gone: nothing is queued any more. */
+  reset(): void {
+    this.stop();
+    this.mark.update(0);
+    this.setPaused(false);
+  }
+
+  private stop(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+  }
+}

@@ -13,12 +13,13 @@ import {
 } from "@taiku/crypto";
 import { E2E_SUITE, type CliDown, type CliDownMsg, type Limits } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
-import { FlowGate, Watermark } from "./flow.js";
+import { FlowGate, SocketPressure, Watermark } from "./flow.js";
 import { Link } from "./link.js";
 import { OutputBuffer } from "./output-buffer.js";
 import { ShellPool, type SpawnPty } from "./shells.js";
 import { ChatLog, type ChatMessage } from "./chat.js";
 import { presenceLine } from "./printer.js";
+import { fetchOneTimeCode, withSignIn } from "./signin.js";
 
 export interface ShareLinks {
   /** `#key`: writer, or reader with --enable-readers. */
@@ -74,7 +75,7 @@ export class ShareSession extends EventEmitter {
   private readonly link: Link;
   private readonly pool: ShellPool;
   private readonly flow: FlowGate;
-  private readonly socketMark: Watermark;
+  private readonly pressure: SocketPressure;
   private readonly buffers = new Map<number, OutputBuffer>();
   private readonly lastCounter = new Map<string, number>();
   private readonly pendingClosed = new Set<number>();
@@ -89,7 +90,6 @@ export class ShareSession extends EventEmitter {
   private awaitingSync = false;
   private ended = false;
   private endResolve!: (r: EndResult) => void;
-  private socketPoll: NodeJS.Timeout | null = null;
   /** Plaintext bytes handed to the chain and not yet sealed. */
   private pendingBytes = 0;
   private nextChatRequest = 1;
@@ -100,7 +100,6 @@ export class ShareSession extends EventEmitter {
     this.log = opts.log ?? (() => {});
     this.chat = new ChatLog(opts.limits.chatRing);
     this.done = new Promise((r) => (this.endResolve = r));
-    this.socketMark = new Watermark(opts.socketHighWater ?? 4 * 1024 * 1024, opts.socketLowWater ?? 1024 * 1024);
     this.pool = new ShellPool({
       spawn: opts.spawn,
       shell: opts.shell,
@@ -113,6 +112,12 @@ export class ShareSession extends EventEmitter {
       onExit: (id) => this.onShellExit(id),
     });
     this.flow = new FlowGate({ pause: (id) => this.pool.pause(id), resume: (id) => this.pool.resume(id) });
+    this.pressure = new SocketPressure(
+      new Watermark(opts.socketHighWater ?? 4 * 1024 * 1024, opts.socketLowWater ?? 1024 * 1024),
+      // Output waiting to be sealed counts too: a flood of reads pauses before it piles up.
+      () => this.link.bufferedAmount + this.pendingBytes,
+      (on) => this.flow.setGlobal("socket", on),
+    );
     this.link = new Link({
       server: opts.server,
       ...(opts.token ? { token: opts.token } : {}),
@@ -260,8 +265,7 @@ export class ShareSession extends EventEmitter {
   private onDown(reason: string): void {
     this.live = false;
     this.awaitingSync = false;
-    this.stopSocketPoll();
-    this.flow.setGlobal("socket", false);
+    this.pressure.reset();
     for (const pending of this.pendingChat.values()) pending.reject(new Error("the link to the server went down"));
     this.pendingChat.clear();
     this.emit("linkDown", reason);
@@ -349,8 +353,6 @@ export class ShareSession extends EventEmitter {
     const seq = buf.takeSeq();
     // Copy: node-pty may reuse the Buffer it handed us.
     const plain = Uint8Array.from(chunk);
-    // Output waiting to be sealed counts towards the socket high-water mark, so a flood of PTY
-    // reads pauses the PTYs before it piles up in the chain.
     this.pendingBytes += plain.byteLength;
     this.checkSocket();
     this.enqueue(async () => {
@@ -432,26 +434,7 @@ export class ShareSession extends EventEmitter {
   // ------------------------------------------------------------------ backpressure
 
   private checkSocket(): void {
-    const paused = this.socketMark.update(this.queuedBytes());
-    this.flow.setGlobal("socket", paused);
-    if (paused && !this.socketPoll) {
-      // ws has no drain event on the client side; poll the queue while paused.
-      this.socketPoll = setInterval(() => {
-        if (!this.socketMark.update(this.queuedBytes())) {
-          this.stopSocketPoll();
-          this.flow.setGlobal("socket", false);
-        }
-      }, 5);
-    }
-  }
-
-  private queuedBytes(): number {
-    return this.link.bufferedAmount + this.pendingBytes;
-  }
-
-  private stopSocketPoll(): void {
-    if (this.socketPoll) clearInterval(this.socketPoll);
-    this.socketPoll = null;
+    this.pressure.check();
   }
 
   // ------------------------------------------------------------------ links and rotation
@@ -460,30 +443,10 @@ export class ShareSession extends EventEmitter {
     const l = sessionLinks(this.baseUrl, this.sessionId, this.secrets);
     let adminSignIn = l.admin;
     if (this.opts.ownerSignIn && this.opts.token) {
-      const code = await this.oneTimeCode();
-      if (code) adminSignIn = l.admin.replace("#", `?signin=${encodeURIComponent(code)}#`);
+      const code = await fetchOneTimeCode(this.opts.server, this.opts.token, this.opts.fetch ?? fetch, this.log);
+      if (code) adminSignIn = withSignIn(l.admin, code);
     }
     return { ...l, adminSignIn, readersEnabled: this.opts.enableReaders };
-  }
-
-  /** POST /api/v1/auth/one-time-code → {code}; best effort (the link works without it). */
-  private async oneTimeCode(): Promise<string | null> {
-    try {
-      const res = await (this.opts.fetch ?? fetch)(`${this.opts.server}/api/v1/auth/one-time-code`, {
-        method: "POST",
-        headers: { "X-Taiku-Token": this.opts.token!, "content-type": "application/json" },
-        body: "{}",
-      });
-      if (!res.ok) {
-        this.log(`one-time sign-in code: HTTP ${res.status}`);
-        return null;
-      }
-      const body = (await res.json()) as { code?: unknown };
-      return typeof body.code === "string" ? body.code : null;
-    } catch (err) {
-      this.log(`one-time sign-in code: ${String(err)}`);
-      return null;
-    }
   }
 
   private async rotate(): Promise<void> {
@@ -514,7 +477,7 @@ export class ShareSession extends EventEmitter {
   private async end(result: EndResult, notifyServer: boolean): Promise<EndResult> {
     if (this.ended) return this.done;
     this.ended = true;
-    this.stopSocketPoll();
+    this.pressure.reset();
     this.pool.killAll();
     await this.serial; // let sealed output go out before `close`
     await this.link.shutdown(notifyServer ? { t: "close", reason: result.reason } : undefined);

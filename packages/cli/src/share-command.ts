@@ -7,9 +7,11 @@ import { startShare, type StartShareOptions } from "./share.js";
 import type { CliIo } from "./io.js";
 
 export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartShareOptions> = {}): Promise<number> {
-  const warn = (m: string) => io.stderr.write(`warning: ${m}\n`);
+  // In raw mode (TTY control view) the terminal no longer turns \n into \r\n.
+  let eol = "\n";
+  const warn = (m: string) => io.stderr.write(`warning: ${m}${eol}`);
   const verbose = (m: string) => {
-    if (args.verbose) io.stderr.write(`[taiku] ${m}\n`);
+    if (args.verbose) io.stderr.write(`[taiku] ${m}${eol}`);
   };
   if (args.tunnelPorts.length > 0) warn("tunnels are not supported by this server yet; --tunnel ignored");
   if (args.plugins.length > 0) warn(`session plugins from the command line are not supported yet; ignoring ${args.plugins.join(", ")}`);
@@ -41,7 +43,7 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
     ...extra,
   });
   const { session } = handle;
-  const say = (line: string) => io.stdout.write(`${line}\n`);
+  const say = (line: string) => io.stdout.write(`${line}${eol}`);
   for (const line of bannerLines(handle.links, session.shellIds().length, args.quiet)) say(line);
 
   session.on("presence", (line: string) => {
@@ -70,10 +72,12 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
   if (io.stdin.isTTY) {
     view = new ControlView(session, { stdin: io.stdin, write: (t) => io.stdout.write(t), onInterrupt: onSigint });
     view.start();
+    eol = "\r\n";
   }
 
   const result = await handle.done;
   view?.stop();
+  eol = "\n";
   io.signals.off("SIGINT", onSigint);
   io.signals.off("SIGTERM", onSigterm);
   io.signals.off("SIGHUP", onSigterm);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@taiku/server";
-import { ensureBundle, rssOf, runTaiku, type CliChild } from "./helpers/cli-process.js";
+import { bin, ensureBundle, rssOf, runTaiku, type CliChild } from "./helpers/cli-process.js";
 import { joinAsViewer, type TestViewer } from "./helpers/viewer.js";
 import { startTcpProxy } from "./helpers/tcp-proxy.js";
 
@@ -68,6 +68,16 @@ describe("taiku binary", () => {
     await viewer.waitFor(() => viewer.messages.some((m) => m.t === "sessionClosed"), "sessionClosed at the viewer");
   });
 
+  it("exits 3 when the server refuses the token, 1 when it cannot be reached", async () => {
+    const srv = await server();
+    const bad = child(["--server", srv.url, "--token", "tk_wrong0000000000000000000000000000000000", "--shell", "/bin/sh"]);
+    expect((await bad.exit).code).toBe(3);
+    expect(bad.stderr()).toMatch(/taiku: .*(refused|Unauthorized)/);
+    const down = child(["--server", "http://127.0.0.1:1", "--shell", "/bin/sh"]);
+    expect((await down.exit).code).toBe(1);
+    expect(down.stderr()).toContain("cannot reach http://127.0.0.1:1");
+  });
+
   it("prints read-only, write and admin links with --enable-readers and exits 0 on SIGTERM", async () => {
     const srv = await server();
     const c = child(["--server", srv.url, "--enable-readers", "--shell", "/bin/sh", "--tunnel", "3000"]);
@@ -94,6 +104,39 @@ describe("taiku binary", () => {
     await viewer.type(1, "exit\n"); // the last shell exiting ends the session
     expect((await c.exit).code).toBe(0);
     expect(c.stdout()).toContain("session ended: the last shell exited");
+  });
+
+  it("with a TTY: the local terminal is a control view; Up/Down preview shells, Ctrl-C ends the session", async () => {
+    const srv = await server();
+    const pty = await import("node-pty");
+    const term = pty.spawn(process.execPath, [bin, "--server", srv.url, "--shell", "/bin/sh"], {
+      cols: 100, rows: 30, cwd: process.cwd(), env: { ...process.env, PS1: "$ ", TAIKU_CONFIG_DIR: "/nonexistent-taiku-config" } as Record<string, string>,
+    });
+    let screen = "";
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)));
+    cleanups.push(() => {
+      try {
+        term.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    });
+    const until = async (re: RegExp, what: string) => {
+      for (let i = 0; i < 500 && !re.test(screen); i++) await new Promise((r) => setTimeout(r, 20));
+      if (!re.test(screen)) throw new Error(`no ${what} on the screen:\n${screen}`);
+    };
+    await until(/Ctrl-C to exit/, "banner");
+    const link = /session: (\S+)/.exec(screen)![1]!;
+    const viewer = viewerCleanup(await joinAsViewer(link));
+    viewer.subscribe(1);
+    await viewer.type(1, "echo preview-$((40+2))\n");
+    await viewer.waitFor(() => viewer.text(1).includes("preview-42"), "output");
+    term.write("\x1b[B");
+    await until(/--- shell 1 \(1 of 1\) ---[\s\S]*preview-42/, "the preview of shell 1");
+    term.write("\x03");
+    expect(await exited).toBe(0);
+    expect(screen).toContain("session ended: host pressed Ctrl-C");
   });
 
   it("keeps its memory bounded while the link is backed up during a large cat", async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@taiku/server";
+import { aad, deriveSessionKeys, fromUtf8, openFrame, parseFragment } from "@taiku/crypto";
 import { startShare, type ShareHandle } from "../src/index.js";
 import { joinAsViewer, type TestViewer } from "./helpers/viewer.js";
 import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
@@ -52,6 +53,27 @@ describe("share with the real server", () => {
     viewer.subscribe(2);
     await viewer.type(2, "echo shell=$TAIKU_SHELL_ID cols=$(stty size)\n");
     await viewer.waitFor(() => viewer.text(2).includes("shell=2 cols=30 90"), "shell 2 output at 30x90");
+  });
+
+  it("rotates links when an admin asks: rekey, new links, old links refused, output continues", async () => {
+    const share = track(await startShare({ shell: "/bin/sh", env: shellEnv, embedded: { home: await home(), port: 0 } }));
+    const before = share.links;
+    const admin = track(await joinAsViewer(before.admin));
+    const rotated = new Promise((r) => share.session.once("links", r));
+    admin.send({ t: "rotateLinks" });
+    await rotated;
+    expect(share.links.participant).not.toBe(before.participant);
+    await admin.waitFor(() => admin.messages.some((m) => m.t === "linksRotated"), "linksRotated at the admin");
+    // The notice carries the new admin fragment, sealed with the old admin-notice key.
+    const notice = admin.messages.find((m) => m.t === "linksRotated") as { frame: { n: Uint8Array; c: Uint8Array } };
+    const oldKeys = await deriveSessionKeys(share.sessionId, parseFragment(before.admin.split("#")[1]!)!);
+    const opened = await openFrame(oldKeys.adminNotice!, notice.frame, aad.adminNotice(share.sessionId, 0));
+    expect(opened && fromUtf8(opened)).toBe(share.links.admin.split("#")[1]);
+    await expect(joinAsViewer(before.participant)).rejects.toThrow(/invalid/);
+    const viewer = track(await joinAsViewer(share.links.participant));
+    viewer.subscribe(1);
+    await viewer.type(1, "echo after-rotation-$((5*5))\n");
+    await viewer.waitFor(() => viewer.text(1).includes("after-rotation-25"), "output under the new keys");
   });
 
   it("resumes after link loss without losing or duplicating a byte", async () => {

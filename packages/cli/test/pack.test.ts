@@ -10,7 +10,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliDir, runTaiku } from "./helpers/cli-process.js";
+import { cliDir, ensureBundle, runTaiku } from "./helpers/cli-process.js";
 
 const repo = resolve(cliDir, "..", "..");
 const webDist = join(repo, "packages", "web", "dist");
@@ -22,13 +22,13 @@ let webBuilt = false;
 beforeAll(() => {
   if (!existsSync(join(webDist, "index.html"))) {
     try {
-      execFileSync("npm", ["run", "build", "-w", "@taiku/web"], { cwd: repo, stdio: "pipe", timeout: 240_000 });
+      execFileSync("flock", ["/tmp/taiku-cli-bundle.lock", "npm", "run", "build", "-w", "@taiku/web"], { cwd: repo, stdio: "pipe", timeout: 240_000 });
     } catch (err) {
       console.warn(`pack.test: the web build failed, web checks are skipped: ${String(err).slice(0, 300)}`);
     }
   }
   webBuilt = existsSync(join(webDist, "index.html"));
-  execFileSync(process.execPath, [join(cliDir, "scripts", "bundle.mjs")], { stdio: "pipe" });
+  ensureBundle();
   work = execFileSync("mktemp", ["-d", join(tmpdir(), "taiku-pack-XXXXXX")], { encoding: "utf8" }).trim();
   const out = execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: cliDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const info = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;

@@ -103,6 +103,26 @@ describe("share through the relay", () => {
     expect(relay.cliMessages.slice(-2)).toEqual(["closedShell", "close"]);
   });
 
+  it("keeps shells running offline, pauses them when the resend buffer fills, and delivers everything after reconnect", async () => {
+    share = await startShare({ ...shareOpts(), limits: { reconnectInitialMs: 20, reconnectMaxMs: 50 } });
+    const viewer = await joinAsViewer(share.links.participant);
+    viewers.push(viewer);
+    viewer.subscribe(1);
+    await viewer.type(1, `stty -echo; sleep 0.3; head -c 6291456 /dev/zero; echo; echo OFF""LINE-DONE\n`);
+    await new Promise((r) => setTimeout(r, 100));
+    relay.refuseCli(true);
+    relay.dropCli(share.sessionId);
+    await until(() => share!.session.stats().pausedShells.includes(1), "PTY paused on a full buffer");
+    const st = share.session.stats();
+    expect(st.linkUp).toBe(false);
+    expect(st.resendBytes).toBeLessThan(2 * 1024 * 1024 + 128 * 1024);
+    relay.refuseCli(false);
+    await viewer.waitFor(() => viewer.text(1).includes("OFFLINE-DONE"), "the rest of the output", 60_000);
+    expect(viewer.output(1).filter((b) => b === 0).length).toBe(6291456);
+    const seqs = viewer.seqs(1);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+  }, 90_000);
+
   it("exits with status 4 when the server no longer knows the session on resume", async () => {
     share = await startShare({ ...shareOpts(), limits: { reconnectInitialMs: 20, reconnectMaxMs: 50 } });
     relay.sessions.get(share.sessionId)!.closed = true; // the server forgot it

@@ -14,6 +14,7 @@ import { registerCliLoginRoutes } from "./http/cli-login-routes.js";
 import { clientErrorText, HttpError, sendText, TEXT } from "./http/errors.js";
 import { registerSessionRoutes } from "./http/session-routes.js";
 import { registerStatic } from "./http/static.js";
+import { type PluginPlatformDeps, registerPluginPlatform } from "./plugins/index.js";
 import { SERVER_VERSION } from "./version.js";
 
 export interface AppDeps {
@@ -30,6 +31,10 @@ export interface AppDeps {
   allowSignup: boolean;
   /** The relay exists only once the listen address (and so the public URL) is known. */
   relay: () => Relay;
+  /** User KV, plugin file storage, registry, per-user plugins (additive; absent = routes not served). */
+  plugins?: PluginPlatformDeps;
+  /** Integrations routes (§11.3.10; additive: absent = routes not served). */
+  integrations?: (app: FastifyInstance, auth: AuthConfig) => void;
 }
 
 /** Request log lines carry method, path and peer only: query strings can hold codes, headers hold credentials. */
@@ -43,6 +48,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logger: { level: deps.logLevel, serializers: logSerializers, ...(deps.logFile ? { file: deps.logFile } : {}) },
     bodyLimit: deps.bodyLimit,
     trustProxy: deps.trustProxy,
+    // Path parameters carry User KV keys (256 characters, up to 12 bytes each when percent-encoded)
+    // and 255-byte file names; the router's default of 100 would reject them before our checks.
+    routerOptions: { maxParamLength: 4096 },
     ...(deps.https ? { https: deps.https } : {}),
     // Malformed URLs get the same text/plain treatment as every other client error.
     frameworkErrors: (err, _req, reply) => {
@@ -69,6 +77,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerApiKeyRoutes(app, deps.auth, deps.accounts);
   registerCliLoginRoutes(app, deps.auth, deps.cliLogin, deps.signInLimiter);
   registerSessionRoutes(app, deps.auth, deps.relay);
+  if (deps.plugins) registerPluginPlatform(app, deps.auth, deps.relay, deps.plugins);
+  deps.integrations?.(app, deps.auth);
   registerStatic(app, deps.webRoot);
   return app;
 }

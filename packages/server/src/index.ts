@@ -16,6 +16,9 @@ import { openDatabase } from "./db/database.js";
 import { createSnapshotStore } from "./db/snapshots.js";
 import type { Relay, RelayDeps } from "./seams.js";
 import { HttpError } from "./http/errors.js";
+import { type IntegrationsOptions, setupIntegrations } from "./integrations/index.js";
+import { defaultPluginsDir } from "./plugins/registry.js";
+import { DEFAULT_PLUGIN_INSTALL_TIMEOUT_MS, DEFAULT_PLUGIN_STORAGE_LIMITS, DEFAULT_USER_KV_LIMITS, type PluginStorageLimits, type UserKvLimits } from "./plugins/settings.js";
 import { loadTls, type TlsOption } from "./tls.js";
 import { routeUpgrades } from "./upgrade.js";
 import { SERVER_VERSION } from "./version.js";
@@ -23,6 +26,10 @@ import { SERVER_VERSION } from "./version.js";
 export type { Account, AccountResolver, Relay, RelayDeps, SessionSnapshotStore } from "./seams.js";
 export type { AuthSettings } from "./config.js";
 export { SERVER_VERSION } from "./version.js";
+export type { PluginStorageLimits, UserKvLimits } from "./plugins/settings.js";
+export { parseByteSize } from "./plugins/settings.js";
+export type { IntegrationsOptions, McpToolkitConfig, ToolkitAppConfig } from "./integrations/index.js";
+export { VaultKeyError, vaultKeyHelp } from "./integrations/index.js";
 
 export interface ServerOptions {
   /** $TAIKU_HOME: SQLite database `taiku.db`, `owner-token`, `vault.key`, TLS material. Created if missing. */
@@ -59,6 +66,22 @@ export interface ServerOptions {
   snapshotIntervalMs?: number;
   /** Relay factory; default is the real relay (`relay/index.ts`). Tests may pass a stand-in. */
   createRelay?: (deps: RelayDeps) => Relay;
+  /** Built-in plugins (`<dir>/<id>/manifest.json` + assets). Default: `plugins/` next to the bundle, else the checkout's `plugins/`. */
+  pluginsDir?: string;
+  /** Largest plugin file in bytes (`TAIKU_PLUGIN_FILE_MAX`, default 25 MiB). */
+  pluginFileMaxBytes?: number;
+  /** Plugin file bytes per account across all plugins (`TAIKU_PLUGIN_QUOTA`, default 250 MiB). */
+  pluginQuotaBytes?: number;
+  /** Other plugin storage limits: files per plugin, read/write rate limits and their window. */
+  pluginStorage?: Partial<Omit<PluginStorageLimits, "maxFileBytes" | "quotaBytes">>;
+  /** User KV caps: key length, value size, keys and bytes per account per plugin. */
+  userKv?: Partial<UserKvLimits>;
+  /** How long installing a plugin waits for its manifest URL (default 10 s). */
+  pluginInstallTimeoutMs?: number;
+  /** Integrations (§12): off unless `integrations.enabled`; then a vault key is required. */
+  integrations?: IntegrationsOptions;
+  /** Outbound host map, e.g. `{ "api.github.com": "http://127.0.0.1:4100" }` (ARCHITECTURE.md "egress.hosts"). */
+  egressHosts?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -107,6 +130,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const site = { publicUrl: options.publicUrl ?? "", origins: new Set<string>() };
     let relay: Relay | null = null;
     const cliLogin = new CliLoginService(db, accounts, now, { ttlMs: auth.cliLoginTtlMs, pollIntervalMs: auth.cliLoginPollIntervalMs }, () => site.publicUrl);
+    const integrations = await setupIntegrations({
+      options: options.integrations,
+      egressHosts: options.egressHosts,
+      db,
+      home: options.home,
+      now,
+      publicUrl: () => site.publicUrl,
+      pluginsDir: options.pluginsDir ?? defaultPluginsDir(),
+    });
     const authConfig = {
       resolver: accounts,
       allowedOrigins: site.origins,
@@ -128,6 +160,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       relay: () => {
         if (!relay) throw new HttpError(503, "server is starting");
         return relay;
+      },
+      integrations: integrations.register,
+      plugins: {
+        db,
+        home: options.home,
+        pluginsDir: options.pluginsDir ?? defaultPluginsDir(),
+        userKv: { ...DEFAULT_USER_KV_LIMITS, ...options.userKv },
+        storage: {
+          ...DEFAULT_PLUGIN_STORAGE_LIMITS,
+          ...options.pluginStorage,
+          ...(options.pluginFileMaxBytes !== undefined ? { maxFileBytes: options.pluginFileMaxBytes } : {}),
+          ...(options.pluginQuotaBytes !== undefined ? { quotaBytes: options.pluginQuotaBytes } : {}),
+        },
+        installTimeoutMs: options.pluginInstallTimeoutMs ?? DEFAULT_PLUGIN_INSTALL_TIMEOUT_MS,
+        now,
+        publicUrl: () => site.publicUrl,
       },
     });
 

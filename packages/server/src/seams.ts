@@ -52,6 +52,8 @@ export interface RelayDeps {
   defaultSessionPlugins?: Record<string, { manifest_url: string; enabled: boolean }>;
   /** Feature strings announced in the browser `hello` (e.g. "userKv", "integrations"). Default: none. (additive, relay) */
   features?: string[];
+  /** Client address for the per-IP auth-failure limit (e.g. honouring a trusted proxy's X-Forwarded-For). Default: the socket's remote address. (additive, relay) */
+  clientIp?: (req: IncomingMessage) => string;
 }
 
 /** What the relay exposes to the app. */

@@ -49,6 +49,8 @@ export interface AgentChatOptions {
   /** May this sender change chat settings (`/agent set`)? Default: yes. */
   isAdmin?: (msg: ChatMessage) => boolean | Promise<boolean>;
   clock?: () => number;
+  /** Renders the markdown of plain replies (Telegram: entities). Default: text as is. */
+  renderText?: (markdown: string) => RenderedMessage;
   /** Extra run options applied to every run (model/reasoning overrides). */
   model?: string | null;
   reasoning?: string | null;
@@ -124,7 +126,7 @@ export class AgentChat {
   }
 
   async reply(msg: ChatMessage, text: string | RenderedMessage, notify = true): Promise<MessageRef | null> {
-    const message = typeof text === "string" ? { text, extra: {} } : text;
+    const message = typeof text === "string" ? (this.opts.renderText?.(text) ?? { text, extra: {} }) : text;
     return this.opts.transport.send({ channelId: msg.channelId, message, options: { replyTo: this.userRef(msg), notify, threadId: msg.threadId ?? null } });
   }
 

@@ -1,22 +1,17 @@
 /** Spawn the built `taiku` binary (dist/taiku.js) as a user would, without a TTY. */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const bin = join(cliDir, "dist", "taiku.js");
 
-/** Build the bundle when it is missing or older than the sources it is built from. */
+/**
+ * Build the bundle when it is missing or older than its sources. Test files run in parallel
+ * workers, so builds are serialised with flock(1) and skipped when already current.
+ */
 export function ensureBundle(): void {
-  const newestSource = Math.max(
-    ...execFileSync("find", [join(cliDir, "src"), join(cliDir, "..", "server", "src"), join(cliDir, "..", "protocol", "src"), join(cliDir, "..", "crypto", "src"), "-name", "*.ts", "-newer", existsSync(bin) ? bin : "/", "-print"], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .map((f) => statSync(f).mtimeMs),
-    0,
-  );
-  if (!existsSync(bin) || newestSource > 0) execFileSync(process.execPath, [join(cliDir, "scripts", "bundle.mjs")], { stdio: "pipe" });
+  execFileSync("flock", ["/tmp/taiku-cli-bundle.lock", process.execPath, join(cliDir, "scripts", "bundle.mjs"), "--if-stale"], { stdio: "pipe" });
 }
 
 export interface CliChild {

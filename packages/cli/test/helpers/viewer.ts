@@ -14,6 +14,8 @@ export interface TestViewer {
   subscribe(shellId: number, fromSeq?: number): void;
   type(shellId: number, text: string): Promise<void>;
   create(rows?: number, cols?: number): void;
+  /** Send any client message. */
+  send(msg: Record<string, unknown>): void;
   messages: ServerMessage[];
   /** Count of frames that failed authentication. */
   badFrames: number;
@@ -44,6 +46,7 @@ export async function joinAsViewer(link: string, opts: { name?: string; writePro
     text: (id) => Buffer.concat(chunks.get(id) ?? []).toString("utf8"),
     seqs: (id) => seqs.get(id) ?? [],
     subscribe: (shellId, fromSeq = 0) => ws.send(encodeCbor({ t: "subscribe", shellId, fromSeq })),
+    send: (msg) => ws.send(encodeCbor(msg)),
     create: (rows = 24, cols = 80) => ws.send(encodeCbor({ t: "create", requestId: 1, rows, cols })),
     async type(shellId, text) {
       const c = ++counter;

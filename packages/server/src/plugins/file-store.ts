@@ -98,7 +98,8 @@ export class PluginFileStore {
       throw quotaError();
     }
     const dir = join(this.root, t.accountId, t.pluginId);
-    const temp = join(dir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
+    // Not derived from `name`: a 255-byte name plus a suffix would pass the file system's name limit.
+    const temp = join(dir, `.upload-${randomBytes(8).toString("hex")}.tmp`);
     let size = 0;
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -51,6 +51,6 @@ export function parseByteSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)(b?)\s*$/i.exec(text);
   if (!m) throw new Error(`not a byte size: ${JSON.stringify(text)} (e.g. 25MiB, 500MB, 1048576)`);
   const power = " kmgt".indexOf((m[2] || " ").toLowerCase());
-  const base = m[3] || !m[2] ? 1024 : 1000;
+  const base = m[4] && !m[3] ? 1000 : 1024; // "MB" is decimal; "MiB" and a bare "M" (nginx style) are binary
   return Math.floor(Number(m[1]) * base ** power);
 }

@@ -9,4 +9,6 @@ export const PLUGIN_TEXT = {
   valueRequired: "invalid request body: value: required",
   pluginNotFound: "Plugin not found.",
   manifestUrlScheme: "manifestUrl must be an http(s) URL",
+  fetchFailed: (why: string) => `could not fetch the manifest: ${why}`,
+  builtInId: (id: string) => `Plugin ${id} is built in; enable it instead of installing it`,
 } as const;

@@ -20,7 +20,7 @@ export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMes
   const found = ctx.sessions.get(sessionId);
   if (!found || found.ended) return closeSocket(ws, CLOSE.notFound, "Session not found");
   const session = found;
-  const ip = remoteIp(req);
+  const ip = deps.clientIp?.(req) ?? remoteIp(req);
   if (ctx.authLimiter.isBlocked(ip)) return closeSocket(ws, CLOSE.rateLimited, "too many failed attempts");
 
   let peer: Peer | null = null;

@@ -10,6 +10,7 @@ import type { Account } from "../seams.js";
 import { handleCliMessage } from "./cli-messages.js";
 import type { RelayContext } from "./context.js";
 import { Session, type CliLink } from "./session.js";
+import { compact } from "./ring.js";
 import { sha256 } from "./shell.js";
 import { apiKeyOf, closeSocket, SerialQueue, toBytes } from "./socket-util.js";
 
@@ -42,6 +43,8 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
   let account: Account | null = null;
   let malformed = 0;
   const timers: NodeJS.Timeout[] = [];
+  /** A CLI answers `ping` every cliPingMs; silence this long means the link is dead even without a FIN. */
+  let idleTimer: NodeJS.Timeout | null = null;
   const queue = new SerialQueue((err) => {
     log.error({ err: String(err) }, "CLI link handler failed");
     fail("internal error", 1011);
@@ -64,10 +67,12 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
       return;
     }
     const bytes = toBytes(data);
+    idleTimer?.refresh();
     queue.push(() => onFrame(bytes));
   });
   ws.on("close", () => {
     clearTimeout(openTimer);
+    if (idleTimer) clearTimeout(idleTimer);
     for (const t of timers) clearInterval(t);
     if (phase.kind === "attached") {
       const { session } = phase;
@@ -132,7 +137,7 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
     if (msg.sessionId !== p.sessionId || !timingSafeEqual(sha256(utf8(msg.token)), p.tokenHash)) {
       return fail("hello does not match the opened session", 4400);
     }
-    const verifiers = { view: msg.viewVerifier, write: msg.writeVerifier, admin: msg.adminVerifier };
+    const verifiers = { view: compact(msg.viewVerifier), write: compact(msg.writeVerifier), admin: compact(msg.adminVerifier) };
     let session: Session;
     if (p.open) {
       session = new Session(ctx, {
@@ -158,5 +163,6 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
     const ping = setInterval(() => link.send({ t: "ping", ts: deps.now() }), deps.limits.cliPingMs);
     const sync = setInterval(() => link.send(session.syncMsg()), deps.limits.cliSyncMs);
     timers.push(ping, sync);
+    idleTimer = setTimeout(() => closeSocket(ws, 4408, "CLI link silent"), deps.limits.idleTimeoutMs);
   }
 }

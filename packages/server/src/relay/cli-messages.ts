@@ -1,5 +1,6 @@
 /** Channel messages from an attached CLI (§2.3 `ClientUpdate` + taiku additions). */
 import type { CliUp, CliUpMsg } from "@taiku/protocol";
+import { compact } from "./ring.js";
 import { issueOwnership } from "./shell.js";
 import type { Session } from "./session.js";
 
@@ -23,7 +24,7 @@ export function handleCliMessage(session: Session, msg: CliUp): void {
     case "title": {
       const shell = session.shells.get(msg.shellId);
       if (!shell || (shell.title && shell.title.version >= msg.version)) return; // highest version wins
-      shell.title = { version: msg.version, frame: msg.frame };
+      shell.title = { version: msg.version, frame: { n: compact(msg.frame.n), c: compact(msg.frame.c) } };
       session.broadcast({ t: "title", shellId: shell.id, version: msg.version, frame: msg.frame });
       return;
     }
@@ -106,7 +107,7 @@ function createdShell(session: Session, msg: CliUpMsg<"createdShell">): void {
 
 /** New verifiers after `rotateLinks`: notify admins, drop old-key frames, disconnect every viewer. */
 function rekey(session: Session, msg: CliUpMsg<"rekey">): void {
-  session.verifiers = { view: msg.viewVerifier, write: msg.writeVerifier, admin: msg.adminVerifier };
+  session.verifiers = { view: compact(msg.viewVerifier), write: compact(msg.writeVerifier), admin: compact(msg.adminVerifier) };
   for (const p of session.authedPeers()) if (p.role === "admin") p.send({ t: "linksRotated", frame: msg.notice });
   for (const shell of session.shells.values()) {
     shell.output.clear();

@@ -9,6 +9,8 @@ export interface RelayContext {
   authLimiter: AuthLimiter;
   /** A viewer without progress this long no longer holds the CLI back (flow control). */
   stallMs: number;
+  /** Ring bytes a shell may keep beyond `shellRingBytes` for live viewers that are behind (flow control). */
+  ringHardCapBytes: number;
   /** Interval of the flow-control tick while a shell is paused or a viewer is held back. */
   flowTickMs: number;
 }

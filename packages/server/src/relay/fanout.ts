@@ -21,7 +21,7 @@ export class Fanout {
   }
 
   output(shell: Shell, f: SeqFrame): void {
-    if (!shell.output.push(f)) return; // duplicate after a CLI re-send
+    if (!shell.output.push(f, this.keepFrom(shell), this.session.ctx.ringHardCapBytes)) return; // duplicate after a CLI re-send
     this.dirty.add(shell);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -103,6 +103,21 @@ export class Fanout {
     }
   }
 
+  /** Oldest seq a counting (not stalled) viewer has yet to receive; stalled viewers get a gap instead. */
+  private keepFrom(shell: Shell): number {
+    let floor = Infinity;
+    const now = this.session.now();
+    for (const [peer, sub] of shell.viewers) {
+      if (viewerState(sub, peer, this.window, now, this.session.ctx.stallMs).counts) floor = Math.min(floor, sub.nextSeq);
+    }
+    return floor;
+  }
+
+  /** Held back by its socket buffer (drains silently); a viewer held back only by acks is woken by its next ack. */
+  private needsPolling(peer: Peer, sub: Subscription): boolean {
+    return sub.behind && !(peer.acks && sub.inflightBytes >= this.window);
+  }
+
   /** While anything is held back, re-pump (sockets drain without telling us) and re-evaluate stalls. */
   private ensureTick(): void {
     if (this.tick) return;
@@ -111,7 +126,7 @@ export class Fanout {
       for (const shell of this.session.shells.values()) {
         for (const [peer, sub] of shell.viewers) if (sub.behind) this.pumpOne(shell, peer, sub);
         this.evaluate(shell);
-        busy ||= shell.paused || [...shell.viewers.values()].some((s) => s.behind);
+        busy ||= shell.paused || [...shell.viewers].some(([peer, sub]) => this.needsPolling(peer, sub));
       }
       if (!busy && this.tick) {
         clearInterval(this.tick);

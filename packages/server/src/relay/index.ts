@@ -33,6 +33,7 @@ export function createRelay(deps: RelayDeps): Relay {
     authLimiter: new AuthLimiter(deps.limits.authFailuresPerMinute, deps.now),
     stallMs: limitOr(deps, "viewerStallMs", 5_000),
     flowTickMs: limitOr(deps, "flowTickMs", 50),
+    ringHardCapBytes: limitOr(deps, "shellRingHardBytes", 8 * deps.limits.shellRingBytes),
   };
   const wss = new WebSocketServer({
     noServer: true,

@@ -1,6 +1,14 @@
 import type { SeqFrame } from "@taiku/protocol";
 
 /**
+ * Decoded byte strings are views into the whole received socket chunk; keeping a view would keep the
+ * chunk alive and break the ring's byte accounting (a 50-byte frame pinning 64 KiB). Copy such views.
+ */
+export function compact(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+}
+
+/**
  * Ordered ciphertext frames of one stream (terminal output or agent events), spec §2.3 "Server buffer":
  * while the total ciphertext exceeds the cap, the oldest frame is dropped. Seqs only grow; a frame
  * below the next expected seq is a duplicate (a CLI re-send after `sync`) and is ignored; gaps are allowed.
@@ -22,13 +30,18 @@ export class FrameRing {
     return this.frames.length - this.head;
   }
 
-  /** Append a frame; false when it is a duplicate. */
-  push(f: SeqFrame): boolean {
+  /**
+   * Append a frame; false when it is a duplicate. `keepFrom` (flow control) is the oldest seq a live
+   * viewer still needs: those frames are kept beyond the cap, up to `hardCapBytes`, so the output the
+   * CLI had already sent when it was told to pause does not become a gap for a viewer that is reading.
+   */
+  push(f: SeqFrame, keepFrom = Infinity, hardCapBytes = this.capBytes): boolean {
     if (f.seq < this.nextSeq) return false;
-    this.frames.push({ seq: f.seq, n: f.n, c: f.c });
+    this.frames.push({ seq: f.seq, n: compact(f.n), c: compact(f.c) });
     this.size += f.c.byteLength;
     this.nextSeq = f.seq + 1;
     while (this.size > this.capBytes && this.head < this.frames.length) {
+      if (this.frames[this.head]!.seq >= keepFrom && this.size <= hardCapBytes) break;
       this.size -= this.frames[this.head]!.c.byteLength;
       this.head++;
     }

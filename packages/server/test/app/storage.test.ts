@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { migrate, openDatabase } from "../../src/db/database.js";
+import { migrations } from "../../src/db/migrations.js";
 import { createSnapshotStore } from "../../src/db/snapshots.js";
 import { SERVER_VERSION } from "../../src/version.js";
 import { start, tempHome } from "./helpers.js";
@@ -25,7 +26,9 @@ describe("storage", () => {
     try {
       expect(await migrate(db)).toEqual([]); // nothing left to apply
       const applied = await db.selectFrom("kysely_migration" as never).select("name" as never).execute();
-      expect(applied).toEqual([{ name: "001_initial" }]);
+      // Every in-code migration ran, in order (002+ come from other areas: plugin storage, integrations).
+      expect(applied).toEqual(Object.keys(migrations("sqlite")).sort().map((name) => ({ name })));
+      expect(applied[0]).toEqual({ name: "001_initial" });
       const journal = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(db);
       expect(journal.rows[0]?.journal_mode).toBe("wal");
     } finally {

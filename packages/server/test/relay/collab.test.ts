@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createdShell, fakeFrame, join, openSession, sleep, startRelay, type Harness, type HostSession, type Msg, type TestClient } from "./harness.js";
+import { createdShell, fakeFrame, join, openSession, startRelay, waitFor, type Harness, type HostSession, type Msg, type TestClient } from "./harness.js";
 import { KV_QUOTA_MESSAGE } from "../../src/relay/kv.js";
 
 let h: Harness;
@@ -86,7 +86,8 @@ describe("shell ownership", () => {
 
 describe("focus lock", () => {
   it("holder types, others are dropped with throttled focusLocked, owner overrides, lock expires", async () => {
-    h = await startRelay({ limits: { focusLockMs: 300 } });
+    let clock = 1_000_000;
+    h = await startRelay({ limits: { focusLockMs: 1500 }, now: () => clock });
     const host = await openSession(h);
     const owner = await join(h, host, "writer", { name: "Own" });
     const a = await join(h, host, "writer", { name: "A" });
@@ -108,8 +109,11 @@ describe("focus lock", () => {
     await a.b.next("userDiff", (m) => m.userId === owner.userId);
     b.b.send({ t: "data", shellId: 1, counter: 3, frame: fakeFrame() });
     expect((await host.cli.next("input")).userId).toBe(b.userId);
-    // Expiry.
-    await sleep(350);
+    // Expiry: before it, a is dropped; after it, a takes the lock.
+    clock += 1499;
+    a.b.send({ t: "data", shellId: 1, counter: 3, frame: fakeFrame() });
+    expect((await a.b.next("focusLocked")).holderUserId).toBe(b.userId);
+    clock += 1;
     a.b.send({ t: "data", shellId: 1, counter: 3, frame: fakeFrame() });
     expect((await host.cli.next("input")).userId).toBe(a.userId);
     expect(host.cli.drain("input")).toHaveLength(0);
@@ -184,7 +188,8 @@ describe("adoption", () => {
 
 describe("chat", () => {
   it("broadcasts with ids, forwards to the CLI with roles, edits by the author, keeps a ring, rate limits", async () => {
-    h = await startRelay({ limits: { chatRing: 5, chatRateCount: 3, chatRateWindowMs: 400 } });
+    let clock = 1_000_000;
+    h = await startRelay({ limits: { chatRing: 5, chatRateCount: 3, chatRateWindowMs: 10_000 }, now: () => clock });
     const host = await openSession(h, { readersEnabled: true });
     const r = await join(h, host, "reader", { name: "Rita" });
     const w = await join(h, host, "writer", { name: "Will" });
@@ -213,7 +218,7 @@ describe("chat", () => {
     expect(tuples.at(-1)).toEqual([0, "agent", "done"]);
     expect(tuples[0]).toEqual([0, "agent", "step 1"]);
     expect(h.relay.chatTuples("nope")).toBeUndefined();
-    await sleep(420);
+    clock += 10_000;
     r.b.send({ t: "chat", message: "after window" });
     expect((await w.b.next("chat", (m) => m.message === "after window")).id).toBe(10);
   });
@@ -293,10 +298,11 @@ describe("presence", () => {
     expect((await a.b.next("userDiff")).user.name).toBe("Bob");
     b.b.send({ t: "setFocus", shellId: 3 });
     expect((await a.b.next("userDiff")).user.focus).toBe(3);
+    const t0 = Date.now();
     for (let i = 0; i < 10; i++) b.b.send({ t: "setCursor", cursor: { shellId: 3, x: i / 10, y: 0 } });
-    await sleep(150);
+    await waitFor(() => a.b.log.some((m) => m.t === "userDiff" && m.user?.cursor?.x === 0.9));
     const cursors = a.b.drain("userDiff");
-    expect(cursors.length).toBeLessThanOrEqual(3);
+    expect(cursors.length).toBeLessThanOrEqual(2 + (Date.now() - t0) / 50); // ≤ 20 per second
     expect(cursors.at(-1)!.user.cursor).toEqual({ shellId: 3, x: 0.9, y: 0 });
     b.b.send({ t: "layoutMeta", meta: { pages: 1, activeIndex: 0, tiles: [{ key: 1, type: "shell", shellId: 3 }] } });
     expect((await a.b.next("userDiff")).user.layout.tiles).toHaveLength(1);
@@ -359,8 +365,7 @@ describe("admin actions", () => {
     expect(await host.cli.next("closed")).toEqual({ t: "closed", reason: "ended by admin" });
     expect(await w.b.next("sessionClosed")).toEqual({ t: "sessionClosed", reason: "ended by admin" });
     expect((await w.b.closed).code).toBe(4410);
-    await sleep(10);
-    expect(h.snapshots.data.has(host.sessionId)).toBe(false);
+    await waitFor(() => !h.snapshots.data.has(host.sessionId));
   });
 
   it("renameSession broadcasts sessionInfo", async () => {

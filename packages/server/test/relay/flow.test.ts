@@ -72,6 +72,29 @@ describe("flow control", () => {
     expect(new Set(slowSeqs).size).toBe(slowSeqs.length);
   });
 
+  it("output the CLI sent before it saw the pause is kept for a reading viewer (beyond the ring cap, up to the hard cap)", async () => {
+    h = await startRelay({ limits: { ...limits, shellRingBytes: 3 * FRAME, shellRingHardBytes: 64 * FRAME } });
+    const host = await openSession(h);
+    await createdShell(host, 1);
+    const { b } = await join(h, host, "admin");
+    b.send({ t: "subscribe", shellId: 1, fromSeq: 0 });
+    b.send({ t: "ack", shellId: 1, seq: 0 });
+    for (let seq = 0; seq < 40; seq++) host.cli.send({ t: "data", shellId: 1, seq, frame: fakeFrame(FRAME) }); // ignores the pause
+    const seqs = await collect(b, []);
+    while (seqs.at(-1) !== 39) {
+      b.send({ t: "ack", shellId: 1, seq: seqs.at(-1)! });
+      await collect(b, seqs);
+    }
+    expect(seqs).toEqual([...Array(40).keys()]); // no gap although the ring cap is 3 frames
+    // Once the viewer is caught up the ring is back under its cap: a late joiner replays ≤ 3 frames.
+    b.send({ t: "ack", shellId: 1, seq: 39 });
+    host.cli.send({ t: "data", shellId: 1, seq: 40, frame: fakeFrame(FRAME) });
+    await b.next("chunks");
+    const late = await join(h, host, "writer");
+    late.b.send({ t: "subscribe", shellId: 1, fromSeq: 0 });
+    expect((await late.b.next("chunks")).frames.map((f: Msg) => f.seq)).toEqual([38, 39, 40]);
+  });
+
   it("a viewer that never acks gets everything and never pauses the CLI", async () => {
     h = await startRelay({ limits });
     const host = await openSession(h);

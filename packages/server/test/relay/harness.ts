@@ -180,6 +180,15 @@ export class TestClient {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Poll until `cond` holds (the box is shared: never assume a timer fired on time). */
+export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
 export interface HostSession {
   cli: TestClient;
   sessionId: string;
@@ -231,9 +240,10 @@ export async function join(
   h: Harness,
   host: HostSession,
   level: Level = "admin",
-  opts: { name?: string; cookie?: string; badView?: boolean } = {},
+  opts: { name?: string; cookie?: string; badView?: boolean; headers?: Record<string, string> } = {},
 ): Promise<{ b: TestClient; userId: number; authOk: Msg }> {
-  const b = new TestClient(h, `/api/s/${host.sessionId}`, opts.cookie ? { Cookie: `taiku_session=${opts.cookie}` } : {});
+  const headers = { ...opts.headers, ...(opts.cookie ? { Cookie: `taiku_session=${opts.cookie}` } : {}) };
+  const b = new TestClient(h, `/api/s/${host.sessionId}`, headers);
   const hello = await b.next("hello");
   const keys = await deriveSessionKeys(host.sessionId, secretsFor(host, level), KDF);
   const ch = wsChallenge(hello.challenge, hello.userId);

@@ -55,6 +55,20 @@ describe("CLI link", () => {
     expect((await r.next("error")).message).toBe("Session not found");
   });
 
+  it("a silent CLI link (no pong, no data) is dropped after the idle timeout and the grace window starts", async () => {
+    h = await startRelay({ limits: { idleTimeoutMs: 1500, cliPingMs: 50 } });
+    const host = await openSession(h);
+    const { b } = await join(h, host, "admin");
+    const answer = setInterval(() => b.send({ t: "ping", ts: 0 }), 50); // keep the browser itself active
+    try {
+      const status = await b.next("cliStatus", () => true, 10_000);
+      expect(status.connected).toBe(false);
+      expect((await host.cli.closed).code).toBe(4408);
+    } finally {
+      clearInterval(answer);
+    }
+  });
+
   it("sends ping and periodic sync; pong becomes shellLatency for browsers", async () => {
     h = await startRelay({ limits: { cliPingMs: 30, cliSyncMs: 40 } });
     const host = await openSession(h);
@@ -147,6 +161,17 @@ describe("browser socket lifecycle", () => {
     const blocked = new TestClient(h, `/api/s/${host.sessionId}`);
     expect((await blocked.closed).code).toBe(4429);
     expect(blocked.log).toEqual([]);
+  });
+
+  it("counts auth failures per client address from deps.clientIp (trusted proxy)", async () => {
+    h = await startRelay({ limits: { authFailuresPerMinute: 2 } });
+    h.deps.clientIp = (req) => String(req.headers["x-forwarded-for"] ?? "?");
+    const host = await openSession(h);
+    for (let i = 0; i < 2; i++) await join(h, host, "admin", { badView: true, headers: { "X-Forwarded-For": "10.0.0.1" } });
+    const blocked = new TestClient(h, `/api/s/${host.sessionId}`, { "X-Forwarded-For": "10.0.0.1" });
+    expect((await blocked.closed).code).toBe(4429);
+    const other = await join(h, host, "admin", { headers: { "X-Forwarded-For": "10.0.0.2" } });
+    expect(other.authOk.role).toBe("admin");
   });
 
   it("closes 4408 when authenticate does not arrive in time, and idle sockets", async () => {

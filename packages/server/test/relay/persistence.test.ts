@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { aad, deriveSessionKeys, openFrame, sealFrame, utf8, fromUtf8, randomBase62 } from "@taiku/crypto";
-import { createdShell, fakeFrame, join, KDF, MemorySnapshots, openSession, resumeCli, sleep, startRelay, type Harness, type Msg } from "./harness.js";
+import { createdShell, fakeFrame, join, KDF, MemorySnapshots, openSession, resumeCli, sleep, startRelay, waitFor, type Harness, type Msg } from "./harness.js";
 
 const harnesses: Harness[] = [];
 const start = async (...args: Parameters<typeof startRelay>) => {
@@ -60,22 +60,19 @@ describe("snapshots and restore", () => {
     const snapshots = new MemorySnapshots();
     const h1 = await start({ snapshots, snapshotIntervalMs: 30 });
     const host = await openSession(h1);
-    await sleep(100);
-    expect(snapshots.data.has(host.sessionId)).toBe(true);
+    await waitFor(() => snapshots.data.has(host.sessionId));
     const saves = snapshots.saves;
-    await sleep(100);
+    await sleep(150);
     expect(snapshots.saves).toBe(saves); // nothing changed → not saved again
     await createdShell(host, 1);
-    await sleep(100);
-    expect(snapshots.saves).toBeGreaterThan(saves);
+    await waitFor(() => snapshots.saves > saves);
 
     const h2 = await start({ snapshots, limits: { cliGraceMs: 150 } });
     await h2.relay.restore();
     expect(h2.relay.sessionOwner(host.sessionId)).toBeNull();
     const { b } = await join(h2, host, "admin");
     expect((await b.next("sessionClosed")).reason).toBe("CLI disconnected");
-    await sleep(20);
-    expect(snapshots.data.has(host.sessionId)).toBe(false);
+    await waitFor(() => !snapshots.data.has(host.sessionId));
   });
 
   it("skips unreadable snapshots", async () => {

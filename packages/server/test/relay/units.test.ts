@@ -29,6 +29,24 @@ describe("FrameRing", () => {
     );
   });
 
+  it("stores compact copies of frames that are views into a larger received buffer", () => {
+    const chunk = new Uint8Array(65536);
+    const ring = new FrameRing(1000);
+    ring.push({ seq: 0, n: chunk.subarray(0, 12), c: chunk.subarray(12, 62) });
+    const [stored] = ring.all();
+    expect(stored!.c.buffer.byteLength).toBe(50);
+    expect(stored!.n.buffer.byteLength).toBe(12);
+  });
+
+  it("keeps frames a live viewer still needs beyond the cap, never beyond the hard cap", () => {
+    const ring = new FrameRing(100);
+    for (let seq = 0; seq < 10; seq++) ring.push(f(seq, 50), 0, 300);
+    expect(ring.bytes).toBe(300);
+    expect(ring.all()[0]!.seq).toBe(4); // hard cap: 6 frames
+    ring.push(f(10, 50), 9, 300); // the viewer moved on to seq 9: back under the cap, keeping seq ≥ 9
+    expect(ring.all().map((x) => x.seq)).toEqual([9, 10]);
+  });
+
   it("clear keeps seqs going; restore rebuilds", () => {
     const ring = new FrameRing(1000);
     ring.push(f(0, 20));

@@ -149,6 +149,8 @@ describe("SessionClient", () => {
     client.attachTerminal(1, { write: (d, done) => { written.push(fromUtf8(d)); done(); } });
     s1.deliver({ t: "chunks", shellId: 1, frames: [await chunk(0, "a"), await chunk(1, "b")] });
     await until(() => written.length === 1);
+    client.sendInput(1, "on the first connection");
+    await until(() => s1.sentOfType("data").length === 1);
 
     s1.serverClose(1006);
     expect(client.state.status).toBe("reconnecting");
@@ -268,6 +270,63 @@ describe("SessionClient", () => {
     const next = await deriveSessionKeys(SID, fresh, kdf);
     const { challenge, auth } = await connect(FakeSocket.last, 2);
     expect(toBase64(auth.viewProof as Uint8Array)).toEqual(toBase64(await proof(next.viewVerifier, "ws", SID, wsChallenge(challenge, 2))));
+    client.close();
+  });
+});
+
+describe("headless viewer helpers", () => {
+  it("watchAllShells follows shells as they come and go; TranscriptCollector keeps split UTF-8 intact", async () => {
+    const { TranscriptCollector } = await import("./headless.js");
+    const { client } = makeClient(formatFragment(secrets));
+    await client.start();
+    const sock = FakeSocket.last;
+    await connect(sock, 1);
+    const t = new TranscriptCollector(client);
+    expect(sock.sentOfType("subscribe")).toEqual([{ t: "subscribe", shellId: 1, fromSeq: 0 }]);
+    sock.deliver({ t: "shells", shells: [1, 2].map((id) => ({ id, rows: 24, cols: 80, name: null, creatorUserId: null })) });
+    expect(sock.sentOfType("subscribe")).toEqual([{ t: "subscribe", shellId: 1, fromSeq: 0 }, { t: "subscribe", shellId: 2, fromSeq: 0 }]);
+    const euro = utf8("€"); // 3 bytes, split across two frames
+    const seal = async (seq: number, bytes: Uint8Array) => {
+      const f = await sealFrame(cli.enc, bytes, aad.output(SID, 2, seq));
+      return { seq, n: f.n, c: f.c };
+    };
+    sock.deliver({ t: "chunks", shellId: 2, frames: [await seal(0, euro.subarray(0, 2))] });
+    sock.deliver({ t: "chunks", shellId: 2, frames: [await seal(1, euro.subarray(2))] });
+    await until(() => t.output(2) === "€");
+    sock.deliver({ t: "shells", shells: [{ id: 1, rows: 24, cols: 80, name: null, creatorUserId: null }] });
+    expect(sock.sentOfType("unsubscribe")).toEqual([{ t: "unsubscribe", shellId: 2 }]);
+    t.stop();
+    client.close();
+  });
+
+  it("splits large input into 64 KiB frames with consecutive counters", async () => {
+    const { client } = makeClient(formatFragment(secrets));
+    await client.start();
+    const sock = FakeSocket.last;
+    await connect(sock, 3);
+    client.sendInput(1, new Uint8Array(100 * 1024).fill(97));
+    await until(() => sock.sentOfType("data").length === 2);
+    const data = sock.sentOfType("data") as Array<{ counter: number; frame: { n: Uint8Array; c: Uint8Array } }>;
+    expect(data.map((d) => d.counter)).toEqual([1, 2]);
+    expect((await openFrame(cli.enc, data[0]!.frame, aad.input(SID, 1, 3, 1)))!.length).toBe(64 * 1024);
+    expect((await openFrame(cli.enc, data[1]!.frame, aad.input(SID, 1, 3, 2)))!.length).toBe(36 * 1024);
+    client.close();
+  });
+
+  it("is online only once the initial state is complete (cliStatus), but flushes the queue at sessionInfo", async () => {
+    const { client } = makeClient(formatFragment(secrets));
+    await client.start();
+    const sock = FakeSocket.last;
+    client.chat("queued");
+    sock.accept();
+    hello(sock, 4);
+    await until(() => sock.sentOfType("authenticate").length === 1);
+    sock.deliver({ t: "authOk", userId: 4, role: "writer", canWrite: true, name: "a" });
+    sock.deliver({ t: "sessionInfo", name: null, readersEnabled: false, viewerAuth: false, ownerName: null, createdAt: 1, cwdLabel: null });
+    expect(sock.sentOfType("chat")).toEqual([{ t: "chat", message: "queued" }]);
+    expect(client.state.status).toBe("connecting");
+    sock.deliver({ t: "cliStatus", connected: true, expiresAt: null });
+    expect(client.state.status).toBe("online");
     client.close();
   });
 });

@@ -286,7 +286,8 @@ export class SessionClient {
 
   /** Resize if this client may (owner, admin, focus holder, or unowned shell); returns whether it sent. */
   resize(shellId: number, rows: number, cols: number): boolean {
-    if (!this.mayResize(shellId)) return false;
+    // Without the CLI nothing can resize; the relay would only answer "CLI not connected".
+    if (!this.mayResize(shellId) || !this._state.cli.connected) return false;
     const shell = this._state.shells.find((s) => s.id === shellId);
     if (shell && shell.rows === rows && shell.cols === cols) return false;
     this.send({ t: "resize", shellId, rows, cols });

@@ -30,16 +30,28 @@ export class ManualTimers implements Timers {
   /** Moves time forward, running callbacks that fall due (and yielding to promises between them). */
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+    };
+    await settle();
     for (;;) {
-      const due = [...this.pending.entries()].filter(([, p]) => p.at <= target).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (!due) break;
+      let due = this.nextDue(target);
+      if (!due) {
+        await settle(); // async work may still register timers that fall due
+        due = this.nextDue(target);
+        if (!due) break;
+      }
       this.pending.delete(due[0]);
       this.t = Math.max(this.t, due[1].at);
       due[1].fn();
-      for (let i = 0; i < 10; i++) await Promise.resolve();
+      await settle();
     }
     this.t = target;
   }
+  private nextDue(target: number): [number, { at: number; fn: () => void }] | undefined {
+    return [...this.pending.entries()].filter(([, p]) => p.at <= target).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+  }
+
   get size(): number {
     return this.pending.size;
   }

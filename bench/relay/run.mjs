@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * All of bench/relay in one run, same data file, one after the other (never concurrently):
+ *   1. raw node-pty `cat` (physical limit)        raw-pty.mjs
+ *   2. relayed throughput, 1 then 10 viewers      throughput.mjs
+ *   3. keystroke echo p50/p99 (1 viewer)          throughput.mjs
+ *   4. idle sessions: server RSS per session      idle.mjs
+ *   5. peer: wetty, same cat + echo               wetty.mjs
+ *   node bench/relay/run.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--sessions 1000] [--skip-wetty]
+ * Prints plain lines of figures; asserts nothing. Each part bounds its own time (5 min per cat).
+ */
+import { parseArgs } from "node:util";
+import { fmt, load, machine, mib } from "./lib/util.mjs";
+import { relayBench } from "./throughput.mjs";
+import { idleBench, printIdle } from "./idle.mjs";
+import { printWetty, wettyBench } from "./wetty.mjs";
+
+const { values } = parseArgs({
+  options: {
+    mb: { type: "string", default: "200" },
+    viewers: { type: "string", default: "1,10" },
+    echo: { type: "string", default: "500" },
+    gap: { type: "string", default: "20" },
+    sessions: { type: "string", default: "1000" },
+    "raw-runs": { type: "string", default: "3" },
+    "skip-wetty": { type: "boolean", default: false },
+    "skip-idle": { type: "boolean", default: false },
+  },
+});
+const mb = Number(values.mb);
+console.log(`# taiku bench/relay — ${new Date().toISOString()} — ${machine()}`);
+console.log(`# ${load()}`);
+
+const relay = await relayBench({ mb, viewerCounts: values.viewers.split(",").map(Number), echoN: Number(values.echo), gapMs: Number(values.gap), rawRuns: Number(values["raw-runs"]) });
+const rawSorted = relay.raw.all.map((x) => x.mbps).sort((a, b) => a - b);
+const rawMedian = rawSorted[Math.floor(rawSorted.length / 2)];
+console.log(`raw node-pty: best ${fmt(relay.raw.best.mbps)} MB/s, median ${fmt(rawMedian)} MB/s`);
+console.log(`# ${load()}`);
+
+let wetty = null;
+if (!values["skip-wetty"]) {
+  try {
+    wetty = await wettyBench({ mb, echoN: Number(values.echo), gapMs: Number(values.gap) });
+    printWetty(wetty);
+  } catch (err) {
+    console.log(`wetty: could not run: ${err.message}`);
+  }
+  console.log(`# ${load()}`);
+}
+
+if (!values["skip-idle"]) {
+  printIdle(await idleBench({ sessions: Number(values.sessions) }));
+  console.log(`# ${load()}`);
+}
+
+console.log("## summary");
+for (const r of relay.runs) {
+  console.log(`relay ${r.viewers} viewer(s): ${fmt(r.perViewer.median)} MB/s per viewer = ${fmt((100 * r.perViewer.median) / rawMedian, 0)}% of raw median (${fmt((100 * r.perViewer.median) / relay.raw.best.mbps, 0)}% of raw best); aggregate ${fmt(r.aggregate)} MB/s; seq gaps ${r.seqGaps}; RSS peak server ${mib(r.rss.serverMax)} MiB, CLI ${mib(r.rss.shareMax)} MiB`);
+}
+if (relay.echo) console.log(`taiku echo: p50 ${fmt(relay.echo.p50, 3)} ms, p99 ${fmt(relay.echo.p99, 3)} ms (n=${relay.echo.n})`);
+if (wetty) console.log(`wetty: ${fmt(wetty.throughput.mbps)} MB/s, echo p50 ${fmt(wetty.echo?.p50, 3)} ms, p99 ${fmt(wetty.echo?.p99, 3)} ms`);
+process.exit(0);

@@ -1,0 +1,574 @@
+/**
+ * The self-hosted integrations provider (§12.9): OAuth connections per account with tokens in the
+ * vault, built-in toolkits from generated catalogues, remote MCP servers as toolkits, refresh ahead of
+ * expiry (single-flight per connection), revocation on disconnect, and an audit log of executions.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import { HttpError } from "../http/errors.js";
+import type { Fetch } from "./egress.js";
+import { authorizationUrl, exchangeCode, generateState, generateVerifier, OAuthFlowError, refreshTokens, revokeTokens, type ResolvedApp, type TokenSet } from "./oauth.js";
+import { BUILTIN_PROVIDERS, type ApiStyle, type McpToolkitConfig, type ToolkitAppConfig } from "./providers/index.js";
+import { CatalogueStore, type CatalogueTool, type PublicTool, searchTools, toPublic, validateArguments } from "./toolkits/catalogue.js";
+import { executeTool, type ExecuteResult } from "./toolkits/execute.js";
+import { callMcpTool, discoverMcpApp, listMcpTools } from "./toolkits/mcp.js";
+import { Vault } from "./vault.js";
+
+export type { ExecuteResult } from "./toolkits/execute.js";
+
+/** §12.9, verbatim. */
+export interface IntegrationsProvider {
+  listConnections(userId: string): Promise<Array<{ id: string; toolkit: string; status: string }>>;
+  connect(userId: string, toolkit: string, callbackUrl: string): Promise<{ connectionId: string; redirectUrl: string; status: string }>;
+  listTools(
+    userId: string,
+    toolkit: string,
+    opts: { search?: string; limit: number },
+  ): Promise<Array<{ slug: string; name: string; description: string; inputParameters: object }>>;
+  execute(userId: string, toolkit: string, action: string, args: Record<string, unknown>): Promise<ExecuteResult>;
+}
+
+export type ConnectionStatus = "INITIATED" | "ACTIVE" | "FAILED" | "EXPIRED" | "INACTIVE";
+
+interface AppsTable {
+  toolkit: string;
+  kind: string;
+  config: string;
+  client_secret: string | null;
+  key_id: string | null;
+  updated_at: number;
+}
+interface ConnectionsTable {
+  id: string;
+  account_id: string;
+  toolkit: string;
+  status: string;
+  tokens: string | null;
+  pkce_verifier: string | null;
+  key_id: string | null;
+  state_hash: string | null;
+  callback_url: string;
+  expires_at: number | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+interface AuditTable {
+  id: string;
+  account_id: string;
+  at: number;
+  plugin_id: string | null;
+  toolkit: string;
+  action: string;
+  outcome: string;
+  status: number | null;
+}
+export interface IntegrationsTables {
+  integration_apps: AppsTable;
+  integration_connections: ConnectionsTable;
+  integration_audit: AuditTable;
+  server_meta: { key: string; value: string };
+  user_plugins: { account_id: string; plugin_id: string; manifest: string | null };
+}
+
+export interface IntegrationsTimers {
+  /** Refresh an access token this long before it expires (default 5 min). */
+  refreshLeadMs: number;
+  /** An authorization not completed within this time fails (default 10 min). */
+  stateTtlMs: number;
+}
+export const DEFAULT_INTEGRATIONS_TIMERS: IntegrationsTimers = { refreshLeadMs: 5 * 60_000, stateTtlMs: 10 * 60_000 };
+
+export interface IntegrationsServiceDeps {
+  db: Kysely<IntegrationsTables>;
+  vault: Vault;
+  fetch: Fetch;
+  now: () => number;
+  /** Public origin of this server (for the OAuth redirect URI). */
+  publicUrl: () => string;
+  apps: Record<string, ToolkitAppConfig>;
+  mcpServers: Record<string, McpToolkitConfig>;
+  catalogueDir: string;
+  timers: IntegrationsTimers;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: number;
+  pluginId: string | null;
+  toolkit: string;
+  action: string;
+  outcome: string;
+  status: number | null;
+}
+
+const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString("base64url")}`;
+
+/** Error texts this module adds (documented ones come from @taiku/protocol INTEGRATION_ERRORS). */
+export const INTEGRATION_TEXT = {
+  unknownToolkit: (slug: string) => `Toolkit ${slug} is not available on this server`,
+  notConfigured: (slug: string) => `Toolkit ${slug} has no OAuth app configured on this server; ask your taiku admin to register one`,
+  unknownTool: (slug: string, toolkit: string) => `Unknown tool ${slug} in toolkit ${toolkit}`,
+  notConnected: (toolkit: string) => `No active ${toolkit} connection: connect ${toolkit} first`,
+  expired: (toolkit: string) => `The ${toolkit} connection has expired: reconnect ${toolkit}`,
+  connectionNotFound: "Connection not found",
+  unknownState: "Unknown or already used authorization state",
+  stateExpired: "The authorization took too long; start connecting again",
+  adminOnly: "Only the server owner can change integrations settings",
+  undecryptable: (kid: string) =>
+    `Stored credentials cannot be decrypted with the configured vault key (sealed with key ${kid}); put that key back in vault.key (after the current one) or reconnect`,
+} as const;
+
+export class IntegrationsService implements IntegrationsProvider {
+  private readonly catalogues: CatalogueStore;
+  private readonly refreshing = new Map<string, Promise<TokenSet>>();
+  private readonly mcpToolCache = new Map<string, { at: number; tools: Array<PublicTool & { mcpName: string }> }>();
+  /** Counts refresh grants actually sent (observability; tests assert single-flight with the AS's own count). */
+  refreshCount = 0;
+
+  constructor(private readonly d: IntegrationsServiceDeps) {
+    this.catalogues = new CatalogueStore(d.catalogueDir);
+  }
+
+  get redirectUri(): string {
+    return `${this.d.publicUrl()}/api/v1/integrations/callback`;
+  }
+
+  // ---------------------------------------------------------------- toolkits and apps
+
+  isMcp(toolkit: string): boolean {
+    return toolkit in this.d.mcpServers || this.mcpFromDb.has(toolkit);
+  }
+  private mcpFromDb = new Map<string, McpToolkitConfig>();
+
+  /** Loads admin-set MCP toolkits (they live in integration_apps with kind "mcp-server"). */
+  async init(): Promise<void> {
+    const rows = await this.d.db.selectFrom("integration_apps").selectAll().where("kind", "=", "mcp-server").execute();
+    for (const r of rows) {
+      const cfg = JSON.parse(r.config) as McpToolkitConfig;
+      if (r.client_secret) cfg.clientSecret = this.d.vault.open(r.client_secret, `app:${r.toolkit}:client_secret`);
+      this.mcpFromDb.set(r.toolkit, cfg);
+    }
+  }
+
+  private mcpConfig(toolkit: string): McpToolkitConfig | undefined {
+    return this.mcpFromDb.get(toolkit) ?? this.d.mcpServers[toolkit];
+  }
+
+  private knownToolkit(toolkit: string): boolean {
+    return toolkit in BUILTIN_PROVIDERS || this.isMcp(toolkit);
+  }
+
+  async listToolkits(): Promise<Array<{ slug: string; name: string; kind: "builtin" | "mcp"; configured: boolean; toolCount: number | null }>> {
+    const out: Array<{ slug: string; name: string; kind: "builtin" | "mcp"; configured: boolean; toolCount: number | null }> = [];
+    for (const p of Object.values(BUILTIN_PROVIDERS)) {
+      const cat = this.catalogues.get(p.toolkit);
+      out.push({ slug: p.toolkit, name: p.name, kind: "builtin", configured: (await this.appConfig(p.toolkit)) !== null, toolCount: cat ? cat.catalogue.tools.length : 0 });
+    }
+    const mcp = new Set([...Object.keys(this.d.mcpServers), ...this.mcpFromDb.keys()]);
+    for (const slug of [...mcp].sort()) out.push({ slug, name: this.mcpConfig(slug)?.name ?? slug, kind: "mcp", configured: true, toolCount: null });
+    return out;
+  }
+
+  /** Admin-set app (db) wins over config. */
+  private async appConfig(toolkit: string): Promise<ToolkitAppConfig | null> {
+    const row = await this.d.db.selectFrom("integration_apps").selectAll().where("toolkit", "=", toolkit).where("kind", "=", "oauth-app").executeTakeFirst();
+    if (row) {
+      const cfg = JSON.parse(row.config) as ToolkitAppConfig;
+      if (row.client_secret) cfg.clientSecret = this.d.vault.open(row.client_secret, `app:${toolkit}:client_secret`);
+      return cfg;
+    }
+    return this.d.apps[toolkit] ?? null;
+  }
+
+  /** Admin: registers (or replaces) a built-in toolkit's OAuth app. The secret goes to the vault. */
+  async setApp(toolkit: string, cfg: ToolkitAppConfig): Promise<void> {
+    if (!(toolkit in BUILTIN_PROVIDERS)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
+    const { clientSecret, ...rest } = cfg;
+    const sealed = clientSecret ? this.d.vault.seal(clientSecret, `app:${toolkit}:client_secret`) : null;
+    const row = { kind: "oauth-app", config: JSON.stringify(rest), client_secret: sealed, key_id: sealed ? this.d.vault.currentKeyId : null, updated_at: this.d.now() };
+    await this.d.db
+      .insertInto("integration_apps")
+      .values({ toolkit, ...row })
+      .onConflict((oc) => oc.column("toolkit").doUpdateSet(row))
+      .execute();
+  }
+
+  /** Admin: adds a remote MCP server as a toolkit. */
+  async addMcpServer(toolkit: string, cfg: McpToolkitConfig): Promise<void> {
+    if (toolkit in BUILTIN_PROVIDERS) throw new HttpError(409, `Toolkit ${toolkit} is built in`);
+    const { clientSecret, ...rest } = cfg;
+    const sealed = clientSecret ? this.d.vault.seal(clientSecret, `app:${toolkit}:client_secret`) : null;
+    const row = { kind: "mcp-server", config: JSON.stringify(rest), client_secret: sealed, key_id: sealed ? this.d.vault.currentKeyId : null, updated_at: this.d.now() };
+    await this.d.db
+      .insertInto("integration_apps")
+      .values({ toolkit, ...row })
+      .onConflict((oc) => oc.column("toolkit").doUpdateSet(row))
+      .execute();
+    await this.d.db.deleteFrom("integration_apps").where("toolkit", "=", `mcp-client:${toolkit}`).execute();
+    this.mcpFromDb.set(toolkit, cfg);
+  }
+
+  private async resolveApp(toolkit: string): Promise<ResolvedApp> {
+    const mcp = this.mcpConfig(toolkit);
+    if (mcp) return this.resolveMcpApp(toolkit, mcp);
+    const p = BUILTIN_PROVIDERS[toolkit];
+    if (!p) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
+    const cfg = await this.appConfig(toolkit);
+    if (!cfg) throw new HttpError(409, INTEGRATION_TEXT.notConfigured(toolkit));
+    return {
+      toolkit,
+      issuer: cfg.issuer ?? p.issuer,
+      authorizationEndpoint: cfg.authorizationEndpoint ?? p.authorizationEndpoint,
+      tokenEndpoint: cfg.tokenEndpoint ?? p.tokenEndpoint,
+      ...((cfg.revocationEndpoint ?? p.revocationEndpoint) ? { revocationEndpoint: (cfg.revocationEndpoint ?? p.revocationEndpoint)! } : {}),
+      revocationStyle: cfg.revocationStyle ?? p.revocationStyle,
+      clientId: cfg.clientId,
+      ...(cfg.clientSecret ? { clientSecret: cfg.clientSecret } : {}),
+      scopes: cfg.scopes ?? p.defaultScopes,
+      scopeSeparator: p.scopeSeparator,
+      tokenAuth: cfg.tokenAuth ?? p.tokenAuth,
+      extraAuthParams: { ...p.extraAuthParams, ...cfg.extraAuthParams },
+      quirks: p.quirks,
+    };
+  }
+
+  /** MCP: discovered once (and the dynamically registered client stored, secret sealed), then reused. */
+  private async resolveMcpApp(toolkit: string, cfg: McpToolkitConfig): Promise<ResolvedApp> {
+    const key = `mcp-client:${toolkit}`;
+    const row = await this.d.db.selectFrom("integration_apps").selectAll().where("toolkit", "=", key).executeTakeFirst();
+    let app: Awaited<ReturnType<typeof discoverMcpApp>>;
+    if (row) {
+      app = JSON.parse(row.config) as typeof app;
+      if (row.client_secret) app.clientSecret = this.d.vault.open(row.client_secret, `app:${key}:client_secret`);
+    } else {
+      app = await discoverMcpApp(cfg, this.redirectUri, this.d.fetch);
+      const { clientSecret, ...rest } = app;
+      const sealed = clientSecret ? this.d.vault.seal(clientSecret, `app:${key}:client_secret`) : null;
+      await this.d.db
+        .insertInto("integration_apps")
+        .values({ toolkit: key, kind: "mcp-client", config: JSON.stringify(rest), client_secret: sealed, key_id: sealed ? this.d.vault.currentKeyId : null, updated_at: this.d.now() })
+        .onConflict((oc) => oc.column("toolkit").doNothing())
+        .execute();
+    }
+    return {
+      toolkit,
+      issuer: app.issuer,
+      authorizationEndpoint: app.authorizationEndpoint,
+      tokenEndpoint: app.tokenEndpoint,
+      ...(app.revocationEndpoint ? { revocationEndpoint: app.revocationEndpoint } : {}),
+      revocationStyle: app.revocationEndpoint ? "rfc7009" : "none",
+      clientId: app.clientId,
+      ...(app.clientSecret ? { clientSecret: app.clientSecret } : {}),
+      scopes: app.scopes,
+      scopeSeparator: " ",
+      tokenAuth: app.tokenAuth,
+      extraAuthParams: {},
+      quirks: {},
+      resource: app.resource,
+    };
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  async listConnections(userId: string): Promise<Array<{ id: string; toolkit: string; status: string }>> {
+    const rows = await this.d.db
+      .selectFrom("integration_connections")
+      .select(["id", "toolkit", "status", "expires_at", "tokens", "created_at", "updated_at"])
+      .where("account_id", "=", userId)
+      .execute();
+    const now = this.d.now();
+    const out: Array<{ id: string; toolkit: string; status: string; rank: number; updated: number }> = [];
+    for (const r of rows) {
+      let status = r.status;
+      if (status === "INITIATED" && r.created_at + this.d.timers.stateTtlMs < now) {
+        status = "FAILED";
+        await this.setStatus(r.id, "FAILED", INTEGRATION_TEXT.stateExpired);
+      }
+      if (status === "ACTIVE" && r.expires_at !== null && r.expires_at <= now && !this.tokensOf(r.id, r.tokens)?.refreshToken) {
+        status = "EXPIRED";
+        await this.setStatus(r.id, "EXPIRED", "access token expired and no refresh token");
+      }
+      out.push({ id: r.id, toolkit: r.toolkit, status, rank: status === "ACTIVE" ? 0 : status === "INITIATED" ? 1 : 2, updated: r.updated_at });
+    }
+    // ACTIVE first, so `connections.find(c => c.toolkit === "github")` picks the working one.
+    out.sort((a, b) => a.rank - b.rank || b.updated - a.updated);
+    return out.map(({ id, toolkit, status }) => ({ id, toolkit, status }));
+  }
+
+  async connect(userId: string, toolkit: string, callbackUrl: string): Promise<{ connectionId: string; redirectUrl: string; status: string }> {
+    if (!this.knownToolkit(toolkit)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
+    const app = await this.resolveApp(toolkit);
+    const now = this.d.now();
+    // Earlier unfinished attempts for this toolkit are superseded.
+    await this.d.db
+      .deleteFrom("integration_connections")
+      .where("account_id", "=", userId)
+      .where("toolkit", "=", toolkit)
+      .where("status", "in", ["INITIATED", "FAILED"])
+      .execute();
+    const id = newId("conn");
+    const state = generateState();
+    const verifier = generateVerifier();
+    await this.d.db
+      .insertInto("integration_connections")
+      .values({
+        id,
+        account_id: userId,
+        toolkit,
+        status: "INITIATED",
+        tokens: null,
+        pkce_verifier: this.d.vault.seal(verifier, `connection:${id}:pkce`),
+        key_id: this.d.vault.currentKeyId,
+        state_hash: sha256(state),
+        callback_url: callbackUrl,
+        expires_at: null,
+        error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const redirectUrl = await authorizationUrl(app, { redirectUri: this.redirectUri, state, verifier });
+    return { connectionId: id, redirectUrl, status: "INITIATED" };
+  }
+
+  /**
+   * The OAuth redirect back to us. Returns where to send the browser (the connection's callbackUrl)
+   * and what happened; never throws for provider-side failures (they make the connection FAILED).
+   */
+  async handleCallback(params: URLSearchParams): Promise<{ ok: boolean; message: string; callbackUrl: string | null; connectionId?: string; toolkit?: string }> {
+    const state = params.get("state");
+    const row = state
+      ? await this.d.db.selectFrom("integration_connections").selectAll().where("state_hash", "=", sha256(state)).executeTakeFirst()
+      : undefined;
+    if (!state || !row || row.status !== "INITIATED" || !row.pkce_verifier) return { ok: false, message: INTEGRATION_TEXT.unknownState, callbackUrl: null };
+    // The state is single use, whatever happens next.
+    await this.d.db.updateTable("integration_connections").set({ state_hash: null }).where("id", "=", row.id).execute();
+    const base = { callbackUrl: row.callback_url, connectionId: row.id, toolkit: row.toolkit };
+    const now = this.d.now();
+    if (row.created_at + this.d.timers.stateTtlMs < now) {
+      await this.setStatus(row.id, "FAILED", INTEGRATION_TEXT.stateExpired);
+      return { ok: false, message: INTEGRATION_TEXT.stateExpired, ...base };
+    }
+    try {
+      const app = await this.resolveApp(row.toolkit);
+      const verifier = this.d.vault.open(row.pkce_verifier, `connection:${row.id}:pkce`);
+      const tokens = await exchangeCode(app, this.d.fetch, { params, expectedState: state, verifier, redirectUri: this.redirectUri, now });
+      await this.d.db
+        .updateTable("integration_connections")
+        .set({
+          status: "ACTIVE",
+          tokens: this.d.vault.seal(JSON.stringify(tokens), `connection:${row.id}:tokens`),
+          pkce_verifier: null,
+          key_id: this.d.vault.currentKeyId,
+          expires_at: tokens.expiresAt,
+          error: null,
+          updated_at: now,
+        })
+        .where("id", "=", row.id)
+        .execute();
+      // A successful reconnect replaces the user's older connections to the same toolkit.
+      const older = await this.d.db
+        .selectFrom("integration_connections")
+        .select(["id", "tokens"])
+        .where("account_id", "=", row.account_id)
+        .where("toolkit", "=", row.toolkit)
+        .where("id", "!=", row.id)
+        .execute();
+      for (const o of older) await this.removeConnection(o.id, o.tokens, app);
+      this.mcpToolCache.delete(row.account_id + "\0" + row.toolkit);
+      return { ok: true, message: "Connected", ...base };
+    } catch (err) {
+      const message = err instanceof OAuthFlowError || err instanceof HttpError ? err.message : `authorization failed: ${(err as Error).message}`;
+      await this.setStatus(row.id, "FAILED", message);
+      return { ok: false, message, ...base };
+    }
+  }
+
+  async disconnect(userId: string, connectionId: string): Promise<void> {
+    const row = await this.d.db
+      .selectFrom("integration_connections")
+      .select(["id", "toolkit", "tokens"])
+      .where("id", "=", connectionId)
+      .where("account_id", "=", userId)
+      .executeTakeFirst();
+    if (!row) throw new HttpError(404, INTEGRATION_TEXT.connectionNotFound);
+    const app = await this.resolveApp(row.toolkit).catch(() => null);
+    await this.removeConnection(row.id, row.tokens, app);
+  }
+
+  private async removeConnection(id: string, sealedTokens: string | null, app: ResolvedApp | null): Promise<void> {
+    const tokens = this.tokensOf(id, sealedTokens);
+    await this.d.db.deleteFrom("integration_connections").where("id", "=", id).execute();
+    if (tokens && app) await revokeTokens(app, this.d.fetch, tokens).catch(() => undefined);
+  }
+
+  private tokensOf(id: string, sealed: string | null): TokenSet | null {
+    if (!sealed) return null;
+    try {
+      return JSON.parse(this.d.vault.open(sealed, `connection:${id}:tokens`)) as TokenSet;
+    } catch {
+      throw new HttpError(500, INTEGRATION_TEXT.undecryptable(Vault.keyIdOf(sealed) ?? "?"));
+    }
+  }
+
+  private async setStatus(id: string, status: ConnectionStatus, error: string | null): Promise<void> {
+    await this.d.db.updateTable("integration_connections").set({ status, error, updated_at: this.d.now() }).where("id", "=", id).execute();
+  }
+
+  /** The user's usable access token for a toolkit, refreshed ahead of expiry; one refresh per connection at a time. */
+  async accessToken(userId: string, toolkit: string): Promise<{ connectionId: string; token: string }> {
+    const row = await this.d.db
+      .selectFrom("integration_connections")
+      .select(["id", "status", "tokens", "expires_at"])
+      .where("account_id", "=", userId)
+      .where("toolkit", "=", toolkit)
+      .where("status", "in", ["ACTIVE", "EXPIRED"])
+      .orderBy("updated_at", "desc")
+      .executeTakeFirst();
+    if (!row) throw new HttpError(409, INTEGRATION_TEXT.notConnected(toolkit));
+    if (row.status === "EXPIRED") throw new HttpError(409, INTEGRATION_TEXT.expired(toolkit));
+    const tokens = this.tokensOf(row.id, row.tokens);
+    if (!tokens) throw new HttpError(409, INTEGRATION_TEXT.notConnected(toolkit));
+    const now = this.d.now();
+    if (tokens.expiresAt === null || tokens.expiresAt - this.d.timers.refreshLeadMs > now) return { connectionId: row.id, token: tokens.accessToken };
+    if (!tokens.refreshToken) {
+      if (tokens.expiresAt > now) return { connectionId: row.id, token: tokens.accessToken };
+      await this.setStatus(row.id, "EXPIRED", "access token expired and no refresh token");
+      throw new HttpError(409, INTEGRATION_TEXT.expired(toolkit));
+    }
+    let flight = this.refreshing.get(row.id);
+    if (!flight) {
+      flight = this.refresh(row.id, toolkit, tokens).finally(() => this.refreshing.delete(row.id));
+      this.refreshing.set(row.id, flight);
+    }
+    const fresh = await flight;
+    return { connectionId: row.id, token: fresh.accessToken };
+  }
+
+  private async refresh(id: string, toolkit: string, tokens: TokenSet): Promise<TokenSet> {
+    const app = await this.resolveApp(toolkit);
+    this.refreshCount++;
+    let fresh: TokenSet;
+    try {
+      fresh = await refreshTokens(app, this.d.fetch, tokens.refreshToken!, this.d.now());
+    } catch (err) {
+      if (err instanceof OAuthFlowError && err.code) {
+        // The AS refused (invalid_grant: revoked or expired refresh token): the user must reconnect.
+        await this.setStatus(id, "EXPIRED", err.message);
+        throw new HttpError(409, INTEGRATION_TEXT.expired(toolkit));
+      }
+      throw err;
+    }
+    await this.d.db
+      .updateTable("integration_connections")
+      .set({
+        tokens: this.d.vault.seal(JSON.stringify(fresh), `connection:${id}:tokens`),
+        key_id: this.d.vault.currentKeyId,
+        expires_at: fresh.expiresAt,
+        updated_at: this.d.now(),
+      })
+      .where("id", "=", id)
+      .execute();
+    return fresh;
+  }
+
+  // ---------------------------------------------------------------- tools
+
+  async listTools(userId: string, toolkit: string, opts: { search?: string; limit: number }): Promise<PublicTool[]> {
+    return searchTools(await this.toolsOf(userId, toolkit), opts.search, opts.limit).map(toPublic);
+  }
+
+  async toolsOf(userId: string, toolkit: string): Promise<Array<PublicTool & { mcpName?: string }>> {
+    const mcp = this.mcpConfig(toolkit);
+    if (mcp) {
+      const key = userId + "\0" + toolkit;
+      const hit = this.mcpToolCache.get(key);
+      if (hit && hit.at + 60_000 > this.d.now()) return hit.tools;
+      const { token } = await this.accessToken(userId, toolkit);
+      const tools = await listMcpTools(mcp.url, token, this.d.fetch, toolkit.toUpperCase().replace(/-/g, "_"));
+      this.mcpToolCache.set(key, { at: this.d.now(), tools });
+      return tools;
+    }
+    const cat = this.catalogues.get(toolkit);
+    if (!cat) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
+    return cat.catalogue.tools;
+  }
+
+  async execute(userId: string, toolkit: string, action: string, args: Record<string, unknown>): Promise<ExecuteResult> {
+    if (!this.knownToolkit(toolkit)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
+    const tools = await this.toolsOf(userId, toolkit);
+    const tool = tools.find((t) => t.slug === action);
+    if (!tool) throw new HttpError(404, INTEGRATION_TEXT.unknownTool(action, toolkit));
+    const invalid = validateArguments(tool, args);
+    if (invalid) throw new HttpError(400, invalid);
+    const { token } = await this.accessToken(userId, toolkit);
+    const mcp = this.mcpConfig(toolkit);
+    if (mcp) return callMcpTool(mcp.url, token, this.d.fetch, tool.mcpName!, args);
+    const api = BUILTIN_PROVIDERS[toolkit]!.api as ApiStyle;
+    const result = await executeTool(api, tool as CatalogueTool, args, token, this.d.fetch);
+    // Slack: a revoked or expired token shows up as HTTP 200 `ok: false`; the result is returned as is,
+    // and the connection is marked so the user sees they must reconnect.
+    if (result.kind === "result" && toolkit === "slack") {
+      const b = result.body as { ok?: boolean; error?: string } | null;
+      if (b && b.ok === false && ["token_revoked", "token_expired", "invalid_auth", "account_inactive"].includes(b.error ?? "")) {
+        const row = await this.accessToken(userId, toolkit).catch(() => null);
+        if (row) await this.setStatus(row.connectionId, "EXPIRED", `Slack: ${b.error}`);
+      }
+    }
+    return result;
+  }
+
+  /** Toolkits the user has an ACTIVE connection to (for the MCP endpoint). */
+  async activeToolkits(userId: string): Promise<string[]> {
+    const conns = await this.listConnections(userId);
+    return [...new Set(conns.filter((c) => c.status === "ACTIVE").map((c) => c.toolkit))].sort();
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  async audit(userId: string, e: { pluginId: string | null; toolkit: string; action: string; outcome: string; status: number | null }): Promise<void> {
+    await this.d.db
+      .insertInto("integration_audit")
+      .values({ id: newId("aud"), account_id: userId, at: this.d.now(), plugin_id: e.pluginId, toolkit: e.toolkit, action: e.action.slice(0, 200), outcome: e.outcome, status: e.status })
+      .execute();
+  }
+
+  async auditLog(userId: string, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.d.db
+      .selectFrom("integration_audit")
+      .selectAll()
+      .where("account_id", "=", userId)
+      .orderBy("at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, at: r.at, pluginId: r.plugin_id, toolkit: r.toolkit, action: r.action, outcome: r.outcome, status: r.status }));
+  }
+
+  // ---------------------------------------------------------------- plugin manifests, admin
+
+  /** The toolkits a plugin declared, when the server knows its manifest (user-installed plugins); null = unknown. */
+  async declaredToolkits(userId: string, pluginId: string, builtin: (id: string) => Promise<string | null>): Promise<string[] | null> {
+    const row = await this.d.db
+      .selectFrom("user_plugins")
+      .select("manifest")
+      .where("account_id", "=", userId)
+      .where("plugin_id", "=", pluginId)
+      .executeTakeFirst();
+    const text = row?.manifest ?? (await builtin(pluginId));
+    if (!text) return null;
+    try {
+      const m = JSON.parse(text) as { integrations?: unknown };
+      return Array.isArray(m.integrations) ? m.integrations.filter((s): s is string => typeof s === "string").map((s) => s.trim().toLowerCase()) : [];
+    } catch {
+      return null;
+    }
+  }
+
+  async isOwner(userId: string): Promise<boolean> {
+    const row = await this.d.db.selectFrom("server_meta").select("value").where("key", "=", "owner_account_id").executeTakeFirst();
+    return row?.value === userId;
+  }
+}
