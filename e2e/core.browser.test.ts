@@ -109,7 +109,7 @@ describe("taiku core in Chromium", () => {
     // The CLI re-attaches and the page reconnects by themselves; typing works again.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const status = await writer.locator('[data-testid="cli-status"]').first().getAttribute("data-connected").catch(() => null);
+      const status = await writer.locator('[data-testid="cli-indicator"]').first().getAttribute("data-connected").catch(() => null);
       if (status === "true") break;
       await writer.waitForTimeout(200);
     }

@@ -81,3 +81,7 @@ export { renderMarkdown, type MessageEntity, type RenderedText } from "./transpo
 export { TelegramBot, type TelegramBotOptions } from "./transports/telegram/bot.js";
 export { checkRelativePath, matchesGlob, formatBytes } from "./transports/telegram/files.js";
 export { telegramBackend } from "./transports/telegram/backend.js";
+
+import { telegramBackend as builtinTelegram } from "./transports/telegram/backend.js";
+/** Built-in transport backends, registered under package `@taiku/agents`. */
+export const BUILTIN_TRANSPORTS = [builtinTelegram] as const;

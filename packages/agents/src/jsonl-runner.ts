@@ -168,6 +168,9 @@ export abstract class JsonlSubprocessRunner<S extends JsonlState = JsonlState> e
     return [this.noteEvent(state, `${this.tag()} printed a line of ${bytes} bytes; ignoring line`, { detail: { bytes } })];
   }
 
+  /** Lines dropped by the decoder in the current run (for the version-drift hint). */
+  private dropped = new WeakMap<object, number>();
+
   /** Decode + translate one non-empty line, turning failures into the hook events. */
   private lineEvents(line: string, seq: number, state: S, resume: ResumeToken | null, found: ResumeToken | null): AgentEvent[] {
     let data: unknown;
@@ -175,9 +178,13 @@ export abstract class JsonlSubprocessRunner<S extends JsonlState = JsonlState> e
       data = this.decodeLine(line);
     } catch (err) {
       getLogger().debug(`${this.tag()} undecodable line dropped`, { seq, error: String(err) });
+      this.dropped.set(state, (this.dropped.get(state) ?? 0) + 1);
       return this.decodeErrorEvents(line, err, state);
     }
-    if (data === null) return this.invalidJsonEvents(line, state);
+    if (data === null) {
+      this.dropped.set(state, (this.dropped.get(state) ?? 0) + 1);
+      return this.invalidJsonEvents(line, state);
+    }
     try {
       return this.translate(data, state, resume, found);
     } catch (err) {
@@ -284,7 +291,14 @@ export abstract class JsonlSubprocessRunner<S extends JsonlState = JsonlState> e
       const rc = await proc.exited;
       if (completed || signal?.aborted) return;
       const end = rc !== 0 ? this.processErrorEvents(rc, { state, resume, found }) : this.streamEndEvents({ state, resume, found });
+      const dropped = this.dropped.get(state) ?? 0;
       for (const ev of end) {
+        // A run that never started but printed unrecognised lines is most likely a CLI version
+        // this runner does not speak (spec §11.4): say so.
+        if (ev.type === "completed" && !found && dropped > 0 && ev.error) {
+          yield Object.freeze({ ...ev, error: `${ev.error} (${dropped} unrecognised line${dropped === 1 ? "" : "s"} — is \`${this.command()}\` up to date?)` });
+          break;
+        }
         yield ev;
         if (ev.type === "completed") break;
       }

@@ -56,6 +56,12 @@ describe("PluginRegistry", () => {
     expect(await reg.find("command", "missing")).toBeNull();
   });
 
+  it("loadEngines loads built-ins and records a broken plugin engine without failing", async () => {
+    const reg = new PluginRegistry({ roots: [tree()], builtins: { engines: BUILTIN_ENGINES } });
+    expect((await reg.loadEngines()).map((e) => e.id)).toEqual(["claude", "codex", "opencode", "pi"]);
+    expect(reg.errors({ group: "engine", name: "gemini" })[0]!.error).toMatch(/must not be imported while listing/);
+  });
+
   it("load failures become ConfigErrors and are recorded: api mismatch, id mismatch, unknown id", async () => {
     const reg = new PluginRegistry({ roots: [tree()] });
     await expect(reg.get("command", "legacy")).rejects.toThrow(/Failed to load command 'legacy': plugin API 0/);

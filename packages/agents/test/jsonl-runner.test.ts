@@ -101,6 +101,12 @@ describe("process exit", () => {
     }
   });
 
+  it("a run that never starts but printed unrecognised lines hints at a CLI version mismatch", async () => {
+    const evs = await runCodex('{"type":"session.created","id":"x"}\n{"type":"item.completed","item":{"type":"agent_message"}}\n');
+    expect(evs).toHaveLength(1);
+    expect((evs[0] as { error: string }).error).toMatch(/^codex exec finished but no session_id\/thread_id was captured \(2 unrecognised lines — is `.+codex` up to date\?\)$/);
+  });
+
   it("early exit 0 without a session synthesises a failed completed", async () => {
     const evs = await runCodex("");
     expect(evs).toHaveLength(1);

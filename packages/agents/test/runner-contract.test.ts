@@ -213,3 +213,32 @@ describe("JsonlSubprocessRunner contract (property, codex translator)", () => {
     );
   }, 60_000);
 });
+
+describe("runner contract for every engine translator (property over recorded lines)", () => {
+  // One session per fixture (a different session id in the same run is a runner error, R12).
+  const sources: Record<string, Array<[string, number, number?]>> = {
+    codex: [["takopi/codex_exec_json_all_formats.jsonl", 1], ["takopi/codex_exec_json_phase_and_unknown.jsonl", 1], ["current/codex-0.169.0.jsonl", 1]],
+    claude: [["takopi/claude_stream_json_session.jsonl", 1, 7], ["current/claude-2.1.197.jsonl", 1]],
+    opencode: [["takopi/opencode_stream_success.jsonl", 1], ["takopi/opencode_run_json.jsonl", 1], ["current/opencode-1.18.33.jsonl", 1]],
+    pi: [["takopi/pi_print_mode_events.jsonl", 1], ["takopi/pi_stream_success.jsonl", 1], ["current/pi-0.73.1.jsonl", 1]],
+  };
+  for (const [engine, files] of Object.entries(sources)) {
+    it(`${engine}: any subsequence of a recording, any exit code, keeps the contract`, async () => {
+      const { fixtureLines, runnerFor } = await import("./helpers/replay.js");
+      const pools = files.map(([f, from, to]) => fixtureLines(f, from, to).trim().split("\n"));
+      const dir = tempDir();
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: pools.length - 1 }), fc.array(fc.nat(), { maxLength: 12 }), fc.constantFrom(0, 2), async (which, picks, exit) => {
+          const pool = pools[which]!;
+          const lines = [...new Set(picks.map((p) => p % pool.length))].sort((a, b) => a - b).map((i) => pool[i]!);
+          const file = join(dir, `p-${Math.random().toString(16).slice(2)}.jsonl`);
+          writeFileSync(file, lines.join("\n") + "\n");
+          const exe = fakeCli(engine, tempDir(), { FAKE_REPLAY: file, FAKE_EXIT: String(exit), PI_CODING_AGENT_DIR: join(dir, "pi") });
+          const evs = await collect(runnerFor(engine as "codex", exe).run("p", null, { cwd: dir }));
+          assertContract(evs, engine);
+        }),
+        { numRuns: 12 },
+      );
+    }, 60_000);
+  }
+});

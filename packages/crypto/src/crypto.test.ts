@@ -95,3 +95,16 @@ describe("taiku-e2e-v1", () => {
     expect(a.viewVerifier).not.toEqual(b.viewVerifier);
   });
 });
+
+describe("Node buffers", () => {
+  it("opens frames whose bytes are views into a larger Buffer (as cbor-x decodes them)", async () => {
+    const id = generateSessionId();
+    const k = await deriveSessionKeys(id, generateLinkSecrets(), fast);
+    const f = await sealFrame(k.enc, utf8("inside a pool"), aad.output(id, 1, 0));
+    const pool = Buffer.alloc(256, 9);
+    pool.set(f.n, 10);
+    pool.set(f.c, 40);
+    const view = { n: pool.subarray(10, 22), c: pool.subarray(40, 40 + f.c.length) };
+    expect(fromUtf8((await openFrame(k.enc, view, aad.output(id, 1, 0)))!)).toBe("inside a pool");
+  });
+});

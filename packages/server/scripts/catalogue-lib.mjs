@@ -70,3 +70,58 @@ export function writeCatalogue(toolkit, catalogue) {
   writeFileSync(file, JSON.stringify(catalogue) + "\n");
   console.log(`${file}: ${catalogue.tools.length} tools, ${Buffer.byteLength(JSON.stringify(catalogue))} bytes`);
 }
+
+/**
+ * JSON Schema from a TypeScript type (for APIs published as SDK type definitions: Slack, Gmail,
+ * Linear inputs). Objects are expanded to `depth` levels; unions of literals become enums; anything
+ * else falls back to an unconstrained schema with the type's name in the description.
+ */
+export function tsTypeToSchema(ts, checker, type, depth = 1) {
+  const flags = type.flags;
+  if (flags & ts.TypeFlags.StringLike) return type.isStringLiteral?.() ? { type: "string", enum: [type.value] } : { type: "string" };
+  if (flags & ts.TypeFlags.NumberLike) return { type: "number" };
+  if (flags & ts.TypeFlags.BooleanLike) return { type: "boolean" };
+  if (flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return {};
+  if (type.symbol?.name === "Date") return { type: "string" }; // dates travel as ISO 8601 strings
+  if (type.isUnion()) {
+    const parts = type.types.filter((t) => !(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null)));
+    const nullable = parts.length !== type.types.length && type.types.some((t) => t.flags & ts.TypeFlags.Null);
+    if (parts.length && parts.every((t) => t.isStringLiteral())) return { type: "string", enum: parts.map((t) => t.value) };
+    if (parts.length && parts.every((t) => t.flags & ts.TypeFlags.BooleanLike)) return { type: "boolean" };
+    const schemas = parts.map((t) => tsTypeToSchema(ts, checker, t, depth));
+    const types = [...new Set(schemas.map((s) => s.type).filter(Boolean))];
+    if (schemas.every((s) => typeof s.type === "string" && Object.keys(s).length === 1)) {
+      const all = nullable ? [...types, "null"] : types;
+      return { type: all.length === 1 ? all[0] : all };
+    }
+    if (schemas.some((s) => Object.keys(s).length === 0)) return {};
+    const unique = [...new Map(schemas.map((s) => [JSON.stringify(s), s])).values()];
+    return unique.length === 1 ? unique[0] : { anyOf: unique };
+  }
+  if (checker.isArrayType(type)) {
+    const [el] = checker.getTypeArguments(type);
+    return { type: "array", ...(el && depth < 3 ? { items: tsTypeToSchema(ts, checker, el, depth + 1) } : {}) };
+  }
+  if (flags & ts.TypeFlags.Object) {
+    if (depth >= 2) return { type: "object" };
+    return objectSchema(ts, checker, type, depth + 1);
+  }
+  return {};
+}
+
+export function objectSchema(ts, checker, type, depth = 1, skip = new Set()) {
+  const properties = {};
+  const required = [];
+  for (const sym of checker.getPropertiesOfType(type)) {
+    if (skip.has(sym.name)) continue;
+    const decl = sym.valueDeclaration ?? sym.declarations?.[0];
+    if (!decl) continue;
+    const t = checker.getTypeOfSymbolAtLocation(sym, decl);
+    if (checker.getNonNullableType(t).getCallSignatures().length) continue;
+    const s = tsTypeToSchema(ts, checker, t, depth);
+    const doc = trimText(ts.displayPartsToString(sym.getDocumentationComment(checker)), 100);
+    properties[sym.name] = doc ? { ...s, description: doc } : s;
+    if (!(sym.flags & ts.SymbolFlags.Optional)) required.push(sym.name);
+  }
+  return { type: "object", properties, ...(required.length ? { required } : {}) };
+}

@@ -187,6 +187,19 @@ export class PluginRegistry {
     }
   }
 
+  /** Loads every visible engine; failures are recorded and skipped (spec §8.3 item 9). */
+  async loadEngines(): Promise<EngineBackend[]> {
+    const out: EngineBackend[] = [];
+    for (const id of this.listIds("engine")) {
+      try {
+        out.push(await this.get("engine", id));
+      } catch {
+        /* recorded in errors() */
+      }
+    }
+    return out;
+  }
+
   /** Like get, but null for unknown ids (optional lookups). */
   async find<G extends PluginGroup>(group: G, id: string): Promise<Backend<G> | null> {
     if (!this.listIds(group).includes(id)) return null;

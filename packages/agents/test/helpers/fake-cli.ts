@@ -5,6 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// The pi runner invents session files under PI_CODING_AGENT_DIR (default ~/.pi/agent): keep test
+// runs out of the real home directory.
+process.env["PI_CODING_AGENT_DIR"] ??= join(tmpdir(), "taiku-agents-test-pi");
+
 export const FAKE_ENGINE = fileURLToPath(new URL("../fakes/fake-engine.mjs", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 

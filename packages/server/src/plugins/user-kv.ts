@@ -3,7 +3,7 @@
  * User-scoped routes under /api/v1/user-kv and the session-scoped forms that serve the session owner.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ERRORS, jsonByteLength } from "@taiku/protocol";
+import { ERRORS } from "@taiku/protocol";
 import type { Db } from "../db/database.js";
 import { HttpError, sendText } from "../http/errors.js";
 import { type OwnerDeps, resolveTarget, type ScopeParams, scopedPrefixes, type Target } from "./owner.js";
@@ -119,9 +119,7 @@ export function registerUserKvRoutes(app: FastifyInstance, deps: OwnerDeps & { s
       if (typeof body !== "object" || body === null || Array.isArray(body) || !("value" in body)) {
         throw new HttpError(400, PLUGIN_TEXT.valueRequired);
       }
-      const { value } = body as { value: unknown };
-      if (jsonByteLength(value) === Infinity) throw new HttpError(400, PLUGIN_TEXT.valueRequired);
-      await db(req, () => store.put(t, key, value));
+      await db(req, () => store.put(t, key, (body as { value: unknown }).value));
       return { ok: true };
     });
 

@@ -1,12 +1,14 @@
 /** What every relay module shares: injected services, the live-session registry, the auth limiter. */
 import type { RelayDeps } from "../seams.js";
 import type { AuthLimiter } from "./auth-limiter.js";
+import type { SnapshotWriter } from "./persist.js";
 import type { Session } from "./session.js";
 
 export interface RelayContext {
   deps: RelayDeps;
   sessions: Map<string, Session>;
   authLimiter: AuthLimiter;
+  snapshots: SnapshotWriter;
   /** A viewer without progress this long no longer holds the CLI back (flow control). */
   stallMs: number;
   /** Ring bytes a shell may keep beyond `shellRingBytes` for live viewers that are behind (flow control). */

@@ -12,10 +12,19 @@ import { AuthLimiter } from "./auth-limiter.js";
 import { acceptBrowser } from "./browser-socket.js";
 import { acceptCliLink } from "./cli-link.js";
 import { limitOr, type RelayContext } from "./context.js";
+import { SnapshotWriter } from "./persist.js";
 import { decodeSnapshot, encodeSnapshot } from "./snapshot.js";
 import type { Session } from "./session.js";
 
 const BROWSER_PATH = /^\/api\/s\/([^/]+)\/?$/;
+
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? "/", "http://relay").pathname;
+  } catch {
+    return "";
+  }
+}
 
 /** A malformed %-escape simply names no session (→ 4404), never an exception. */
 function safeDecode(s: string): string {
@@ -31,6 +40,7 @@ export function createRelay(deps: RelayDeps): Relay {
     deps,
     sessions: new Map(),
     authLimiter: new AuthLimiter(deps.limits.authFailuresPerMinute, deps.now),
+    snapshots: new SnapshotWriter(deps),
     stallMs: limitOr(deps, "viewerStallMs", 5_000),
     flowTickMs: limitOr(deps, "flowTickMs", 50),
     ringHardCapBytes: limitOr(deps, "shellRingHardBytes", 8 * deps.limits.shellRingBytes),
@@ -44,23 +54,18 @@ export function createRelay(deps: RelayDeps): Relay {
   let closing = false;
 
   const saveOne = async (s: Session): Promise<void> => {
-    if (s.ended && !closing) return;
     s.dirty = false;
-    try {
-      await deps.snapshots.save(s.id, s.ownerAccountId, encodeSnapshot(s));
-    } catch (err) {
-      s.dirty = true;
-      deps.logger.warn({ sessionId: s.id, err: String(err) }, "snapshot save failed");
-    }
+    if (!(await ctx.snapshots.save(s.id, s.ownerAccountId, encodeSnapshot(s)))) s.dirty = true;
   };
   const snapshotTimer = setInterval(() => {
-    for (const s of ctx.sessions.values()) if (s.dirty) void saveOne(s);
+    // A session whose previous write is still running stays dirty and is saved next time.
+    for (const s of ctx.sessions.values()) if (s.dirty && !ctx.snapshots.busy(s.id)) void saveOne(s);
   }, deps.snapshotIntervalMs);
   snapshotTimer.unref?.();
 
   return {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-      const path = new URL(req.url ?? "/", "http://relay").pathname;
+      const path = pathOf(req.url);
       const m = BROWSER_PATH.exec(path);
       if (path !== CLI_LINK_PATH && !m) return false;
       if (closing) {
@@ -111,6 +116,7 @@ export function createRelay(deps: RelayDeps): Relay {
       clearInterval(snapshotTimer);
       const sessions = [...ctx.sessions.values()];
       await Promise.all(sessions.map((s) => saveOne(s)));
+      await ctx.snapshots.idle(); // includes deletes of sessions that ended just before
       for (const s of sessions) s.suspend();
       ctx.sessions.clear();
       for (const ws of wss.clients) ws.terminate();

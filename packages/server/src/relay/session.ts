@@ -140,9 +140,13 @@ export class Session {
   }
 
   ownershipMsg(): ServerMsg<"ownership"> {
-    const owners = [...this.shells.values()].map((s) => ({
-      shellId: s.id, userId: s.ownerTokenHash ? s.ownerUserId : null, name: s.ownerTokenHash ? s.ownerName : null,
-    }));
+    // §3.6: an owner who left still owns the shell (token-bound): userId null, last name kept (greyed).
+    // Unowned: both null.
+    const owners = [...this.shells.values()].map((s) => {
+      if (!s.ownerTokenHash) return { shellId: s.id, userId: null, name: null };
+      const online = s.ownerUserId !== null && this.peers.get(s.ownerUserId)?.authed === true;
+      return { shellId: s.id, userId: online ? s.ownerUserId : null, name: s.ownerName };
+    });
     return { t: "ownership", owners };
   }
 
@@ -200,6 +204,7 @@ export class Session {
     for (const shell of this.shells.values()) if (shell.lock?.userId === peer.userId) shell.lock = null;
     this.adoptions.userLeft(peer);
     this.broadcast({ t: "userDiff", userId: peer.userId, user: null });
+    if ([...this.shells.values()].some((s) => s.ownerTokenHash && s.ownerUserId === peer.userId)) this.broadcast(this.ownershipMsg());
     this.sendCli({ t: "sessionEvent", kind: "user_left", userId: peer.userId, userName: peer.name, shellId: 0, device: peer.device, detail: "" });
   }
 
@@ -273,7 +278,7 @@ export class Session {
     const { deps, sessions } = this.ctx;
     if (sessions.get(this.id) === this) sessions.delete(this.id);
     deps.logger.info({ sessionId: this.id, reason }, "session ended");
-    deps.snapshots.delete(this.id).catch((err: unknown) => deps.logger.warn({ sessionId: this.id, err: String(err) }, "snapshot delete failed"));
+    void this.ctx.snapshots.delete(this.id);
   }
 
   /** Shutdown without ending: close sockets, keep the snapshot so a restart restores the session. */

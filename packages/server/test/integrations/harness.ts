@@ -58,7 +58,7 @@ export async function followCallback(t: Taiku, callbackUrl: string) {
 }
 
 /** POST connections → consent at the AS → callback. Returns the connect answer and the callback page. */
-export async function connect(t: Taiku, toolkit: string, opts: { abort?: boolean; login?: string; headers?: Record<string, string> } = {}) {
+export async function connect(t: Taiku, toolkit: string, opts: { abort?: boolean; login?: string; headers?: Record<string, string>; hosts?: Record<string, string> } = {}) {
   const res = await t.http.post("/api/v1/integrations/connections", { toolkit }, { ...t.headers, ...opts.headers });
   if (res.status !== 200) throw new Error(`connect failed: ${res.status} ${res.text}`);
   const answer = res.json<{ connectionId: string; redirectUrl: string; status: string }>();

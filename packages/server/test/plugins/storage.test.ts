@@ -155,7 +155,7 @@ describe("plugin file storage", () => {
     expect((await put("p1/y", 2)).status).toBe(200);
   });
 
-  it("lets only one of two concurrent uploads take the last free bytes", async () => {
+  it("lets only one of three concurrent uploads take the last free bytes", async () => {
     const { s, owner, ownerId } = await clocked({ pluginQuotaBytes: 25 });
     const results = await Promise.all(["a", "b", "c"].map((n) => call(s, "PUT", `${ST}/p/${n}`, owner, { raw: bytes(15) })));
     expect(results.map((r) => r.status).sort()).toEqual([200, 413, 413]);

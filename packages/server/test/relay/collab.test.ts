@@ -46,6 +46,8 @@ describe("shell ownership", () => {
 
     admin.b.ws.close();
     await w.b.next("userDiff", (m) => m.user === null);
+    // The owner left but still owns the shell: shown with its last name and no live user.
+    expect(ownerOf(await w.b.next("ownership", (m) => ownerOf(m, 1).userId === null), 1)).toEqual({ shellId: 1, userId: null, name: "Boss" });
     // Ownership stays bound to the token after the owner leaves.
     const again = await join(h, host, "admin", { name: "Boss" });
     expect(again.b.has("ownershipToken")).toBe(false);

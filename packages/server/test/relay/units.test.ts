@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { AuthLimiter } from "../../src/relay/auth-limiter.js";
 import { entrySize, SessionKv } from "../../src/relay/kv.js";
+import { SnapshotWriter } from "../../src/relay/persist.js";
 import { FrameRing } from "../../src/relay/ring.js";
+import type { RelayDeps } from "../../src/seams.js";
+import { MemoryLogger, MemorySnapshots } from "./harness.js";
 
 const f = (seq: number, size: number) => ({ seq, n: new Uint8Array(12), c: new Uint8Array(size) });
 
@@ -96,5 +99,31 @@ describe("SessionKv", () => {
     expect(kv.toJSON()).toEqual({ p: { entries: { a: "x", b: "0123" }, rev: 3 } });
     expect(kv.set("p", "u", undefined)).toMatchObject({ ok: false, code: "bad_request" });
     expect(kv.set("p", "n", Number.NaN)).toMatchObject({ ok: false, code: "bad_request" });
+  });
+});
+
+describe("SnapshotWriter", () => {
+  it("applies writes per session in call order even when the store is slow, and reports failures", async () => {
+    const store = new MemorySnapshots();
+    const delays = [30, 0, 0];
+    const realSave = store.save.bind(store);
+    store.save = async (id, owner, bytes) => {
+      await new Promise((r) => setTimeout(r, delays.shift() ?? 0));
+      if (bytes[0] === 99) throw new Error("disk full");
+      return realSave(id, owner, bytes);
+    };
+    const logger = new MemoryLogger();
+    const w = new SnapshotWriter({ snapshots: store, logger } as unknown as RelayDeps);
+    void w.save("s1", null, new Uint8Array([1]));
+    void w.save("s1", null, new Uint8Array([2]));
+    expect(w.busy("s1")).toBe(true);
+    void w.save("s2", null, new Uint8Array([7]));
+    void w.delete("s2");
+    expect(await w.save("s3", null, new Uint8Array([99]))).toBe(false);
+    await w.idle();
+    expect(w.busy("s1")).toBe(false);
+    expect([...store.data.get("s1")!.snapshot]).toEqual([2]);
+    expect(store.data.has("s2")).toBe(false);
+    expect(logger.lines.some((l) => l.includes("snapshot save failed"))).toBe(true);
   });
 });

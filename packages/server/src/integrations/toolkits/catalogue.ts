@@ -70,7 +70,7 @@ export function searchTools<T extends PublicTool>(tools: readonly T[], search: s
   return out;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, validateFormats: false });
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, validateFormats: false, useDefaults: true });
 const validators = new WeakMap<object, ValidateFunction>();
 
 /** Returns null when valid, else a short message naming each problem. */

@@ -98,7 +98,7 @@ export async function startAs(opts: { accessTokenTtlSec?: number; resource?: () 
 export async function authorize(
   startUrl: string,
   stopAt: string,
-  opts: { login?: string; abort?: boolean } = {},
+  opts: { login?: string; abort?: boolean; hosts?: Record<string, string> } = {},
 ): Promise<string> {
   const jar = new Map<string, string>();
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
@@ -114,7 +114,10 @@ export async function authorize(
   let body: string | undefined;
   for (let i = 0; i < 20; i++) {
     if (url.startsWith(stopAt)) return url;
-    const res = await fetch(url, {
+    // The "browser" resolves some hostnames to stand-ins (as /etc/hosts would).
+    const target = new URL(url);
+    const mapped = opts.hosts?.[target.host];
+    const res = await fetch(mapped ? mapped + target.pathname + target.search : url, {
       method,
       redirect: "manual",
       headers: { cookie: cookieHeader(), ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}) },
