@@ -145,9 +145,10 @@ export class TestClient {
     this.ws.send(b);
   }
 
-  /** Next message (not yet consumed) of type `t` matching `pred`. */
-  next(t: string, pred: (m: Msg) => boolean = () => true, timeoutMs = 4000): Promise<Msg> {
-    const match = (m: Msg) => m.t === t && pred(m);
+  /** Next message (not yet consumed) of type `t` (or any of several types) matching `pred`. */
+  next(t: string | string[], pred: (m: Msg) => boolean = () => true, timeoutMs = 4000): Promise<Msg> {
+    const types = Array.isArray(t) ? t : [t];
+    const match = (m: Msg) => types.includes(m.t) && pred(m);
     const i = this.pending.findIndex(match);
     if (i >= 0) return Promise.resolve(this.pending.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
@@ -253,8 +254,10 @@ export async function join(
     ...(keys.writeVerifier ? { writeProof: await proof(keys.writeVerifier, "ws", host.sessionId, ch) } : {}),
     ...(keys.adminVerifier ? { adminProof: await proof(keys.adminVerifier, "ws", host.sessionId, ch) } : {}),
   });
-  if (opts.badView) return { b, userId: hello.userId, authOk: await b.next("invalidAuth") };
-  const authOk = await b.next("authOk");
+  const answer = await b.next(["authOk", "invalidAuth"]);
+  if (opts.badView) return { b, userId: hello.userId, authOk: answer };
+  if (answer.t !== "authOk") throw new Error(`authentication refused: ${answer.reason}`);
+  const authOk = answer;
   b.discardBefore(await b.next("cliStatus")); // end of the initial state; tests read it from b.log
   return { b, userId: hello.userId, authOk };
 }

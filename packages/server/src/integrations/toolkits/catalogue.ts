@@ -70,7 +70,7 @@ export function searchTools<T extends PublicTool>(tools: readonly T[], search: s
   return out;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, validateFormats: false, useDefaults: true });
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, validateFormats: false });
 const validators = new WeakMap<object, ValidateFunction>();
 
 /** Returns null when valid, else a short message naming each problem. */
@@ -83,8 +83,9 @@ export function validateArguments(tool: PublicTool, args: Record<string, unknown
   if (v(args)) return null;
   const msgs = (v.errors ?? []).slice(0, 8).map((e) => {
     const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "";
-    if (e.keyword === "additionalProperties") return `unknown argument "${String((e.params as { additionalProperty: string }).additionalProperty)}"`;
-    if (e.keyword === "required") return `missing required argument "${String((e.params as { missingProperty: string }).missingProperty)}"`;
+    const at = (name: string) => (where ? `${where}.${name}` : name);
+    if (e.keyword === "additionalProperties") return `unknown argument "${at(String((e.params as { additionalProperty: string }).additionalProperty))}"`;
+    if (e.keyword === "required") return `missing required argument "${at(String((e.params as { missingProperty: string }).missingProperty))}"`;
     return `${where || "arguments"} ${e.message ?? "is invalid"}`;
   });
   return `Invalid arguments for ${tool.slug}: ${msgs.join("; ")}`;

@@ -42,7 +42,9 @@ export async function executeTool(
     const h = tool.http;
     if (!h) throw new Error(`tool ${tool.slug} has no HTTP binding`);
     let path = h.path;
-    for (const p of h.pathParams) path = path.replace(`{${p}}`, encodeURIComponent(String(args[p] ?? "")));
+    // A path parameter left out takes its schema default (Gmail's userId "me").
+    const props = (tool.inputParameters.properties ?? {}) as Record<string, { default?: unknown }>;
+    for (const p of h.pathParams) path = path.replace(`{${p}}`, encodeURIComponent(String(args[p] ?? props[p]?.default ?? "")));
     const url = new URL(api.baseUrl.replace(/\/+$/, "") + path);
     for (const q of h.queryParams) if (args[q] !== undefined) url.searchParams.set(q, queryValue(args[q]));
     let body: string | undefined;

@@ -27,7 +27,7 @@ export async function startLinear(opts: { verify: (token: string) => Promise<{ a
     const root = (op.selectionSet.selections[0] as FieldNode).name.value;
     if (root === "issueCreate") {
       const input = variables.input ?? {};
-      if (!input.teamId) return json(res, 200, { data: null, errors: [{ message: "Argument Validation Error", path: ["issueCreate"], extensions: { code: "INVALID_INPUT", validationErrors: [{ property: "teamId", constraints: { isUuid: "teamId must be a UUID" } }] } }] });
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(String(input.teamId))) return json(res, 200, { data: null, errors: [{ message: "Argument Validation Error", path: ["issueCreate"], extensions: { code: "INVALID_INPUT", validationErrors: [{ property: "teamId", constraints: { isUuid: "teamId must be a UUID" } }] } }] });
       const issue = { id: `iss-${issues.length + 1}`, identifier: `ENG-${issues.length + 1}`, title: input.title, teamId: input.teamId, description: input.description };
       issues.push(issue);
       return json(res, 200, { data: { issueCreate: { __typename: "IssuePayload", lastSyncId: 42, issue: { id: issue.id }, success: true } } });
