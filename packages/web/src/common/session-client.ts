@@ -58,6 +58,8 @@ export interface SessionEvents extends Record<string, unknown> {
   adoptionResult: ServerMsg<"adoptionResult">;
   error: { code: string; message: string };
   pluginEvent: ServerMsg<"pluginEvent">;
+  /** A session KV change (after it is folded into `state.pluginKv`): the plugin host turns it into events. */
+  pluginKvDiff: ServerMsg<"pluginKvDiff">;
   remoteCommand: ServerMsg<"remoteCommand">;
   /** The links were rotated and this admin received the new fragment (update the address bar). */
   fragment: string;
@@ -409,6 +411,10 @@ export class SessionClient {
       case "error":
         this.events.emit("error", { code: msg.code, message: msg.message });
         return;
+      case "pluginKvDiff":
+        this.setState(reduce(this._state, msg));
+        this.events.emit("pluginKvDiff", msg);
+        return;
       case "linksRotated":
         return this.onLinksRotated(msg);
       case "sessionClosed":
@@ -511,6 +517,19 @@ export class SessionClient {
     this.fragment = fragment;
     this.events.emit("fragment", fragment);
     this.conn.reconnectNow();
+  }
+
+  /**
+   * Session-scoped HTTP authentication (spec §2.6.3) for a nonce from `GET /api/s/{id}/auth-challenge`:
+   * the viewer proof, and the admin (else write) proof when this link has one. Base64.
+   */
+  async httpProofs(nonce: string): Promise<{ key: string; auth?: string }> {
+    const keys = this.keys;
+    if (!keys) throw new Error("session not started");
+    const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+    const key = b64(await proof(keys.viewVerifier, "http", this.sessionId, nonce));
+    const elevated = keys.adminVerifier ?? keys.writeVerifier;
+    return elevated ? { key, auth: b64(await proof(elevated, "http", this.sessionId, nonce)) } : { key };
   }
 
   /** The current link's fragment (changes after a rotation). */

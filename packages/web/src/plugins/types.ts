@@ -1,0 +1,88 @@
+/** Host-side records of the plugin platform (spec §4.12) and the services the bridge runs against. */
+import type { ClientMessage, PluginManifest } from "@taiku/protocol";
+import type { SessionEvents } from "../common/session-client.js";
+import type { SessionState } from "../common/session-state.js";
+import type { Emitter } from "../common/emitter.js";
+import type { LocalPluginStore } from "./local-store.js";
+import type { OutputTap } from "./output-tap.js";
+import type { SessionKvView } from "./session-kv.js";
+
+/** Where the host posts to: an iframe's `contentWindow` (or a fake in tests). */
+export interface PostTarget {
+  postMessage(message: unknown, targetOrigin: string): void;
+}
+
+export interface Mount {
+  pluginId: string;
+  /** "" for a background panel. */
+  panelId: string;
+  authToken: string;
+  target: PostTarget;
+  subscribed: boolean;
+  /** Optional `subscribeEvents({types})` filter. */
+  types: Set<string> | null;
+  pending: number;
+  /** shell:data coalescing: last delivery per shell (ms). */
+  lastShellData: Map<number, number>;
+  /** broadcastEvent rate limit: send times within the last second. */
+  broadcasts: number[];
+}
+
+export interface RegisteredPlugin {
+  manifest: PluginManifest;
+  manifestUrl: string;
+  enabled: boolean;
+  serverManaged: boolean;
+  grantedPermissions: string[];
+  /** Load-time warnings (skipped elements, unknown permissions). */
+  warnings: string[];
+}
+
+/** The parts of SessionClient the bridge uses (a fake in unit tests). */
+export interface SessionLike {
+  readonly sessionId: string;
+  readonly state: SessionState;
+  readonly events: Emitter<SessionEvents>;
+  send(message: ClientMessage): void;
+  sendInput(shellId: number, data: string): void;
+  createShell(rows?: number, cols?: number): number;
+  closeShell(shellId: number): void;
+  chat(message: string): void;
+  renameSession(name: string): void;
+  setTerminalName(shellId: number, name: string | null): void;
+  adoptRequest(shellId: number): number;
+  httpProofs?(nonce: string): Promise<{ key: string; auth?: string }>;
+}
+
+/** Page UI the bridge drives. Every method is synchronous or resolves quickly; none may hang. */
+export interface HostUi {
+  toast(pluginId: string, message: string, kind: "info" | "success" | "error" | "warning", durationMs: number): void;
+  notify(title: string, body: string, tag?: string): Promise<boolean>;
+  playSound(sound: string | undefined, url: string | undefined, volume: number | undefined): void;
+  setBadge(pluginId: string, actionId: string, count: number): void;
+  setTooltip(pluginId: string, actionId: string, text: string | null): void;
+  openPanel(pluginId: string, panelId: string): void;
+  closePanel(pluginId: string, panelId: string): void;
+  resizePanel(pluginId: string, panelId: string, height: number | "fit", width?: number): void;
+  /** Opens a URL in a new window for the plugin (OAuth consent); true when the popup opened. */
+  openPopup(url: string): boolean;
+  /** Active workspace tiles, for `getLayout`. */
+  tiles(): Array<{ key: number; type: string; active?: boolean; shellId?: number }>;
+}
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface HostServices {
+  session: SessionLike;
+  ui: HostUi;
+  local: LocalPluginStore;
+  kv: SessionKvView;
+  output: OutputTap;
+  fetch: FetchLike;
+  /** Page origin, e.g. `http://localhost:8080`. */
+  appOrigin: string;
+  /** Whether this browser is signed in to an account (cookie). */
+  signedIn(): boolean;
+  hostVersion: string;
+  now(): number;
+}
