@@ -29,7 +29,9 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
   }
   const home = mkdtempSync(join(tmpdir(), "taiku-bench-home-"));
   const server = await startTaikuServe(taikuBin, home);
-  const share = child(join(here, "lib", "share-proc.mjs"));
+  // BENCH_PROF=<dir>: V8 CPU profiles of the share (CLI) and viewer processes, for diagnosis.
+  const prof = process.env.BENCH_PROF ? { execArgv: ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] } : {};
+  const share = child(join(here, "lib", "share-proc.mjs"), [], prof);
   const viewers = [];
   try {
     const started = await share.request({ t: "start", lib, server: server.url, shell, dir: DATA_DIR }, 60_000);
@@ -38,7 +40,7 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
     let k = 0;
     for (const n of viewerCounts) {
       while (viewers.length < n) {
-        const v = child(join(here, "lib", "viewer-proc.mjs"));
+        const v = child(join(here, "lib", "viewer-proc.mjs"), [], prof);
         viewers.push(v);
         await v.request({ t: "connect", lib, baseUrl: server.url, sessionId: started.sessionId, fragment }, 60_000);
       }
@@ -52,10 +54,14 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
       const sampler = sampleRss([server.pid, share.pid, ...viewers.map((v) => v.pid)], 50);
       k++;
       wait = viewers.map((v) => v.request({ t: "expect", marker: `END-${k + 1}`, timeoutMs }, timeoutMs + 10_000));
+      await share.request({ t: "flowStats" });
       const t0 = now();
       await viewers[0].request({ t: "type", text: `cat '${file}'; echo END-$((${k}+1))\r` });
       const res = await Promise.all(wait);
       const mem = sampler.stop();
+      const fs = await share.request({ t: "flowStats" });
+      const pct = (x) => fmt((100 * (x ?? 0)) / Math.max(1, fs.n), 0);
+      console.log(`relay ${n} viewer(s): CLI PTY paused ${pct(fs.paused)}% of the time (server flow ${pct(fs.server)}%, own socket high-water ${pct(fs.socket)}%, resend buffer ${pct(fs.buffer)}%); max link bufferedAmount ${mib(fs.maxBuffered)} MiB`);
       const per = res.map((r) => {
         const end = r.endAt ?? now();
         for (const g of r.gaps) console.log(`WARNING: viewer received seq ${g.next} after ${g.after} on shell ${g.shellId} (frames skipped by the relay) at ${g.at} bytes, ${fmt((g.when - t0) / 1000, 2)} s into the cat, ${g.idleMs} ms after the previous chunks message`);

@@ -3,6 +3,18 @@ import { pathToFileURL } from "node:url";
 import { serve } from "./util.mjs";
 
 let handle;
+// Flow diagnostics: every 5 ms, why is the PTY paused? (reads ShareSession internals; bench only)
+let samples = { n: 0, paused: 0, server: 0, socket: 0, buffer: 0, maxBuffered: 0 };
+function sampleFlow() {
+  const flow = handle?.session?.flow;
+  if (!flow) return;
+  const reasons = new Set(flow.global);
+  for (const r of flow.perShell?.values() ?? []) for (const x of r) reasons.add(x);
+  samples.n++;
+  if (reasons.size) samples.paused++;
+  for (const r of reasons) samples[r] = (samples[r] ?? 0) + 1;
+  samples.maxBuffered = Math.max(samples.maxBuffered, handle.session.stats().bufferedAmount);
+}
 serve({
   async start({ lib, server, shell, dir }) {
     const { startShare } = await import(pathToFileURL(lib).href);
@@ -14,8 +26,14 @@ serve({
       initialSize: { rows: 24, cols: 80 },
       log: (m) => process.env.BENCH_DEBUG && console.error(`[share] ${m}`),
     });
+    setInterval(sampleFlow, 5).unref();
     handle.session.on("warn", (m) => console.error(`[share warn] ${m}`));
     return { sessionId: handle.sessionId, links: handle.links, server: handle.server };
+  },
+  async flowStats() {
+    const r = samples;
+    samples = { n: 0, paused: 0, server: 0, socket: 0, buffer: 0, maxBuffered: 0 };
+    return r;
   },
   async stats() {
     return { ...handle.session.stats() };

@@ -118,7 +118,12 @@ export function child(file, args = [], opts = {}) {
     send: (m) => cp.send(m),
     next,
     request: (m, timeoutMs) => { cp.send(m); return next(`${m.t}:done`, timeoutMs); },
-    kill: () => { if (cp.exitCode === null) cp.kill("SIGTERM"); },
+    // Disconnecting makes the child exit(0) (so --cpu-prof profiles get written); SIGTERM as a fallback.
+    kill: () => {
+      if (cp.exitCode !== null) return;
+      if (cp.connected) cp.disconnect();
+      setTimeout(() => { if (cp.exitCode === null) cp.kill("SIGTERM"); }, 3000).unref();
+    },
   };
 }
 

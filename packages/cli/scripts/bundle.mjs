@@ -97,6 +97,14 @@ async function main() {
   } else {
     console.warn("bundle: packages/web/dist not built; the package will have no web app (run the web build first)");
   }
+  // Built-in plugins (the server's pluginsDir) travel with the package, like the web app.
+  const pluginsSrc = join(repo, "plugins");
+  const pluginsOut = join(pkgDir, "plugins");
+  await rm(pluginsOut, { recursive: true, force: true });
+  if (existsSync(pluginsSrc)) {
+    await cp(pluginsSrc, pluginsOut, { recursive: true });
+    console.log(`bundle: copied ${pluginsSrc} -> ${pluginsOut}`);
+  }
   const size = (await stat(join(outdir, "taiku.js"))).size;
   const inputs = Object.keys(result.metafile.inputs).length;
   console.log(`bundle: dist/taiku.js ${(size / 1024).toFixed(0)} KiB (+ lib.js, ${inputs} inputs), external: ${EXTERNAL.join(", ")}`);

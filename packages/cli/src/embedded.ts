@@ -4,6 +4,7 @@
  */
 import type { RunningServer, ServerOptions } from "@taiku/server";
 import { CliError } from "./exit-codes.js";
+import { serverEnvOptions } from "./server-env.js";
 
 export type StartServerFn = (options: ServerOptions) => Promise<RunningServer>;
 
@@ -15,6 +16,8 @@ export interface EmbeddedOptions {
   logLevel?: string;
   limits?: ServerOptions["limits"];
   startServer?: StartServerFn;
+  /** Settings from the environment (TAIKU_LIMITS, plugin directory and quotas). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const isAddrInUse = (err: unknown) =>
@@ -23,12 +26,14 @@ const isAddrInUse = (err: unknown) =>
 export async function startEmbeddedServer(opts: EmbeddedOptions): Promise<RunningServer> {
   const start = opts.startServer ?? (await import("@taiku/server")).startServer;
   if (typeof start !== "function") throw new CliError("this build has no embedded server; pass --server <url>");
+  const fromEnv = opts.env ? serverEnvOptions(opts.env) : {};
   const base: ServerOptions = {
+    ...fromEnv,
     home: opts.home,
     host: "127.0.0.1",
     logLevel: opts.logLevel ?? "silent",
     ...(opts.webRoot ? { webRoot: opts.webRoot } : {}),
-    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.limits || fromEnv.limits ? { limits: { ...fromEnv.limits, ...opts.limits } } : {}),
   };
   if (opts.port !== undefined) {
     try {

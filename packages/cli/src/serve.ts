@@ -3,6 +3,7 @@ import type { ServeArgs } from "./args.js";
 import type { StartServerFn } from "./embedded.js";
 import { CliError } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { serverEnvOptions } from "./server-env.js";
 import { findWebRoot } from "./webroot.js";
 
 export async function runServe(args: ServeArgs, io: CliIo, startServer?: StartServerFn): Promise<number> {
@@ -13,6 +14,7 @@ export async function runServe(args: ServeArgs, io: CliIo, startServer?: StartSe
   let server;
   try {
     server = await start({
+      ...serverEnvOptions(io.env),
       home: args.home,
       host: args.host,
       port: args.port,

@@ -76,6 +76,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
       ...(e.logLevel ? { logLevel: e.logLevel } : {}),
       ...(e.limits ? { limits: e.limits } : {}),
       ...(e.startServer ? { startServer: e.startServer } : {}),
+      env,
     });
     server = embedded.url;
     token ??= embedded.ownerToken;

@@ -1,7 +1,7 @@
 /** The thin end-to-end path: connect GitHub through a real AS, list tools, create an issue in the stand-in. */
 import { describe, expect, it } from "vitest";
 import { startGithub } from "./standins/github.js";
-import { asApp, connect, connections, execute, onCleanup, realAs, registerClients, startTaiku } from "./harness.js";
+import { asApp, connections, execute, onCleanup, realAs, registerClients, startTaiku } from "./harness.js";
 
 describe("integrations: GitHub over a real OAuth 2.0 authorization server", () => {
   it("connects (INITIATED → ACTIVE), lists tools and creates an issue that then exists upstream", async () => {
@@ -55,5 +55,22 @@ describe("integrations: GitHub over a real OAuth 2.0 authorization server", () =
     expect(audit.json().entries).toEqual([
       expect.objectContaining({ pluginId: "example.integrations", toolkit: "github", action: "GITHUB_CREATE_AN_ISSUE", outcome: "ok", status: 200 }),
     ]);
+  });
+
+  it("sends the browser to a given callbackUrl on the app origin with the outcome", async () => {
+    const gh = await startGithub({ clientId: "Iv1.abc", clientSecret: "gh-secret" });
+    onCleanup(() => gh.close());
+    const t = await startTaiku({ integrations: { apps: { github: { clientId: "Iv1.abc", clientSecret: "gh-secret" } } }, egressHosts: { "github.com": gh.url, "api.github.com": gh.url } });
+    const callbackUrl = `${t.publicUrl}/s/abc?panel=integrations`;
+    const res = await t.http.post("/api/v1/integrations/connections", { toolkit: "github", callbackUrl }, t.headers);
+    const answer = res.json();
+    const { authorize } = await import("./standins/oauth-server.js");
+    const cb = await authorize(answer.redirectUrl, `${t.publicUrl}/api/v1/integrations/callback`, { hosts: { "github.com": gh.url } });
+    const u = new URL(cb);
+    const page = await t.http.get(u.pathname + u.search);
+    expect(page.status).toBe(302);
+    const to = new URL(page.headers.get("location")!);
+    expect(to.origin + to.pathname).toBe(`${t.publicUrl}/s/abc`);
+    expect(Object.fromEntries(to.searchParams)).toEqual({ panel: "integrations", toolkit: "github", connectionId: answer.connectionId, status: "ACTIVE" });
   });
 });

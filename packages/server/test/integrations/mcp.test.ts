@@ -15,10 +15,10 @@ async function mcpClient(t: Taiku, headers: Record<string, string>) {
 
 describe("MCP", () => {
   it("adds a remote MCP server as a toolkit: discovery, dynamic client registration, PKCE, tools/list and tools/call", async () => {
-    let resource: string | undefined;
-    const as = await realAs({ resource: () => resource });
+    const rs: { url?: string } = {};
+    const as = await realAs({ resource: () => rs.url });
     const mcp = await startMcp({ issuer: as.issuer, verify: (x) => as.verify(x) });
-    resource = mcp.mcpUrl;
+    rs.url = mcp.mcpUrl;
     onCleanup(() => mcp.close());
     const t = await startTaiku({});
     const add = await t.http.req("PUT", "/api/v1/integrations/admin/mcp/notes", { body: { url: mcp.mcpUrl, name: "Notes" }, headers: t.headers });

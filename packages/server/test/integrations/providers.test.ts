@@ -88,7 +88,7 @@ describe("built-in toolkits against their stand-ins", () => {
     expect(slack.tokens.has(token)).toBe(false); // auth.revoke
   });
 
-  it("Gmail: REST with path defaults and a JSON body; Google's 401 error body verbatim", async () => {
+  it("Gmail: REST with path defaults and a JSON body; Google's error body verbatim", async () => {
     const as = await realAs();
     const gmail = await startGmail({ verify: (t) => as.verify(t) });
     onCleanup(() => gmail.close());
