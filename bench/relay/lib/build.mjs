@@ -30,7 +30,7 @@ export async function buildTaiku({ quiet = false } = {}) {
   await rm(OUT, { recursive: true, force: true });
   await mkdir(OUT, { recursive: true });
   await build({
-    entryPoints: { taiku: join(REPO, "packages", "cli", "src", "taiku.ts"), lib: join(here, "entry.ts") },
+    entryPoints: { taiku: join(REPO, "packages", "cli", "src", "taiku.ts"), lib: join(here, "entry.mjs") },
     outdir: OUT,
     outExtension: { ".js": ".mjs" },
     bundle: true,

@@ -31,7 +31,8 @@ async function fakeCli(lib, baseUrl, kdf) {
       const m = inbox.splice(i, 1)[0];
       wake = null;
       clearTimeout(timer);
-      m.t === "error" ? reject(new Error(`fake CLI: ${m.message}`)) : resolve(m);
+      if (m.t === "error") reject(new Error(`fake CLI: ${m.message}`));
+      else resolve(m);
     };
     wake = look;
     look();
