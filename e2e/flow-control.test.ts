@@ -59,7 +59,9 @@ it("a 200 MB cat keeps CLI, server and viewer memory bounded and loses nothing",
     const lines = (partial + decoder.decode(data, { stream: true })).split("\n");
     partial = lines.pop()!;
     for (const raw of lines) {
-      const line = raw.replace(/\r$/, "");
+      // The terminal may prefix output with control sequences (bash turns bracketed paste off with
+      // ESC[?2004l and a carriage return before running the command).
+      const line = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r$/, "").split("\r").pop()!;
       if (line === `END${tag}`) done = true;
       const m = /^(\d{9}) x+$/.exec(line);
       if (!m) continue;
