@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "packages/cli/web/**", "packages/web/build/**", "**/*.svelte", "coverage/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "packages/cli/web/**", "packages/cli/plugins/**", "bench/.peers/**", "plugins/_sdk/**", "packages/web/build/**", "**/*.svelte", "coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -11,6 +11,7 @@ export default defineConfig({
       "@taiku/protocol": src("protocol"),
       "@taiku/crypto": src("crypto"),
       "@taiku/agents": src("agents"),
+      "@taiku/connectors": src("connectors"),
       "@taiku/server": src("server"),
       "@taiku/cli": src("cli"),
       "@taiku/plugin-sdk/testing": fileURLToPath(new URL("./packages/plugin-sdk/src/testing/index.ts", import.meta.url)),

@@ -34,7 +34,7 @@ async function writeBigFile(path: string): Promise<void> {
   for (let start = 0; start < LINES; start += perChunk) {
     let chunk = "";
     for (let i = start; i < start + perChunk; i++) chunk += `${String(i).padStart(9, "0")} ${filler}\n`;
-    if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
   }
   await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
 }

@@ -12,6 +12,8 @@
 import { parseArgs } from "node:util";
 import { fmt, load, machine, mib } from "./lib/util.mjs";
 import { relayBench } from "./throughput.mjs";
+import { rawEcho } from "./raw-pty.mjs";
+import { latencySummary } from "./lib/util.mjs";
 import { idleBench, printIdle } from "./idle.mjs";
 import { printWetty, wettyBench } from "./wetty.mjs";
 
@@ -34,6 +36,8 @@ console.log(`# ${load()}`);
 const relay = await relayBench({ mb, viewerCounts: values.viewers.split(",").map(Number), echoN: Number(values.echo), gapMs: Number(values.gap), rawRuns: Number(values["raw-runs"]) });
 const rawSorted = relay.raw.all.map((x) => x.mbps).sort((a, b) => a - b);
 const rawMedian = rawSorted[Math.floor(rawSorted.length / 2)];
+const rawE = latencySummary(await rawEcho(Number(values.echo), Number(values.gap)));
+console.log(`raw node-pty echo (bash, no network): p50 ${fmt(rawE.p50, 3)} ms, p99 ${fmt(rawE.p99, 3)} ms`);
 console.log(`raw node-pty: best ${fmt(relay.raw.best.mbps)} MB/s, median ${fmt(rawMedian)} MB/s`);
 console.log(`# ${load()}`);
 
@@ -57,6 +61,7 @@ console.log("## summary");
 for (const r of relay.runs) {
   console.log(`relay ${r.viewers} viewer(s): ${fmt(r.perViewer.median)} MB/s per viewer = ${fmt((100 * r.perViewer.median) / rawMedian, 0)}% of raw median (${fmt((100 * r.perViewer.median) / relay.raw.best.mbps, 0)}% of raw best); aggregate ${fmt(r.aggregate)} MB/s; seq gaps ${r.seqGaps}; RSS peak server ${mib(r.rss.serverMax)} MiB, CLI ${mib(r.rss.shareMax)} MiB`);
 }
+console.log(`raw node-pty echo: p50 ${fmt(rawE.p50, 3)} ms, p99 ${fmt(rawE.p99, 3)} ms`);
 if (relay.echo) console.log(`taiku echo: p50 ${fmt(relay.echo.p50, 3)} ms, p99 ${fmt(relay.echo.p99, 3)} ms (n=${relay.echo.n})`);
 if (wetty) console.log(`wetty: ${fmt(wetty.throughput.mbps)} MB/s, echo p50 ${fmt(wetty.echo?.p50, 3)} ms, p99 ${fmt(wetty.echo?.p99, 3)} ms`);
 process.exit(0);

@@ -96,8 +96,23 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
       console.log(`relay ${n} viewer(s): viewer 0 got ${run.framesPerViewer} frames in ${run.messagesPerViewer} chunks messages: ${fmt(per[0].bytes / Math.max(1, run.framesPerViewer) / 1024, 1)} KiB plaintext per frame`);
       console.log(`relay ${n} viewer(s): CPU seconds during the cat: server ${fmt(run.cpu.server, 2)}, CLI ${fmt(run.cpu.share, 2)}, viewers ${fmt(run.cpu.viewers, 2)} (wall ${fmt(wall / 1000, 2)} s, 2 cores)`);
       if (n === viewerCounts[0] && echoN > 0) {
+        await share.request({ t: "echoMarks" });
         const e = await viewers[0].request({ t: "echo", n: echoN, gapMs }, echoN * (2 * gapMs + 50) + 60_000);
         out.echo = latencySummary(e.samples);
+        // Split each round trip at the moment the CLI read the echo from the PTY (same-host clocks).
+        const { marks } = await share.request({ t: "echoMarks" });
+        const up = [];
+        const down = [];
+        for (let i = 0; i < e.sent.length; i++) {
+          const m = marks.find((x) => x >= e.sent[i] && x <= e.sent[i] + e.samples[i]);
+          if (m === undefined) continue;
+          up.push(m - e.sent[i]);
+          down.push(e.sent[i] + e.samples[i] - m);
+        }
+        if (up.length) {
+          out.echoSplit = { up: latencySummary(up), down: latencySummary(down) };
+          console.log(`echo split (${up.length} samples): viewer → server → CLI → PTY → bash echo read by CLI p50 ${fmt(out.echoSplit.up.p50, 3)} ms; CLI seal → server → viewer decrypt p50 ${fmt(out.echoSplit.down.p50, 3)} ms`);
+        }
         const s = out.echo;
         console.log(`echo (${n} viewer, ${s.n} samples, ${gapMs} ms apart): p50 ${fmt(s.p50, 3)} ms, p90 ${fmt(s.p90, 3)} ms, p99 ${fmt(s.p99, 3)} ms, max ${fmt(s.max, 3)} ms`);
       }

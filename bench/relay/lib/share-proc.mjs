@@ -1,8 +1,9 @@
 /** Child process: one `startShare` (the real CLI share: node-pty, coalescer, AES-GCM, link, flow control). */
 import { pathToFileURL } from "node:url";
-import { serve } from "./util.mjs";
+import { now, serve } from "./util.mjs";
 
 let handle;
+let xOutputs = [];
 // Flow diagnostics: every 5 ms, why is the PTY paused? (reads ShareSession internals; bench only)
 let samples = { n: 0, paused: 0, server: 0, socket: 0, buffer: 0, maxBuffered: 0 };
 function sampleFlow() {
@@ -27,8 +28,15 @@ serve({
       log: (m) => process.env.BENCH_DEBUG && console.error(`[share] ${m}`),
     });
     setInterval(sampleFlow, 5).unref();
+    // Echo decomposition: when did the CLI read (and hand to sealing) output containing an "x"?
+    handle.session.on("output", (_id, chunk) => { if (chunk.length < 64 && chunk.includes(120)) xOutputs.push(now()); });
     handle.session.on("warn", (m) => console.error(`[share warn] ${m}`));
     return { sessionId: handle.sessionId, links: handle.links, server: handle.server };
+  },
+  async echoMarks() {
+    const r = xOutputs;
+    xOutputs = [];
+    return { marks: r };
   },
   async flowStats() {
     const r = samples;

@@ -88,9 +88,11 @@ serve({
     const shellId = client.state.shells[0].id;
     const code = char.charCodeAt(0);
     const samples = [];
+    const sent = [];
     const roundTrip = (text, match) => new Promise((resolve, reject) => {
       const timer = setTimeout(() => { onAny = null; reject(new Error(`no echo of ${JSON.stringify(text)} within 5 s`)); }, 5000);
       const t0 = now();
+      if (text !== "\x7f") sent.push(t0);
       onAny = (data, t) => {
         if (!match(data)) return;
         clearTimeout(timer);
@@ -106,7 +108,7 @@ serve({
       await roundTrip("\x7f", (d) => d.includes(8) || d.includes(0x1b));
       await sleep(gapMs);
     }
-    return { samples };
+    return { samples, sent };
   },
   async close() {
     client?.close();

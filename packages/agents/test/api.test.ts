@@ -36,7 +36,7 @@ describe("public API", () => {
   });
 
   it("MessageRef identity ignores raw/thread/sender; thread keys are engine:value", () => {
-    expect(api.refKey({ channelId: 1, messageId: 2, threadId: 9, raw: {} })).toBe(api.refKey({ channelId: 1, messageId: 2 }));
+    expect(api.refKey({ channelId: 1, messageId: 2, threadId: 9, raw: {} } as Parameters<typeof api.refKey>[0])).toBe(api.refKey({ channelId: 1, messageId: 2 }));
     expect(api.threadKey(api.resumeToken("codex", "x"))).toBe("codex:x");
     expect(api.sameToken(api.resumeToken("codex", "x"), api.resumeToken("claude", "x"))).toBe(false);
   });

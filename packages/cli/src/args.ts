@@ -22,6 +22,20 @@ export interface ShareArgs {
   plugins: string[];
   noFs: boolean;
   agents: boolean;
+  /** `--agents-owner-only`: only the owner (admins) may start agent runs (implies --agents). */
+  agentsOwnerOnly?: boolean;
+  /** `--config`: taiku.toml for the agents (default $TAIKU_HOME/taiku.toml). */
+  config?: string;
+}
+
+export interface AgentsArgs {
+  command: "agents";
+  /** `taiku agents [--transport …]` runs a transport; `taiku agents doctor` checks the setup. */
+  action: "run" | "doctor";
+  /** `--transport`; default: `[agents] transport` of the config. */
+  transport?: string;
+  config?: string;
+  home: string;
 }
 
 export interface ServeArgs {
@@ -45,6 +59,7 @@ export type ParsedArgs =
   | ShareArgs
   | ServeArgs
   | AccountArgs
+  | AgentsArgs
   | { command: "version" }
   | { command: "help"; topic?: string };
 
@@ -106,8 +121,8 @@ function parseOnOff(value: string | undefined, what: string): boolean | undefine
 }
 
 const shareOptions: {
-  [K in "enable-readers" | "no-viewer-auth" | "verbose" | "quiet" | "no-fs" | "agents"]: { type: "boolean"; short?: string };
-} & { [K in "server" | "token" | "shell" | "dir" | "port"]: { type: "string" } } & {
+  [K in "enable-readers" | "no-viewer-auth" | "verbose" | "quiet" | "no-fs" | "agents" | "agents-owner-only"]: { type: "boolean"; short?: string };
+} & { [K in "server" | "token" | "shell" | "dir" | "port" | "config"]: { type: "string" } } & {
   [K in "tunnel" | "plugin"]: { type: "string"; multiple: true };
 } = {
   "enable-readers": { type: "boolean" },
@@ -123,6 +138,8 @@ const shareOptions: {
   plugin: { type: "string", multiple: true },
   "no-fs": { type: "boolean" },
   agents: { type: "boolean" },
+  "agents-owner-only": { type: "boolean" },
+  config: { type: "string" },
 } as const;
 
 function parseShare(argv: string[], { env, cwd }: ArgsEnv): ShareArgs {
@@ -144,7 +161,25 @@ function parseShare(argv: string[], { env, cwd }: ArgsEnv): ShareArgs {
     tunnelPorts: parseTunnelPorts(v.tunnel ?? []),
     plugins: [...(v.plugin ?? [])],
     noFs: v["no-fs"] ?? false,
-    agents: v.agents ?? false,
+    agents: (v.agents ?? false) || (v["agents-owner-only"] ?? false),
+    ...(v["agents-owner-only"] ? { agentsOwnerOnly: true } : {}),
+    ...(v.config ? { config: v.config } : {}),
+  };
+}
+
+const agentsOptions = { transport: { type: "string" }, config: { type: "string" } } as const;
+
+function parseAgents(argv: string[], { env, homedir }: ArgsEnv): AgentsArgs {
+  const action = argv[0] === "doctor" ? "doctor" : "run";
+  const rest = action === "doctor" ? argv.slice(1) : argv;
+  if (rest[0] !== undefined && !rest[0].startsWith("-")) throw usage(`unknown agents command '${rest[0]}' (expected 'doctor' or flags)`);
+  const { values: v } = parse(rest, agentsOptions);
+  return {
+    command: "agents",
+    action,
+    ...(v.transport ? { transport: v.transport } : {}),
+    ...(v.config ? { config: v.config } : {}),
+    home: env.TAIKU_HOME || `${homedir}/.taiku`,
   };
 }
 
@@ -191,7 +226,7 @@ function parseAccount(command: AccountArgs["command"], argv: string[], { env }: 
   };
 }
 
-export const COMMANDS = ["serve", "login", "logout", "whoami"] as const;
+export const COMMANDS = ["serve", "login", "logout", "whoami", "agents"] as const;
 
 export function parseCommandLine(argv: string[], ctx: ArgsEnv): ParsedArgs {
   const [first, ...rest] = argv;
@@ -205,6 +240,8 @@ export function parseCommandLine(argv: string[], ctx: ArgsEnv): ParsedArgs {
     case "logout":
     case "whoami":
       return parseAccount(first, rest, ctx);
+    case "agents":
+      return parseAgents(rest, ctx);
     default:
       if (first !== undefined && !first.startsWith("-")) throw usage(`unknown command '${first}'`);
       return parseShare(argv, ctx);
@@ -219,6 +256,8 @@ Usage:
   taiku login              sign in to a server (device code) and store an API key
   taiku logout             remove stored credentials and revoke the API key
   taiku whoami             print the signed-in account and server
+  taiku agents --transport telegram   run the agents' Telegram bridge on its own
+  taiku agents doctor      check taiku.toml and which agent CLIs are installed
   taiku --version          print the version
 
 Flags for taiku:
@@ -232,7 +271,9 @@ Flags for taiku:
   --tunnel <port[,port]>   publish local HTTP ports (not supported yet)
   --plugin <id|url>        add a session-managed plugin (repeatable; not supported yet)
   --no-fs                  disable CLI-backed filesystem access
-  --agents                 run coding agents from session chat
+  --agents                 run coding agents from session chat (owner and writers may start runs)
+  --agents-owner-only      like --agents, but only the owner may start runs
+  --config <file>          agents config (default $TAIKU_HOME/taiku.toml)
   -v, --verbose            log link events
   -q, --quiet              print only the links
 
@@ -244,6 +285,10 @@ Flags for taiku serve:
   --tls-key <file>         TLS private key (PEM)
   --self-signed            serve https with a generated self-signed certificate
   Environment: TAIKU_HOME (data directory, default ~/.taiku), TAIKU_VIEWER_AUTH=on|off
+
+Flags for taiku agents:
+  --transport <id>         transport to run (telegram; default: [agents] transport of the config)
+  --config <file>          config file (default $TAIKU_HOME/taiku.toml)
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 authentication failure, 4 session not found or closed.
 `;

@@ -6,6 +6,7 @@ import type { CliIo } from "./io.js";
 import { runLogin, runLogout, runWhoami } from "./login.js";
 import { runServe } from "./serve.js";
 import { runShare } from "./share-command.js";
+import { runAgentsCommand } from "./agents/command.js";
 import { CLI_VERSION } from "./version.js";
 
 export function processIo(): CliIo {
@@ -41,6 +42,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
         return await runWhoami(args, io);
       case "share":
         return await runShare(args, io);
+      case "agents":
+        return await runAgentsCommand(args, io);
     }
   } catch (err) {
     if (err instanceof CliError) {

@@ -11,7 +11,7 @@ import {
   aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrame, sealFrame, sessionLinks, utf8,
   verifiersOf, type KdfOptions, type LinkSecrets, type SessionKeys,
 } from "@taiku/crypto";
-import { E2E_SUITE, type CliDown, type CliDownMsg, type Limits } from "@taiku/protocol";
+import { E2E_SUITE, encodeCbor, type CliDown, type CliDownMsg, type Limits } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
 import { FlowGate, SocketPressure, Watermark } from "./flow.js";
 import { Link } from "./link.js";
@@ -20,6 +20,7 @@ import { ShellPool, type SpawnPty } from "./shells.js";
 import { ChatLog, type ChatMessage } from "./chat.js";
 import { presenceLine } from "./printer.js";
 import { fetchOneTimeCode, withSignIn } from "./signin.js";
+import { FsServer } from "./fs-server.js";
 
 export interface ShareLinks {
   /** `#key`: writer, or reader with --enable-readers. */
@@ -57,6 +58,13 @@ export interface SessionOptions {
   ownerSignIn?: boolean;
   fetch?: typeof fetch;
   log?: (message: string) => void;
+  /** `--no-fs`: refuse every CLI-backed filesystem request (spec §11.3.5). */
+  noFs?: boolean;
+  /**
+   * API key put into every shell as `TAIKU_TOKEN` so `taiku func` works inside the session's shells.
+   * startShare sets it only for the embedded server's local owner token (see fs/func docs).
+   */
+  shellToken?: string;
 }
 
 export interface EndResult {
@@ -74,6 +82,7 @@ export class ShareSession extends EventEmitter {
 
   private readonly link: Link;
   private readonly pool: ShellPool;
+  private fsServer: FsServer | null = null;
   private readonly flow: FlowGate;
   private readonly pressure: SocketPressure;
   private readonly buffers = new Map<number, OutputBuffer>();
@@ -93,6 +102,7 @@ export class ShareSession extends EventEmitter {
   /** Plaintext bytes handed to the chain and not yet sealed. */
   private pendingBytes = 0;
   private nextChatRequest = 1;
+  private readonly agentSeq = new Map<number, number>();
   private readonly log: (m: string) => void;
 
   constructor(private readonly opts: SessionOptions) {
@@ -219,6 +229,24 @@ export class ShareSession extends EventEmitter {
     return this.link.send({ t: "chatEdit", id, message });
   }
 
+  /**
+   * Send one agent event (spec §3.13, §8) to viewers: CBOR `{type, data, timestamp}` sealed with
+   * K_enc and the `agent` AAD, numbered per shell. Dropped (false) while the link is down or for
+   * a shell that is not running.
+   */
+  sendAgentEvent(shellId: number, event: { type: string; data: Record<string, unknown>; timestamp?: number }): boolean {
+    if (!this.pool.has(shellId) || !this.live || this.awaitingSync) return false;
+    const plain = encodeCbor({ type: event.type, data: event.data, timestamp: event.timestamp ?? Date.now() });
+    void this.enqueue(async () => {
+      if (!this.live || this.awaitingSync) return;
+      const seq = this.agentSeq.get(shellId) ?? 0;
+      this.agentSeq.set(shellId, seq + 1);
+      const frame = await sealFrame(this.keys.enc, plain, aad.agent(this.sessionId, shellId, seq));
+      this.link.send({ t: "agent", shellId, seq, frame });
+    });
+    return true;
+  }
+
   /** Subscribe to chat messages (the agents subsystem hooks in here). Returns an unsubscribe function. */
   onChat(listener: (m: ChatMessage) => void): () => void {
     this.on("chat", listener);
@@ -327,7 +355,10 @@ export class ShareSession extends EventEmitter {
         this.link.send({ t: "tunnelResponse", requestId: msg.requestId, status: 502, headers: [], bodyChunk: new Uint8Array(0), end: true, error: "tunnels are not supported by this CLI yet" });
         return;
       case "fsRequest":
-        this.link.send({ t: "fsResponse", requestId: msg.requestId, ok: false, error: "No such file or directory", json: new Uint8Array(0), data: new Uint8Array(0), end: true });
+        this.fsServer ??= new FsServer({
+          root: this.opts.dir, enabled: !this.opts.noFs, send: (m) => this.link.send(m), pending: () => this.link.bufferedAmount,
+        });
+        void this.fsServer.handle(msg);
         return;
       default:
         return; // opened (handled by the link), aliases, aliasResult: not used yet
@@ -337,7 +368,10 @@ export class ShareSession extends EventEmitter {
   // ------------------------------------------------------------------ shells and output
 
   private spawnShell(rows: number, cols: number, requestId: number): number {
-    const shell = this.pool.create(rows, cols, { TAIKU_SESSION_ID: this.sessionId, TAIKU_SERVER: this.baseUrl || this.opts.server });
+    const shell = this.pool.create(rows, cols, {
+      TAIKU_SESSION_ID: this.sessionId, TAIKU_SERVER: this.baseUrl || this.opts.server,
+      ...(this.opts.shellToken ? { TAIKU_TOKEN: this.opts.shellToken } : {}),
+    });
     this.buffers.set(shell.id, new OutputBuffer(Math.max(this.opts.resendBufferBytes ?? 0, 2 * 1024 * 1024)));
     this.flow.add(shell.id);
     // Announce before any output of this shell can reach the chain.

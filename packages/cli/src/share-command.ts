@@ -15,7 +15,6 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
   };
   if (args.tunnelPorts.length > 0) warn("tunnels are not supported by this server yet; --tunnel ignored");
   if (args.plugins.length > 0) warn(`session plugins from the command line are not supported yet; ignoring ${args.plugins.join(", ")}`);
-  if (args.agents) warn("agents are not available in this build yet; --agents ignored");
 
   const creds = await loadCredentials(configDir(io.env, io.homedir)).catch((err: Error) => {
     warn(err.message);
@@ -40,11 +39,17 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
     ...(rows && cols ? { initialSize: { rows, cols } } : {}),
     embedded: { ...(args.port !== undefined ? { port: args.port } : {}), logLevel: args.verbose ? "info" : "silent" },
     log: verbose,
+    ...(args.noFs ? { noFs: true } : {}),
+    ...(args.agents ? { agents: { ownerOnly: args.agentsOwnerOnly ?? false, ...(args.config ? { configPath: args.config } : {}) } } : {}),
     ...extra,
   });
   const { session } = handle;
   const say = (line: string) => io.stdout.write(`${line}${eol}`);
   for (const line of bannerLines(handle.links, session.shellIds().length, args.quiet)) say(line);
+  if (handle.agents) {
+    if (!args.quiet) say(`agents: on — ${args.agentsOwnerOnly ? "the owner" : "the owner and writers"} may start runs from chat (they run on this machine in ${args.dir})`);
+    for (const w of handle.agents.warnings) warn(`agents: ${w.trim()}`);
+  }
 
   session.on("presence", (line: string) => {
     if (!args.quiet) say(line);

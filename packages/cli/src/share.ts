@@ -12,6 +12,7 @@ import { nodePtySpawn, type SpawnPty } from "./shells.js";
 import { ShareSession, type EndResult, type ShareLinks } from "./session.js";
 import { CLI_VERSION } from "./version.js";
 import { findWebRoot } from "./webroot.js";
+import { startShareAgents, type ShareAgents, type ShareAgentsOptions } from "./agents/index.js";
 
 export interface StartShareOptions {
   /** Server origin; omit to start the embedded server. */
@@ -34,6 +35,10 @@ export interface StartShareOptions {
   spawn?: SpawnPty;
   fetch?: typeof fetch;
   log?: (message: string) => void;
+  /** `--no-fs`: refuse CLI-backed filesystem requests. */
+  noFs?: boolean;
+  /** `taiku --agents`: run coding agents from the session chat (off unless given). */
+  agents?: ShareAgentsOptions | boolean;
   /** Embedded server settings (used only without `server`). */
   embedded?: {
     home?: string;
@@ -54,6 +59,8 @@ export interface ShareHandle {
   /** The in-process server, when one was started. */
   embedded?: RunningServer;
   done: Promise<EndResult>;
+  /** The agents subsystem, with `agents`. */
+  agents?: ShareAgents;
   close(reason?: string): Promise<EndResult>;
 }
 
@@ -102,6 +109,10 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     ...(options.initialSize ? { initialSize: options.initialSize } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.noFs ? { noFs: true } : {}),
+    // Only the embedded server's local owner token goes into the shells (for `taiku func`): whoever
+    // can type in these shells can already read it from $TAIKU_HOME/owner-token as this user.
+    ...(embedded && token === embedded.ownerToken ? { shellToken: token } : {}),
   });
   const stopEmbedded = async () => {
     if (embedded) await embedded.close().catch(() => {});
@@ -113,7 +124,24 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     await stopEmbedded();
     throw err;
   }
+  let agents: ShareAgents | undefined;
+  if (options.agents) {
+    const a = options.agents === true ? {} : options.agents;
+    try {
+      agents = await startShareAgents(session, {
+        ...a,
+        home: a.home ?? options.embedded?.home ?? (env.TAIKU_HOME || join(homedir(), ".taiku")),
+        dir: options.dir ?? process.cwd(),
+        ...(options.log ? { log: options.log } : {}),
+      });
+    } catch (err) {
+      await session.close().catch(() => {});
+      await stopEmbedded();
+      throw err;
+    }
+  }
   const done = session.done.then(async (r) => {
+    await agents?.close();
     await stopEmbedded();
     return r;
   });
@@ -125,6 +153,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     },
     session,
     ...(embedded ? { embedded } : {}),
+    ...(agents ? { agents } : {}),
     done,
     close: async (reason) => {
       await session.close(reason);

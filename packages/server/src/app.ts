@@ -13,6 +13,7 @@ import { registerAuthRoutes } from "./http/auth-routes.js";
 import { registerCliLoginRoutes } from "./http/cli-login-routes.js";
 import { clientErrorText, HttpError, sendText, TEXT } from "./http/errors.js";
 import { registerSessionRoutes } from "./http/session-routes.js";
+import { registerSessionScopedRoutes } from "./sessions/index.js";
 import { registerStatic } from "./http/static.js";
 import { type PluginPlatformDeps, registerPluginPlatform } from "./plugins/index.js";
 import { SERVER_VERSION } from "./version.js";
@@ -77,6 +78,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerApiKeyRoutes(app, deps.auth, deps.accounts);
   registerCliLoginRoutes(app, deps.auth, deps.cliLogin, deps.signInLimiter);
   registerSessionRoutes(app, deps.auth, deps.relay);
+  registerSessionScopedRoutes(app, deps.auth, deps.relay);
   if (deps.plugins) registerPluginPlatform(app, deps.auth, deps.relay, deps.plugins);
   deps.integrations?.(app, deps.auth);
   registerStatic(app, deps.webRoot);

@@ -70,8 +70,95 @@ export interface Relay {
   sessionOwner(sessionId: string): string | null | undefined;
   /** Last ≤100 chat messages as [userId, name, text] (remote chat API, §3.9). */
   chatTuples(sessionId: string): Array<[number, string, string]> | undefined;
+  /**
+   * Session-scoped operations for the routes of `sessions/` (§2.6.3, §11.3.2, §11.3.4, §11.3.5, §13).
+   * Optional (additive): stand-in relays may omit it, and the routes then answer 404 `Session not found.`.
+   */
+  session?(sessionId: string): SessionAccess | undefined;
+  /** Whether a session with this id ended recently (remote routes answer 410 `Session closed`). */
+  sessionEnded?(sessionId: string): boolean;
+  /** Called whenever a session ends (staged downloads of that session are deleted). */
+  onSessionEnd?(listener: (sessionId: string) => void): void;
   /** Number of live sessions (GET /healthz). Optional: added by the app side; 0 when absent. */
   sessionCount?(): number;
   /** Snapshot everything and close every socket (graceful shutdown). */
   close(): Promise<void>;
+}
+
+/** A filesystem request answered by the CLI (§2.3 FsRequest/FsResponse), as the routes see it. */
+export type FsOp = "ls" | "read" | "stat" | "stream" | "write";
+export interface FsCall {
+  op: FsOp;
+  path: string;
+  userId: number;
+  offset?: number;
+  length?: number;
+  data?: Uint8Array;
+  /** `stream`/`read`: called with each `data` chunk as it arrives (else chunks are collected into `data`). */
+  onData?: (chunk: Uint8Array) => void | Promise<void>;
+  /** Abort when more than this many data bytes arrive (the CLI is told nothing; the answer is dropped). */
+  maxBytes?: number;
+}
+export type FsOutcome =
+  | { ok: true; json: unknown; data: Uint8Array; bytes: number }
+  | { ok: false; kind: "cli" | "notConnected" | "timeout" | "tooLarge"; error: string };
+
+/** A browser client eligible for remote commands (§13.3). */
+export interface RemoteClient {
+  userId: number;
+  name: string;
+  device: string;
+  role: "reader" | "writer" | "admin";
+  focus: number | null;
+  /** Last meaningful message from this client (ms); ties broken by the larger userId. */
+  activeAt: number;
+}
+
+export type RemoteOutcome = { ok: true; result: unknown } | { ok: false; kind: "timeout" | "gone"; error: string } | { ok: false; kind: "handler"; error: string };
+
+/** Session-scoped state and operations the HTTP routes of `sessions/` need (from the relay). */
+export interface SessionAccess {
+  readonly sessionId: string;
+  readonly ownerAccountId: string | null;
+  readonly readersEnabled: boolean;
+  readonly cliConnected: boolean;
+  /** Current verifiers (they change after a link rotation). */
+  verifiers(): { view: Uint8Array; write: Uint8Array; admin: Uint8Array };
+  /** Tunable settings (defaults per spec; `limits` overrides). */
+  readonly settings: SessionHttpSettings;
+  // Session KV (§9.3): HTTP writes broadcast `pluginKvDiff` with userId 0.
+  kvList(pluginId: string): Array<{ key: string; value: unknown }>;
+  kvGet(pluginId: string, key: string): { found: boolean; value?: unknown };
+  kvSet(pluginId: string, key: string, value: unknown): { ok: true } | { ok: false; code: "quota" | "bad_request"; message: string };
+  kvDelete(pluginId: string, key: string): void;
+  // Session-managed plugins (§10)
+  plugins(): Record<string, { manifest_url: string; enabled: boolean }>;
+  /** false when the plugin is not in the set. */
+  setPluginEnabled(pluginId: string, enabled: boolean): boolean;
+  // CLI filesystem (§11.3.5)
+  fs(call: FsCall): Promise<FsOutcome>;
+  // Remote commands (§13)
+  remoteClients(): RemoteClient[];
+  /** userId of the client owning the shell (connected), else undefined. */
+  shellOwner(shellId: number): number | undefined;
+  remoteCommand(userId: number, method: string, params: unknown, sourceShellId: number | null): Promise<RemoteOutcome>;
+}
+
+export interface SessionHttpSettings {
+  /** CLI answer timeout for filesystem requests (ms). Default 15 000. */
+  fsAnswerMs: number;
+  /** Concurrent filesystem reads per user per session. Default 4. */
+  fsReadsPerUser: number;
+  /** Largest file `file/stream` stages (bytes). Default 512 MiB. */
+  fsStageMaxBytes: number;
+  /** Largest `PUT …/file` body (bytes). Default 32 MiB. */
+  fsWriteMaxBytes: number;
+  /** Download token lifetime (ms). Default 10 minutes. */
+  downloadTokenMs: number;
+  /** Session auth-challenge nonce lifetime (ms). Default 60 s. */
+  sessionNonceMs: number;
+  /** Remote command answer timeout (ms). Default 10 s. */
+  remoteCommandMs: number;
+  /** Several eligible clients and no target: "error" (spec §13.3 rule 3, default) or "mostRecent". */
+  remoteAmbiguous: "error" | "mostRecent";
 }

@@ -51,6 +51,8 @@ export interface AgentChatOptions {
   clock?: () => number;
   /** Renders the markdown of plain replies (Telegram: entities). Default: text as is. */
   renderText?: (markdown: string) => RenderedMessage;
+  /** Run directory when the message names no project (taiku: the session's working directory). Default: the host process cwd. */
+  defaultCwd?: string | null;
   /** Extra run options applied to every run (model/reasoning overrides). */
   model?: string | null;
   reasoning?: string | null;
@@ -260,7 +262,7 @@ export class AgentChat {
       }
       let cwd: string | null;
       try {
-        cwd = await this.runtime.resolveRunCwd(input.context);
+        cwd = (await this.runtime.resolveRunCwd(input.context)) ?? this.opts.defaultCwd ?? null;
       } catch (err) {
         if (err instanceof ConfigError) {
           await this.reply(msg, `error:\n${err.message}`);

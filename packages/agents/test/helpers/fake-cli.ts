@@ -58,3 +58,17 @@ export async function eventually(cond: () => boolean, ms = 3000): Promise<void> 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export const FAKE_INTERACTIVE = fileURLToPath(new URL("../fakes/fake-interactive.mjs", import.meta.url));
+
+/**
+ * Creates `<dir>/<engine>` that behaves like the engine's interactive CLI started by hand: it
+ * writes one turn to the engine's session transcript and waits for "q" (fakes/fake-interactive.mjs).
+ */
+export function fakeInteractiveCli(engine: string, dir: string = tempDir(), env: Record<string, string> = {}): string {
+  const path = join(dir, engine);
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}\n`).join("");
+  writeFileSync(path, `#!/bin/sh\n${exports}exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_INTERACTIVE)} ${engine} "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}

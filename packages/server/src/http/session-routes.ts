@@ -18,6 +18,7 @@ export function registerSessionRoutes(app: FastifyInstance, auth: AuthConfig, re
     // Remote routes authenticate by API key as the session owner (§13.1); texts from §11.4.
     const caller = await requireCaller(auth, req, { apiKeyOnly: true, unauthenticated: ERRORS.unauthorized });
     const owner = relay().sessionOwner(req.params.id);
+    if (owner === undefined && relay().sessionEnded?.(req.params.id)) throw new HttpError(410, ERRORS.sessionClosed);
     if (owner === undefined) throw new HttpError(404, ERRORS.sessionNotFoundDot);
     if (owner !== caller.account.id) throw new HttpError(403, ERRORS.notOwner);
     const chat = relay().chatTuples(req.params.id);

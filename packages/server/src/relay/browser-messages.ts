@@ -13,7 +13,11 @@ const err = (peer: Peer, code: string, message: string) => peer.send({ t: "error
 /** Names that would alter an object's prototype when used as a plain-object key (here or in a decoder). */
 const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
 
+/** Messages that do not count as activity for remote-command targeting (§13.3). */
+const PASSIVE = new Set<ClientMessage["t"]>(["ping", "ack", "remoteResult"]);
+
 export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMessage): void {
+  if (!PASSIVE.has(msg.t)) peer.activeAt = session.now();
   switch (msg.t) {
     case "setName": return setName(session, peer, msg.name);
     case "setCursor": return setCursor(session, peer, msg.cursor);
@@ -109,8 +113,9 @@ export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMe
     case "aliasResult":
       return err(peer, "unsupported", "not supported by this server");
     case "remoteResult":
+      return session.remote.onResult(peer, msg);
     case "authenticate":
-      return; // no remote commands are issued by this relay yet; authenticate is handled earlier
+      return; // handled earlier
   }
 }
 

@@ -120,6 +120,7 @@ export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMes
     p.device = msg.device;
     p.accountId = account?.id ?? null;
     p.authed = true;
+    p.activeAt = deps.now();
     if (authTimer) clearTimeout(authTimer);
     p.send({
       t: "authOk", userId: p.userId, role: p.role, canWrite: p.canWrite, name: p.name,

@@ -5,7 +5,7 @@ import { issueOwnership } from "./shell.js";
 import type { Session } from "./session.js";
 
 export function handleCliMessage(session: Session, msg: CliUp): void {
-  if (msg.t !== "pong") session.dirty = true; // heartbeats alone do not warrant a new snapshot
+  if (msg.t !== "pong" && msg.t !== "fsResponse") session.dirty = true; // heartbeats alone do not warrant a new snapshot
   switch (msg.t) {
     case "data": {
       const shell = session.shells.get(msg.shellId);
@@ -65,6 +65,9 @@ export function handleCliMessage(session: Session, msg: CliUp): void {
       return rekey(session, msg);
     case "close":
       session.end(msg.reason ?? "host ended the session");
+      return;
+    case "fsResponse":
+      session.fs.onResponse(msg);
       return;
     case "error":
       session.ctx.deps.logger.warn({ sessionId: session.id }, "CLI reported an error");

@@ -15,6 +15,8 @@ export interface RelayContext {
   ringHardCapBytes: number;
   /** Interval of the flow-control tick while a shell is paused or a viewer is held back. */
   flowTickMs: number;
+  /** Called after a session ended (additive: remembers ended ids for 410, cleans staged downloads). */
+  onEnded?: (sessionId: string) => void;
 }
 
 /** Read an optional timer that older `Limits` objects may not carry. */

@@ -15,6 +15,7 @@ import { limitOr, type RelayContext } from "./context.js";
 import { SnapshotWriter } from "./persist.js";
 import { decodeSnapshot, encodeSnapshot } from "./snapshot.js";
 import type { Session } from "./session.js";
+import { EndedSessions, sessionAccess } from "./access.js";
 
 const BROWSER_PATH = /^\/api\/s\/([^/]+)\/?$/;
 
@@ -52,6 +53,8 @@ export function createRelay(deps: RelayDeps): Relay {
     handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
   });
   let closing = false;
+  const ended = new EndedSessions();
+  ctx.onEnded = (id) => ended.add(id);
 
   const saveOne = async (s: Session): Promise<void> => {
     s.dirty = false;
@@ -110,6 +113,14 @@ export function createRelay(deps: RelayDeps): Relay {
       const s = ctx.sessions.get(sessionId);
       return s?.chat.entries.map((e): [number, string, string] => [e.userId, e.name, e.message]);
     },
+
+    session(sessionId: string) {
+      const s = ctx.sessions.get(sessionId);
+      return s && !s.ended ? sessionAccess(s) : undefined;
+    },
+
+    sessionEnded: (sessionId: string) => ended.has(sessionId),
+    onSessionEnd: (listener: (sessionId: string) => void) => ended.listen(listener),
 
     async close(): Promise<void> {
       closing = true;

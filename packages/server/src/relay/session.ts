@@ -12,6 +12,9 @@ import { SessionKv } from "./kv.js";
 import type { Peer } from "./peer.js";
 import { issueOwnership, newShell, type Shell } from "./shell.js";
 import { Adoptions } from "./adoption.js";
+import { FsBroker } from "./fs.js";
+import { RemoteBroker } from "./remote.js";
+import { limitOr } from "./context.js";
 
 export interface CliLink {
   send(msg: CliDown): void;
@@ -57,6 +60,9 @@ export class Session {
   nextServerRequestId = 1;
   readonly fanout: Fanout;
   readonly adoptions: Adoptions;
+  /** CLI-backed filesystem requests (§11.3.5) and remote commands (§13): see fs.ts, remote.ts. */
+  readonly fs: FsBroker;
+  readonly remote: RemoteBroker;
 
   cli: CliLink | null = null;
   graceExpiresAt: number | null = null;
@@ -85,6 +91,11 @@ export class Session {
     this.kv = new SessionKv(this.limits.sessionKvBytes);
     this.fanout = new Fanout(this);
     this.adoptions = new Adoptions(this);
+    this.fs = new FsBroker(
+      { connected: () => this.cli !== null, send: (msg) => this.sendCli(msg) },
+      () => limitOr(ctx.deps, "fsAnswerMs", 15_000),
+    );
+    this.remote = new RemoteBroker(() => limitOr(ctx.deps, "remoteCommandMs", 10_000));
   }
 
   get limits(): Limits {
@@ -203,6 +214,7 @@ export class Session {
     this.dirty = true;
     for (const shell of this.shells.values()) if (shell.lock?.userId === peer.userId) shell.lock = null;
     this.adoptions.userLeft(peer);
+    this.remote.clientLeft(peer.userId);
     this.broadcast({ t: "userDiff", userId: peer.userId, user: null });
     if ([...this.shells.values()].some((s) => s.ownerTokenHash && s.ownerUserId === peer.userId)) this.broadcast(this.ownershipMsg());
     this.sendCli({ t: "sessionEvent", kind: "user_left", userId: peer.userId, userName: peer.name, shellId: 0, device: peer.device, detail: "" });
@@ -251,6 +263,7 @@ export class Session {
   detachCli(link: CliLink | null): void {
     if (link !== null && this.cli !== link) return;
     this.cli = null;
+    this.fs.failAll("CLI not connected");
     if (this.ended) return;
     this.graceExpiresAt = this.now() + this.limits.cliGraceMs;
     if (this.graceTimer) clearTimeout(this.graceTimer);
@@ -266,6 +279,8 @@ export class Session {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.fanout.stop();
     this.adoptions.stop();
+    this.fs.failAll("Session closed");
+    this.remote.stop();
     if (cliReason) this.sendCli({ t: "closed", reason: cliReason });
     this.cli?.close(1000, "session ended");
     this.cli = null;
@@ -279,6 +294,7 @@ export class Session {
     if (sessions.get(this.id) === this) sessions.delete(this.id);
     deps.logger.info({ sessionId: this.id, reason }, "session ended");
     void this.ctx.snapshots.delete(this.id);
+    this.ctx.onEnded?.(this.id);
   }
 
   /** Shutdown without ending: close sockets, keep the snapshot so a restart restores the session. */
@@ -287,6 +303,8 @@ export class Session {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.fanout.stop();
     this.adoptions.stop();
+    this.fs.failAll("Session closed");
+    this.remote.stop();
     this.cli?.close(1012, "server restarting");
     this.cli = null;
     for (const p of [...this.peers.values()]) {

@@ -19,6 +19,9 @@ export interface BridgeHostOptions {
   limits?: Partial<typeof BRIDGE_LIMITS>;
 }
 
+/** Answer to a request sent before `taiku:init` arrived (empty pluginId and token). */
+export const NOT_INITIALISED = "Bridge not ready: wait for taiku:init before sending requests";
+
 const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 /** Rough structured-clone payload size, bounded: stops counting once over `cap`. */
@@ -128,6 +131,11 @@ export class BridgeHost {
     if (inbound.kind === "ignore") return void this.stats.dropped++;
     // §6.3 step 3 on the raw fields, before any answer (an error answer too) is sent.
     const raw = data as { pluginId?: unknown; authToken?: unknown };
+    if (raw.pluginId === "" && (raw.authToken === "" || raw.authToken === undefined)) {
+      // Sent by the live frame before it received taiku:init (scripts run before the iframe's load
+      // event): nothing runs, but the plugin gets an answer instead of waiting for its timeout.
+      return this.reply(mount, inbound.kind === "error" ? inbound.id : inbound.request.id, { error: NOT_INITIALISED });
+    }
     const claimed = {
       pluginId: typeof raw.pluginId === "string" ? raw.pluginId : "",
       // A present but non-string token is a wrong token, never a missing one.

@@ -70,7 +70,12 @@ export class PluginCatalog {
       try {
         const res = await this.fetch("/api/v1/plugins", { credentials: "same-origin" });
         if (res.ok) {
-          for (const p of (await res.json()) as UserPluginEntry[]) this.user.set(p.id, { id: p.id, manifestUrl: p.manifestUrl, enabled: p.enabled, builtIn: p.builtIn });
+          for (const p of (await res.json()) as Array<UserPluginEntry & { manifest?: unknown }>) {
+            this.user.set(p.id, { id: p.id, manifestUrl: p.manifestUrl, enabled: p.enabled, builtIn: p.builtIn });
+            // The server fetched and stored installed manifests: use its copy (another origin's manifest
+            // may not be fetchable from the page: CORS and the app's connect-src).
+            if (p.manifest && !p.builtIn) this.cacheManifest(p.manifestUrl, p.manifest);
+          }
           return;
         }
       } catch {
@@ -79,6 +84,27 @@ export class PluginCatalog {
     }
     const builtIn = new Set(this.registry.map((r) => r.id));
     for (const [id, e] of Object.entries(this.local.enablement())) this.user.set(id, { id, manifestUrl: e.manifestUrl, enabled: e.enabled, builtIn: builtIn.has(id) });
+  }
+
+  private cacheManifest(manifestUrl: string, raw: unknown): void {
+    const url = this.absolute(manifestUrl);
+    this.manifests.set(url, Promise.resolve(validateManifest(raw, { manifestUrl: url, appOrigin: this.appOrigin })));
+  }
+
+  /**
+   * The manifest to show in the install dialog. Signed in, the server fetches and validates it (the
+   * plugin is recorded disabled until the user approves); signed out, the page fetches it itself.
+   */
+  async prepareInstall(manifestUrl: string): Promise<{ ok: true; manifest: PluginManifest; warnings: string[] } | { ok: false; error: string }> {
+    const url = this.absolute(manifestUrl);
+    if (!this.signedIn) return this.loadManifest(url);
+    const res = await this.fetch("/api/v1/plugins/install", {
+      method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" }, body: JSON.stringify({ manifestUrl: url, enabled: false }),
+    });
+    if (!res.ok) return { ok: false, error: (await res.text()) || `HTTP ${res.status}` };
+    const body = (await res.json()) as { manifest: unknown };
+    this.cacheManifest(url, body.manifest);
+    return this.loadManifest(url);
   }
 
   /** Load (once per URL) and validate a manifest. */
@@ -124,10 +150,8 @@ export class PluginCatalog {
   async install(manifestUrl: string, manifest: PluginManifest): Promise<void> {
     const url = this.absolute(manifestUrl);
     if (this.signedIn) {
-      const res = await this.fetch("/api/v1/plugins/install", {
-        method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" }, body: JSON.stringify({ manifestUrl: url, enabled: true }),
-      });
-      if (!res.ok) throw new Error((await res.text()) || `HTTP ${res.status}`);
+      // prepareInstall recorded it (disabled): enabling is the approval.
+      return this.setEnabled(manifest.id, url, true, manifest);
     } else {
       this.local.setEnablement(manifest.id, { manifestUrl: url, enabled: true, grantedPermissions: manifest.permissions });
     }

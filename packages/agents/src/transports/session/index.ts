@@ -24,6 +24,8 @@ export interface SessionChatOptions {
   timers?: Timers;
   commands?: AgentChatOptions["commands"];
   isAdmin?: AgentChatOptions["isAdmin"];
+  /** Run directory when no project is named (the CLI passes the session's `--dir`). */
+  defaultCwd?: string | null;
   clock?: () => number;
 }
 
@@ -79,6 +81,7 @@ export function createSessionChat(opts: SessionChatOptions): SessionChat {
     showResumeLine: opts.showResumeLine ?? false,
     commands: opts.commands ?? null,
     ...(opts.isAdmin ? { isAdmin: opts.isAdmin } : {}),
+    ...(opts.defaultCwd ? { defaultCwd: opts.defaultCwd } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   return {

@@ -17,7 +17,7 @@ export interface StandIn {
   close(): Promise<void>;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, body: string, url: URL) => void | Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, body: string, url: URL) => unknown;
 
 export async function listen(handler: Handler): Promise<StandIn> {
   const log: Logged[] = [];

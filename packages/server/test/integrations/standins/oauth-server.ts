@@ -58,10 +58,10 @@ export async function startAs(opts: { accessTokenTtlSec?: number; resource?: () 
       issueRefreshToken: () => true,
       rotateRefreshToken: () => true,
       ttl: { AccessToken: opts.accessTokenTtlSec ?? 3600, RefreshToken: 24 * 3600, Grant: 24 * 3600, Session: 3600, Interaction: 600, AuthorizationCode: 60 },
-      findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+      findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
       cookies: { keys: ["standin-cookie-key"] },
     });
-    p.on("grant.success", (ctx) => {
+    p.on("grant.success", (ctx: unknown) => {
       const gt = String((ctx as { oidc: { params?: { grant_type?: string } } }).oidc.params?.grant_type ?? "?");
       grants[gt] = (grants[gt] ?? 0) + 1;
     });

@@ -1,0 +1,504 @@
+/**
+ * The inbox data plane (spec §7.9): threads, links, notes and contacts. Links dedupe by source,
+ * notes by (thread, link, key); the write-back baseline is SHA-256 over the content exactly as the
+ * connector emitted it (§4.10). `saveLinks` is one transaction with a savepoint per item, so one bad
+ * item yields `null` in its slot and never aborts the batch.
+ */
+import { createHash } from "node:crypto";
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { ConnectorTables } from "./schema.js";
+import { uuidv7, type Clock } from "./ids.js";
+import { decode, encode } from "../sdk/serialize.js";
+import {
+  ActorType, type Actor, type ArchiveLinkFilter, type ArchiveNotesFilter, type JSONValue, type NewActor, type NewContact,
+  type NewCustomEmoji, type NewLinkWithNotes, type NewNote, type NewReactions, type NoteWriteBackResult,
+} from "../sdk/types.js";
+
+type Db = Kysely<ConnectorTables>;
+type Tx = Transaction<ConnectorTables>;
+
+export interface SaveContext {
+  instanceId: string;
+  twistId: string;
+  ownerUserId: string;
+}
+
+export type InboxEvent =
+  | { kind: "thread"; threadId: string; userIds: string[]; created: boolean }
+  | { kind: "note"; threadId: string; noteId: string; userIds: string[] };
+
+export const contentHash = (s: string): string => createHash("sha256").update(s, "utf8").digest("hex");
+
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+
+/** Minimal HTML → markdown for `contentType: "html"` notes: blocks to newlines, tags dropped, entities decoded. */
+export function htmlToMarkdown(html: string): string {
+  return html
+    .replace(/<br\s*\/?>/gi, "\n")
+    .replace(/<\/(p|div|li|h[1-6]|tr)>/gi, "\n")
+    .replace(/<a\s[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gi, "[$2]($1)")
+    .replace(/<[^>]+>/g, "")
+    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
+export interface ThreadSummary {
+  id: string; title: string; preview: string | null; archived: boolean; createdAt: number; updatedAt: number;
+  unread: boolean; todo: boolean;
+  link: { id: string; source: string; type: string | null; status: string | null; channelId: string | null; sourceUrl: string | null; instanceId: string; twistId: string } | null;
+}
+export interface NoteView {
+  id: string; key: string | null; content: string | null; contentType: string; createdAt: number; updatedAt: number;
+  author: { contactId: string | null; userId: string | null; name: string | null; email: string | null };
+  linkId: string | null; reNoteId: string | null; fromConnector: boolean; deliveryError: { code: string; message?: string | null } | null;
+  reactions: Record<string, string[]>;
+}
+
+export class Inbox {
+  private listeners = new Set<(e: InboxEvent) => void>();
+  constructor(readonly db: Db, private readonly clock: Clock) {}
+
+  onChange(fn: (e: InboxEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  private emit(events: InboxEvent[]): void {
+    for (const e of events) for (const l of this.listeners) {
+      try { l(e); } catch { /* a listener never breaks a save */ }
+    }
+  }
+
+  // ── contacts ────────────────────────────────────────────────
+  private async contactFor(trx: Tx | Db, ctx: SaveContext, actor: NewActor | null | undefined, cache: Map<string, string>): Promise<string | null> {
+    if (!actor) return null;
+    if ("id" in actor && actor.id) return actor.id;
+    const c = actor as NewContact;
+    const cacheKey = c.source?.accountId ? `a:${c.source.accountId}` : c.email ? `e:${c.email.toLowerCase()}` : `n:${c.name ?? ""}`;
+    const hit = cache.get(cacheKey);
+    if (hit) return hit;
+    let id: string | undefined;
+    if (c.source?.accountId) {
+      id = (await trx.selectFrom("inbox_contact_accounts").select("contact_id").where("instance_id", "=", ctx.instanceId).where("account_id", "=", c.source.accountId).executeTakeFirst())?.contact_id;
+    }
+    if (!id && c.email) {
+      id = (await trx.selectFrom("inbox_contacts").select("id").where("email", "=", c.email.toLowerCase()).executeTakeFirst())?.id;
+    }
+    if (id) {
+      const patch: Record<string, unknown> = {};
+      if (c.name) patch.name = c.name;
+      if (c.avatar) patch.avatar = c.avatar;
+      if (Object.keys(patch).length) await trx.updateTable("inbox_contacts").set(patch).where("id", "=", id).execute();
+    } else {
+      id = uuidv7(this.clock.now());
+      await trx.insertInto("inbox_contacts").values({ id, email: c.email?.toLowerCase() ?? null, name: c.name ?? null, avatar: c.avatar ?? null, automated: c.automated ? 1 : 0, name_tier: c.nameTier ?? "third-party" }).execute();
+    }
+    if (c.source?.accountId) {
+      await trx.insertInto("inbox_contact_accounts").values({ instance_id: ctx.instanceId, account_id: c.source.accountId, contact_id: id, descriptor: c.source.descriptor ?? null })
+        .onConflict((oc) => oc.columns(["instance_id", "account_id"]).doUpdateSet({ contact_id: id!, descriptor: c.source?.descriptor ?? null })).execute();
+    }
+    cache.set(cacheKey, id);
+    return id;
+  }
+
+  async saveContacts(ctx: SaveContext, contacts: NewContact[]): Promise<Actor[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const cache = new Map<string, string>();
+      const out: Actor[] = [];
+      for (const c of contacts) {
+        if (!c.email && !c.name) throw new Error("saveContacts: a contact needs an email or a name");
+        const id = (await this.contactFor(trx, ctx, c, cache))!;
+        out.push({ id, type: ActorType.Contact, email: c.email ?? null, name: c.name ?? null, source: c.source ? { accountId: c.source.accountId } : null });
+      }
+      return out;
+    });
+  }
+
+  // ── links ───────────────────────────────────────────────────
+  async saveLinks(ctx: SaveContext, links: NewLinkWithNotes[]): Promise<(string | null)[]> {
+    const events: InboxEvent[] = [];
+    const out = await this.db.transaction().execute(async (trx) => {
+      const cache = new Map<string, string>();
+      const results: (string | null)[] = [];
+      for (const link of links) {
+        await sql`SAVEPOINT save_link`.execute(trx);
+        try {
+          results.push(await this.saveOne(trx, ctx, link, cache, events));
+          await sql`RELEASE SAVEPOINT save_link`.execute(trx);
+        } catch (err) {
+          await sql`ROLLBACK TO SAVEPOINT save_link`.execute(trx);
+          await sql`RELEASE SAVEPOINT save_link`.execute(trx);
+          console.error(`saveLinks: item failed: ${(err as Error).message}`);
+          results.push(null);
+        }
+      }
+      return results;
+    });
+    this.emit(events);
+    return out;
+  }
+
+  private async saveOne(trx: Tx, ctx: SaveContext, link: NewLinkWithNotes, cache: Map<string, string>, events: InboxEvent[]): Promise<string | null> {
+    const now = this.clock.now();
+    const sources = [...new Set([...(link.sources ?? []), link.source].filter((s): s is string => typeof s === "string" && s.length > 0))];
+    if (!sources.length) throw new Error("a link needs source or sources");
+    let channelId = link.channelId;
+    if (channelId === undefined) {
+      const metaChannel = link.meta?.channelId;
+      channelId = typeof metaChannel === "string" ? metaChannel : null;
+      console.warn(`saveLink ${sources[0]}: channelId missing at the top level (seed-era connector); using meta.channelId`);
+    }
+    const existing = await trx.selectFrom("inbox_link_sources").innerJoin("inbox_links", "inbox_links.id", "inbox_link_sources.link_id")
+      .select(["inbox_links.id", "inbox_links.thread_id", "inbox_links.twist_id"]).where("inbox_link_sources.source", "in", sources).executeTakeFirst();
+    if (!existing && link.updateOnly) return null;
+
+    const authorId = await this.contactFor(trx, ctx, link.author, cache);
+    const assigneeId = link.assignee === undefined ? undefined : await this.contactFor(trx, ctx, link.assignee, cache);
+    const created = link.created ? link.created.getTime() : now;
+    let threadId: string;
+    let linkId: string;
+    let isNew = false;
+    if (existing) {
+      threadId = existing.thread_id;
+      linkId = existing.id;
+      const patch: Record<string, unknown> = { updated_at: now, updated_by_kind: "instance", updated_by_id: ctx.instanceId, channel_id: channelId };
+      if (link.type !== undefined) patch.type = link.type;
+      if (link.status !== undefined) patch.status = link.status;
+      if (link.meta !== undefined) patch.meta = json(link.meta);
+      if (link.sourceUrl !== undefined) patch.source_url = link.sourceUrl;
+      if (link.actions !== undefined) patch.actions = link.actions === null ? null : encode(link.actions, "actions");
+      if (link.priority !== undefined) patch.priority = link.priority;
+      if (link.preview !== undefined) patch.preview = link.preview;
+      if (link.title !== undefined) patch.title = link.title;
+      if (link.signals !== undefined) patch.signals = json(link.signals);
+      if (link.facets !== undefined) patch.facets = json(link.facets);
+      if (link.author !== undefined) patch.author_contact_id = authorId;
+      if (assigneeId !== undefined) patch.assignee_contact_id = assigneeId;
+      if (link.archived !== undefined) patch.archived = link.archived ? 1 : 0;
+      await trx.updateTable("inbox_links").set(patch).where("id", "=", linkId).execute();
+      const known = new Set((await trx.selectFrom("inbox_link_sources").select("source").where("link_id", "=", linkId).execute()).map((r) => r.source));
+      for (const s of sources) if (!known.has(s)) await trx.insertInto("inbox_link_sources").values({ source: s, link_id: linkId }).onConflict((oc) => oc.column("source").doNothing()).execute();
+      const tpatch: Record<string, unknown> = { updated_at: now };
+      if (link.title !== undefined) tpatch.title = link.title;
+      if (link.archived !== undefined) tpatch.archived = link.archived ? 1 : 0;
+      await trx.updateTable("inbox_threads").set(tpatch).where("id", "=", threadId).execute();
+    } else {
+      isNew = true;
+      threadId = uuidv7(now);
+      linkId = uuidv7(now);
+      await trx.insertInto("inbox_threads").values({ id: threadId, title: link.title ?? "", preview: link.preview ?? null, archived: link.archived ? 1 : 0, access: link.access ?? "members", created_at: created, updated_at: now }).execute();
+      await trx.insertInto("inbox_links").values({
+        id: linkId, thread_id: threadId, twist_id: ctx.twistId, instance_id: ctx.instanceId, primary_source: sources[0]!, type: link.type ?? null, status: link.status ?? null,
+        title: link.title ?? "", preview: link.preview ?? null, author_contact_id: authorId, assignee_contact_id: assigneeId ?? null, meta: json(link.meta),
+        source_url: link.sourceUrl ?? null, channel_id: channelId, priority: link.priority ?? 0, actions: link.actions ? encode(link.actions, "actions") : null,
+        signals: json(link.signals), facets: json(link.facets), updated_by_kind: "instance", updated_by_id: ctx.instanceId, archived: link.archived ? 1 : 0, created_at: created, updated_at: now,
+      }).execute();
+      for (const s of sources) await trx.insertInto("inbox_link_sources").values({ source: s, link_id: linkId }).execute();
+    }
+    await trx.insertInto("inbox_thread_members").values({ thread_id: threadId, user_id: ctx.ownerUserId }).onConflict((oc) => oc.columns(["user_id", "thread_id"]).doNothing()).execute();
+
+    const noteEvents: string[] = [];
+    for (const n of link.notes ?? []) {
+      const r = await this.upsertNote(trx, ctx, threadId, linkId, n as NewNote, cache, isNew);
+      if (r.inserted) noteEvents.push(r.id);
+    }
+    // Thread state for the owner: explicit unread wins; otherwise new content marks the thread unread.
+    let unread: number | undefined;
+    if (link.unread !== undefined) unread = link.unread ? 1 : 0;
+    else if (isNew || noteEvents.length) unread = 1;
+    const todo = link.todo === undefined ? undefined : link.todo ? 1 : 0;
+    const todoDate = link.todo ? (link.todoDate instanceof Date ? link.todoDate.toISOString() : link.todoDate ?? new Date(now).toISOString()) : null;
+    if (unread !== undefined || todo !== undefined) {
+      const values = { thread_id: threadId, user_id: ctx.ownerUserId, unread: unread ?? 0, read_source: ctx.instanceId, todo: todo ?? 0, todo_date: todoDate, todo_source: todo !== undefined ? ctx.instanceId : null };
+      const set: Record<string, unknown> = {};
+      if (unread !== undefined) Object.assign(set, { unread, read_source: ctx.instanceId });
+      if (todo !== undefined) Object.assign(set, { todo, todo_date: todoDate, todo_source: ctx.instanceId });
+      await trx.insertInto("inbox_thread_state").values(values).onConflict((oc) => oc.columns(["thread_id", "user_id"]).doUpdateSet(set)).execute();
+    }
+    events.push({ kind: "thread", threadId, userIds: [ctx.ownerUserId], created: isNew });
+    for (const noteId of noteEvents) events.push({ kind: "note", threadId, noteId, userIds: [ctx.ownerUserId] });
+    return threadId;
+  }
+
+  private async upsertNote(trx: Tx, ctx: SaveContext, threadId: string, linkId: string, n: NewNote | Omit<NewNote, "thread">, cache: Map<string, string>, threadIsNew: boolean): Promise<{ id: string; inserted: boolean }> {
+    const now = this.clock.now();
+    const key = n.key ?? null;
+    const incoming = n.content ?? null;
+    let found: { id: string; external_content_hash: string | null } | undefined;
+    if (!threadIsNew) {
+      if (n.id) found = await trx.selectFrom("inbox_notes").select(["id", "external_content_hash"]).where("id", "=", n.id).executeTakeFirst();
+      if (!found && key !== null) {
+        found = await trx.selectFrom("inbox_notes").select(["id", "external_content_hash"]).where("thread_id", "=", threadId).where("link_id", "=", linkId).where("key", "=", key).executeTakeFirst();
+      }
+    }
+    const converted = incoming === null ? null : n.contentType === "html" ? htmlToMarkdown(incoming) : incoming;
+    const reNoteId = n.reNote && "id" in n.reNote ? n.reNote.id
+      : n.reNote && "key" in n.reNote ? (await trx.selectFrom("inbox_notes").select("id").where("thread_id", "=", threadId).where("key", "=", n.reNote.key).executeTakeFirst())?.id ?? null
+      : null;
+    if (found) {
+      const patch: Record<string, unknown> = { updated_at: now };
+      if (incoming !== null) {
+        const h = contentHash(incoming);
+        // Baseline check: the external side still holds what we wrote back → keep our content.
+        if (h !== found.external_content_hash) Object.assign(patch, { content: converted, content_type: n.contentType ?? "markdown", external_content_hash: h });
+      }
+      if (key !== null) patch.key = key;
+      if (n.archived !== undefined) patch.archived = n.archived ? 1 : 0;
+      if (n.actions !== undefined) patch.actions = n.actions === null ? null : encode(n.actions, "actions");
+      if (n.reNote !== undefined) patch.re_note_id = reNoteId;
+      await trx.updateTable("inbox_notes").set(patch).where("id", "=", found.id).execute();
+      if (n.reactions) await this.mergeReactions(trx, ctx, found.id, n.reactions, cache);
+      return { id: found.id, inserted: false };
+    }
+    const authorContact = n.authoredBySelf ? null : await this.contactFor(trx, ctx, n.author, cache);
+    const id = n.id ?? uuidv7(now);
+    await trx.insertInto("inbox_notes").values({
+      id, thread_id: threadId, link_id: linkId, key, author_contact_id: authorContact, author_user_id: n.authoredBySelf ? ctx.ownerUserId : null,
+      content: converted, content_type: n.contentType ?? "markdown", external_content_hash: incoming === null ? null : contentHash(incoming),
+      actions: n.actions ? encode(n.actions, "actions") : null, re_note_id: reNoteId, created_by_instance_id: ctx.instanceId, delivery_error: null,
+      archived: n.archived ? 1 : 0, created_at: n.created ? n.created.getTime() : now, updated_at: now,
+    }).execute();
+    if (n.reactions) await this.mergeReactions(trx, ctx, id, n.reactions, cache);
+    return { id, inserted: true };
+  }
+
+  private async mergeReactions(trx: Tx, ctx: SaveContext, noteId: string, reactions: NewReactions, cache: Map<string, string>): Promise<void> {
+    for (const [emoji, actors] of Object.entries(reactions)) {
+      if (!actors.length) {
+        await trx.deleteFrom("inbox_reactions").where("note_id", "=", noteId).where("emoji", "=", emoji).execute();
+        continue;
+      }
+      for (const a of actors) {
+        const actorId = await this.contactFor(trx, ctx, a, cache);
+        if (actorId) await trx.insertInto("inbox_reactions").values({ note_id: noteId, emoji, actor_id: actorId, source_instance_id: ctx.instanceId }).onConflict((oc) => oc.columns(["note_id", "emoji", "actor_id"]).doNothing()).execute();
+      }
+    }
+  }
+
+  async saveNotes(ctx: SaveContext, notes: NewNote[]): Promise<(string | null)[]> {
+    const events: InboxEvent[] = [];
+    const out = await this.db.transaction().execute(async (trx) => {
+      const cache = new Map<string, string>();
+      const res: (string | null)[] = [];
+      for (const n of notes) {
+        let threadId: string | undefined;
+        let linkId: string | undefined;
+        if ("id" in n.thread) {
+          threadId = (await trx.selectFrom("inbox_threads").select("id").where("id", "=", n.thread.id).executeTakeFirst())?.id;
+        } else {
+          const l = await trx.selectFrom("inbox_link_sources").innerJoin("inbox_links", "inbox_links.id", "inbox_link_sources.link_id")
+            .select(["inbox_links.id", "inbox_links.thread_id"]).where("inbox_link_sources.source", "=", n.thread.source).executeTakeFirst();
+          threadId = l?.thread_id;
+          linkId = l?.id;
+        }
+        if (!threadId && n.link && "source" in n.thread) {
+          threadId = (await this.saveOne(trx, ctx, { ...n.link, source: n.thread.source, channelId: n.link.channelId ?? null }, cache, events)) ?? undefined;
+        }
+        if (!threadId) { res.push(null); continue; }
+        if (!linkId) {
+          const own = await trx.selectFrom("inbox_links").select("id").where("thread_id", "=", threadId).where("instance_id", "=", ctx.instanceId).execute();
+          if (own.length > 1) throw new Error("saveNotes: more than one link of this connector on the thread; address it by source");
+          linkId = own[0]?.id ?? "";
+        }
+        const r = await this.upsertNote(trx, ctx, threadId, linkId, n, cache, false);
+        if (r.inserted) events.push({ kind: "note", threadId, noteId: r.id, userIds: [ctx.ownerUserId] });
+        res.push(r.id);
+      }
+      return res;
+    });
+    this.emit(events);
+    return out;
+  }
+
+  async archiveLinks(ctx: SaveContext, filter: ArchiveLinkFilter): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom("inbox_links").select(["id", "thread_id", "meta"]).where("instance_id", "=", ctx.instanceId).where("archived", "=", 0);
+      if (filter.channelId !== undefined) q = q.where("channel_id", "=", filter.channelId);
+      if (filter.type !== undefined) q = q.where("type", "=", filter.type);
+      if (filter.status !== undefined) q = q.where("status", "=", filter.status);
+      const rows = (await q.execute()).filter((r) => !filter.meta || containsJson(r.meta ? (JSON.parse(r.meta) as JSONValue) : null, filter.meta));
+      for (const r of rows) await trx.updateTable("inbox_links").set({ archived: 1 }).where("id", "=", r.id).execute();
+      for (const threadId of new Set(rows.map((r) => r.thread_id))) {
+        const live = await trx.selectFrom("inbox_links").select("id").where("thread_id", "=", threadId).where("archived", "=", 0).executeTakeFirst();
+        if (!live) await trx.updateTable("inbox_threads").set({ archived: 1 }).where("id", "=", threadId).execute();
+      }
+    });
+  }
+
+  async archiveNotes(ctx: SaveContext, filter: ArchiveNotesFilter): Promise<void> {
+    let q = this.db.updateTable("inbox_notes").set({ archived: 1 }).where("created_by_instance_id", "=", ctx.instanceId);
+    if (filter.channelId !== undefined) {
+      const channelId = filter.channelId;
+      q = q.where("link_id", "in", (eb) => eb.selectFrom("inbox_links").select("id").where("channel_id", "=", channelId));
+    }
+    await q.execute();
+  }
+
+  async setThreadToDo(ctx: SaveContext, source: string, actorId: string, todo: boolean, date?: Date | string): Promise<void> {
+    const l = await this.db.selectFrom("inbox_link_sources").innerJoin("inbox_links", "inbox_links.id", "inbox_link_sources.link_id")
+      .select("inbox_links.thread_id").where("inbox_link_sources.source", "=", source).where("inbox_links.twist_id", "=", ctx.twistId).executeTakeFirst();
+    if (!l) return;
+    const d = todo ? (date instanceof Date ? date.toISOString() : date ?? new Date(this.clock.now()).toISOString().slice(0, 10)) : null;
+    await this.db.insertInto("inbox_thread_state").values({ thread_id: l.thread_id, user_id: actorId, unread: 0, read_source: null, todo: todo ? 1 : 0, todo_date: d, todo_source: ctx.instanceId })
+      .onConflict((oc) => oc.columns(["thread_id", "user_id"]).doUpdateSet({ todo: todo ? 1 : 0, todo_date: d, todo_source: ctx.instanceId })).execute();
+  }
+
+  async setNoteReactions(ctx: SaveContext, thread: { id: string } | { source: string }, key: string, reactions: NewReactions): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const threadId = "id" in thread ? thread.id
+        : (await trx.selectFrom("inbox_link_sources").innerJoin("inbox_links", "inbox_links.id", "inbox_link_sources.link_id").select("inbox_links.thread_id").where("inbox_link_sources.source", "=", thread.source).executeTakeFirst())?.thread_id;
+      const note = threadId ? await trx.selectFrom("inbox_notes").innerJoin("inbox_links", "inbox_links.id", "inbox_notes.link_id").select("inbox_notes.id")
+        .where("inbox_notes.thread_id", "=", threadId).where("inbox_notes.key", "=", key).where("inbox_links.instance_id", "=", ctx.instanceId).executeTakeFirst() : undefined;
+      if (!note) throw new Error(`setNoteReactions: no note with key ${key} on that thread`);
+      await trx.deleteFrom("inbox_reactions").where("note_id", "=", note.id).execute();
+      await this.mergeReactions(trx, ctx, note.id, reactions, new Map());
+    });
+  }
+
+  async saveCustomEmoji(emoji: NewCustomEmoji[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const e of emoji) {
+        if (e.archived) { await trx.deleteFrom("inbox_custom_emoji").where("id", "=", e.id).execute(); continue; }
+        const v = { id: e.id, provider: e.provider, workspace: e.workspace, name: e.name, image_url: e.imageUrl, alias_of: e.aliasOf };
+        await trx.insertInto("inbox_custom_emoji").values(v).onConflict((oc) => oc.column("id").doUpdateSet(v)).execute();
+      }
+    });
+  }
+
+  // ── reads (HTTP API) ────────────────────────────────────────
+  async listThreads(userId: string, opts: { limit: number; before?: number; channelId?: string; instanceId?: string; includeArchived?: boolean }): Promise<ThreadSummary[]> {
+    let q = this.db.selectFrom("inbox_thread_members as m")
+      .innerJoin("inbox_threads as t", "t.id", "m.thread_id")
+      .leftJoin("inbox_thread_state as s", (j) => j.onRef("s.thread_id", "=", "t.id").onRef("s.user_id", "=", "m.user_id"))
+      .leftJoin("inbox_links as l", (j) => j.onRef("l.thread_id", "=", "t.id"))
+      .select(["t.id", "t.title", "t.preview", "t.archived", "t.created_at", "t.updated_at", "s.unread", "s.todo", "l.id as link_id", "l.primary_source", "l.type", "l.status", "l.channel_id", "l.source_url", "l.instance_id", "l.twist_id"])
+      .where("m.user_id", "=", userId);
+    if (!opts.includeArchived) q = q.where("t.archived", "=", 0);
+    if (opts.before !== undefined) q = q.where("t.updated_at", "<", opts.before);
+    if (opts.channelId !== undefined) q = q.where("l.channel_id", "=", opts.channelId);
+    if (opts.instanceId !== undefined) q = q.where("l.instance_id", "=", opts.instanceId);
+    const rows = await q.orderBy("t.updated_at", "desc").orderBy("t.id", "desc").limit(opts.limit).execute();
+    return rows.map((r) => ({
+      id: r.id, title: r.title, preview: r.preview, archived: r.archived === 1, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+      unread: r.unread === 1, todo: r.todo === 1,
+      link: r.link_id ? { id: r.link_id, source: r.primary_source!, type: r.type, status: r.status, channelId: r.channel_id, sourceUrl: r.source_url, instanceId: r.instance_id!, twistId: r.twist_id! } : null,
+    }));
+  }
+
+  async countThreads(filter: { instanceId?: string; channelId?: string } = {}): Promise<number> {
+    let q = this.db.selectFrom("inbox_links").select((eb) => eb.fn.count("thread_id").distinct().as("n"));
+    if (filter.instanceId) q = q.where("instance_id", "=", filter.instanceId);
+    if (filter.channelId) q = q.where("channel_id", "=", filter.channelId);
+    return Number((await q.executeTakeFirst())?.n ?? 0);
+  }
+
+  async isMember(userId: string, threadId: string): Promise<boolean> {
+    return !!(await this.db.selectFrom("inbox_thread_members").select("thread_id").where("user_id", "=", userId).where("thread_id", "=", threadId).executeTakeFirst());
+  }
+
+  async getThread(threadId: string): Promise<{ thread: ConnectorTables["inbox_threads"]; links: ConnectorTables["inbox_links"][]; notes: NoteView[] } | null> {
+    const thread = await this.db.selectFrom("inbox_threads").selectAll().where("id", "=", threadId).executeTakeFirst();
+    if (!thread) return null;
+    const links = await this.db.selectFrom("inbox_links").selectAll().where("thread_id", "=", threadId).orderBy("priority", "desc").orderBy("created_at").execute();
+    const rows = await this.db.selectFrom("inbox_notes as n").leftJoin("inbox_contacts as c", "c.id", "n.author_contact_id")
+      .select(["n.id", "n.key", "n.content", "n.content_type", "n.created_at", "n.updated_at", "n.author_contact_id", "n.author_user_id", "n.link_id", "n.re_note_id", "n.created_by_instance_id", "n.delivery_error", "c.name", "c.email"])
+      .where("n.thread_id", "=", threadId).where("n.archived", "=", 0).orderBy("n.created_at").orderBy("n.id").execute();
+    const reactions = rows.length ? await this.db.selectFrom("inbox_reactions").selectAll().where("note_id", "in", rows.map((r) => r.id)).execute() : [];
+    const notes: NoteView[] = rows.map((r) => {
+      const rx: Record<string, string[]> = {};
+      for (const x of reactions) if (x.note_id === r.id) (rx[x.emoji] ??= []).push(x.actor_id);
+      return {
+        id: r.id, key: r.key, content: r.content, contentType: r.content_type, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+        author: { contactId: r.author_contact_id, userId: r.author_user_id, name: r.name ?? null, email: r.email ?? null },
+        linkId: r.link_id || null, reNoteId: r.re_note_id, fromConnector: r.created_by_instance_id !== null,
+        deliveryError: r.delivery_error ? (JSON.parse(r.delivery_error) as { code: string }) : null, reactions: rx,
+      };
+    });
+    return { thread, links, notes };
+  }
+
+  async linkById(linkId: string): Promise<ConnectorTables["inbox_links"] | undefined> {
+    return this.db.selectFrom("inbox_links").selectAll().where("id", "=", linkId).executeTakeFirst();
+  }
+  async noteById(noteId: string): Promise<ConnectorTables["inbox_notes"] | undefined> {
+    return this.db.selectFrom("inbox_notes").selectAll().where("id", "=", noteId).executeTakeFirst();
+  }
+  async sourcesOf(linkId: string): Promise<string[]> {
+    return (await this.db.selectFrom("inbox_link_sources").select("source").where("link_id", "=", linkId).execute()).map((r) => r.source);
+  }
+  async contact(id: string | null): Promise<ConnectorTables["inbox_contacts"] | undefined> {
+    if (!id) return undefined;
+    return this.db.selectFrom("inbox_contacts").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  // ── user actions (sources of write-back dispatch) ───────────
+  /** A person writes a note in taiku: never stamped with an instance, so it is dispatched (§7.10). */
+  async createUserNote(userId: string, threadId: string, content: string, reNoteId: string | null): Promise<ConnectorTables["inbox_notes"]> {
+    const now = this.clock.now();
+    const primary = await this.db.selectFrom("inbox_links").select("id").where("thread_id", "=", threadId).orderBy("priority", "desc").orderBy("created_at").executeTakeFirst();
+    const row: ConnectorTables["inbox_notes"] = {
+      id: uuidv7(now), thread_id: threadId, link_id: primary?.id ?? "", key: null, author_contact_id: null, author_user_id: userId, content, content_type: "markdown",
+      external_content_hash: null, actions: null, re_note_id: reNoteId, created_by_instance_id: null, delivery_error: null, archived: 0, created_at: now, updated_at: now,
+    };
+    await this.db.insertInto("inbox_notes").values(row).execute();
+    await this.db.updateTable("inbox_threads").set({ updated_at: now }).where("id", "=", threadId).execute();
+    this.emit([{ kind: "note", threadId, noteId: row.id, userIds: [userId] }]);
+    return row;
+  }
+
+  async updateUserNote(userId: string, noteId: string, content: string): Promise<ConnectorTables["inbox_notes"] | null> {
+    const n = await this.noteById(noteId);
+    if (!n || n.author_user_id !== userId || n.created_by_instance_id !== null) return null;
+    await this.db.updateTable("inbox_notes").set({ content, updated_at: this.clock.now() }).where("id", "=", noteId).execute();
+    return { ...n, content };
+  }
+
+  /** Applies a write-back result (§4.10): key when unset, baseline hash, delivery error. */
+  async applyNoteResult(noteId: string, result: string | NoteWriteBackResult | void | undefined, fromUpdate: boolean): Promise<void> {
+    if (result === undefined || result === null) return;
+    const r: NoteWriteBackResult = typeof result === "string" ? { key: result } : result;
+    const n = await this.noteById(noteId);
+    if (!n) return;
+    const patch: Record<string, unknown> = {};
+    if (r.key && !fromUpdate && n.key === null) patch.key = r.key;
+    if (r.externalContent !== undefined) patch.external_content_hash = contentHash(r.externalContent);
+    if (r.deliveryError !== undefined) patch.delivery_error = r.deliveryError ? JSON.stringify(r.deliveryError) : null;
+    else patch.delivery_error = null;
+    await this.db.updateTable("inbox_notes").set(patch).where("id", "=", noteId).execute();
+  }
+
+  async setDeliveryError(noteId: string, code: string, message: string): Promise<void> {
+    await this.db.updateTable("inbox_notes").set({ delivery_error: JSON.stringify({ code, message }) }).where("id", "=", noteId).execute();
+  }
+
+  /** A person changes a link's status or title: stamped as a user write, so it is dispatched. */
+  async updateLinkByUser(userId: string, linkId: string, patch: { status?: string | null; title?: string }): Promise<ConnectorTables["inbox_links"] | null> {
+    const l = await this.linkById(linkId);
+    if (!l) return null;
+    const set: Record<string, unknown> = { updated_by_kind: "user", updated_by_id: userId, updated_at: this.clock.now() };
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.title !== undefined) set.title = patch.title;
+    await this.db.updateTable("inbox_links").set(set).where("id", "=", linkId).execute();
+    if (patch.title !== undefined) await this.db.updateTable("inbox_threads").set({ title: patch.title }).where("id", "=", l.thread_id).execute();
+    return { ...l, ...set } as ConnectorTables["inbox_links"];
+  }
+
+  /** Read/unread by a person; returns the previous read_source for echo suppression. */
+  async setRead(userId: string, threadId: string, unread: boolean): Promise<void> {
+    await this.db.insertInto("inbox_thread_state").values({ thread_id: threadId, user_id: userId, unread: unread ? 1 : 0, read_source: null, todo: 0, todo_date: null, todo_source: null })
+      .onConflict((oc) => oc.columns(["thread_id", "user_id"]).doUpdateSet({ unread: unread ? 1 : 0, read_source: null })).execute();
+  }
+  async setTodo(userId: string, threadId: string, todo: boolean, date: string | null): Promise<void> {
+    await this.db.insertInto("inbox_thread_state").values({ thread_id: threadId, user_id: userId, unread: 0, read_source: null, todo: todo ? 1 : 0, todo_date: date, todo_source: null })
+      .onConflict((oc) => oc.columns(["thread_id", "user_id"]).doUpdateSet({ todo: todo ? 1 : 0, todo_date: date, todo_source: null })).execute();
+  }
+}
+
+function containsJson(hay: JSONValue, needle: JSONValue): boolean {
+  if (needle === null || typeof needle !== "object") return hay === needle;
+  if (Array.isArray(needle)) return Array.isArray(hay) && needle.every((n) => hay.some((h) => containsJson(h, n)));
+  if (hay === null || typeof hay !== "object" || Array.isArray(hay)) return false;
+  return Object.entries(needle).every(([k, v]) => k in hay && containsJson(hay[k]!, v));
+}
+
+export { decode };
