@@ -8,7 +8,7 @@
  *
  * Config errors name the file and the key and exit with status 2 (usage).
  */
-import { ConfigError, TelegramBot, telegramSchema } from "@taiku/agents";
+import { ConfigError, TelegramBot, telegramSchema, type TelegramBotOptions } from "@taiku/agents";
 import type { AgentsArgs } from "../args.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIo } from "../io.js";
@@ -18,6 +18,8 @@ export interface AgentsCommandHooks {
   which?: (cmd: string) => string | null;
   /** Called once the bridge runs (tests). */
   onBot?: (bot: TelegramBot) => void;
+  /** Bot timers (tests: short long-poll and outbox pacing). */
+  botOptions?: Pick<TelegramBotOptions, "pollTimeoutS" | "outbox" | "retryDelayMs">;
 }
 
 export async function runAgentsCommand(args: AgentsArgs, io: CliIo, hooks: AgentsCommandHooks = {}): Promise<number> {
@@ -55,7 +57,7 @@ export async function runAgentsCommand(args: AgentsArgs, io: CliIo, hooks: Agent
   }
   for (const line of doctorLines(setup)) if (line.includes("✗") || line.startsWith("no agent")) io.stderr.write(`warning: ${line.trim()}\n`);
   if (!setup.runtime) return EXIT.error;
-  const bot = new TelegramBot({ config: parsed.data, runtime: setup.runtime, commands: (id) => setup.registry.find("command", id), commandIds: () => setup.registry.listIds("command") });
+  const bot = new TelegramBot({ config: parsed.data, runtime: setup.runtime, commands: (id) => setup.registry.find("command", id), commandIds: () => setup.registry.listIds("command"), ...hooks.botOptions });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   io.signals.on("SIGINT", onSignal);

@@ -3,13 +3,16 @@
  * directory and hands out `/api/s/{session_id}/download/{token}`. Tokens are 24 base62 characters,
  * bound to the session, reusable (range requests) until they expire (10 minutes by default); the
  * staged copy is deleted when the token expires or the session ends. Expired tokens answer 410 for
- * one more lifetime, then are forgotten (404).
+ * one more lifetime (at least a minute), then are forgotten (404).
  */
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { randomBase62 } from "@taiku/crypto";
+
+/** An expired token answers 410 for at least this long (then 404). */
+const TOMBSTONE_MIN_MS = 60_000;
 
 export interface Staged {
   token: string;
@@ -91,7 +94,7 @@ export class DownloadStore {
   private expire(e: Entry, keepMs: number): void {
     e.expired = true;
     void rm(e.file, { force: true });
-    e.timer = setTimeout(() => this.entries.delete(e.token), Math.max(keepMs, 1000));
+    e.timer = setTimeout(() => this.entries.delete(e.token), Math.max(keepMs, TOMBSTONE_MIN_MS));
     e.timer.unref?.();
   }
 }

@@ -159,10 +159,16 @@ export function registerFsRoutes(app: FastifyInstance, deps: FsRouteDeps): void 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
-    scope.put<{ Params: { id: string }; Querystring: Q }>("/api/v1/sessions/:id/file", { bodyLimit: Number.MAX_SAFE_INTEGER }, async (req) => {
+    scope.put<{ Params: { id: string }; Querystring: Q }>("/api/v1/sessions/:id/file", { bodyLimit: Number.MAX_SAFE_INTEGER }, async (req, reply) => {
       const { access } = await requireSession(deps.relay(), deps.nonces, req, "writer");
       const path = requirePath(req.query);
       const createDirs = req.query.createDirs === "1" || req.query.createDirs === "true";
+      const declared = Number(req.headers["content-length"] ?? 0);
+      if (declared > access.settings.fsWriteMaxBytes) {
+        // Refuse before reading; the connection closes so the unread body is not parsed as a request.
+        reply.header("connection", "close");
+        throw new HttpError(413, "File too large.");
+      }
       const body = req.body ? await readBody(req.body as Readable, access.settings.fsWriteMaxBytes) : Buffer.alloc(0);
       let offset = 0;
       do {

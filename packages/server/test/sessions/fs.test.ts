@@ -37,9 +37,6 @@ describe("CLI-backed filesystem routes (§11.3.5)", () => {
   it("maps CLI errors, a missing CLI and a silent CLI to the documented texts", async () => {
     const env = await startEnv({ limits: { fsAnswerMs: 300 } });
     const ls = `/api/v1/sessions/${env.host.sessionId}/ls?path=nope`;
-    const fs = serveFakeFs(env.host, {});
-    // The fake answers ls with an empty list for any dir; make the CLI return an error instead.
-    fs.stop();
     const pending = env.authed("writer", "GET", ls);
     const req = await env.host.cli.next("fsRequest");
     env.host.cli.send({ t: "fsResponse", requestId: req.requestId, ok: false, error: "Permission denied", json: new Uint8Array(0), data: new Uint8Array(0), end: true });

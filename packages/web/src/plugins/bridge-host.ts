@@ -87,6 +87,12 @@ export class BridgeHost {
     for (const [w, m] of this.mounts) if (m.pluginId === pluginId) this.mounts.delete(w);
   }
 
+  /** The plugin's record changed (grant, serverManaged): live frames get a fresh `taiku:init` (same token). */
+  refresh(pluginId: string): void {
+    const plugin = this.plugins().get(pluginId);
+    if (plugin) for (const m of this.mountsOf(pluginId)) this.sendInit(m, plugin);
+  }
+
   mountsOf(pluginId: string): Mount[] {
     return [...this.mounts.values()].filter((m) => m.pluginId === pluginId);
   }

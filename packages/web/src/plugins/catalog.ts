@@ -44,7 +44,7 @@ export class PluginCatalog {
     private readonly fetch: FetchLike,
     private readonly local: LocalPluginStore,
     private readonly appOrigin: string,
-    private readonly onChange: (added: RegisteredPlugin[], removed: string[]) => void,
+    private readonly onChange: (added: RegisteredPlugin[], removed: string[], changed: RegisteredPlugin[]) => void,
   ) {}
 
   absolute(url: string): string {
@@ -173,6 +173,7 @@ export class PluginCatalog {
     if (gen !== this.generation) return; // a newer recompute superseded this one
     const added: RegisteredPlugin[] = [];
     const removed: string[] = [];
+    const changed: RegisteredPlugin[] = [];
     const keep = new Set<string>();
     for (const [id, w, result] of loaded) {
       if (!result.ok) {
@@ -195,15 +196,14 @@ export class PluginCatalog {
       const prev = this.plugins.get(id);
       const same = prev && prev.manifestUrl === next.manifestUrl && prev.serverManaged === next.serverManaged && prev.grantedPermissions.join() === next.grantedPermissions.join();
       if (same) continue;
-      if (prev) removed.push(id);
       this.plugins.set(id, next);
-      added.push(next);
+      (prev ? changed : added).push(next);
     }
     for (const id of [...this.plugins.keys()]) {
       if (keep.has(id)) continue;
       this.plugins.delete(id);
       removed.push(id);
     }
-    if (added.length || removed.length) this.onChange(added, removed);
+    if (added.length || removed.length || changed.length) this.onChange(added, removed, changed);
   }
 }

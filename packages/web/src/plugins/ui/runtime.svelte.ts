@@ -45,7 +45,7 @@ export class PluginRuntime {
       sendSet: (pluginId, k, value) => client.send({ t: "pluginKvSet", pluginId, key: k, value }),
       sendDelete: (pluginId, k) => client.send({ t: "pluginKvDelete", pluginId, key: k }),
     });
-    this.catalog = new PluginCatalog(fetch.bind(window), this.local, location.origin, (added, removed) => this.onCatalogChange(added, removed));
+    this.catalog = new PluginCatalog(fetch.bind(window), this.local, location.origin, (added, removed, changed) => this.onCatalogChange(added, removed, changed));
     this.bridge = new BridgeHost(
       {
         session: client, ui: this.hostUi(), local: this.local, kv: this.kv, output: outputTap,
@@ -85,13 +85,14 @@ export class PluginRuntime {
     for (const fn of this.cleanups.splice(0)) fn();
   }
 
-  private onCatalogChange(added: RegisteredPlugin[], removed: string[]): void {
+  private onCatalogChange(added: RegisteredPlugin[], removed: string[], changed: RegisteredPlugin[]): void {
     for (const id of removed) {
       this.bridge.unmountPlugin(id);
       this.bridge.emit("plugin_disabled", { pluginId: id });
     }
     this.plugins = [...this.catalog.plugins.values()];
     this.hotkeys = bindHotkeys(this.plugins, isMac());
+    for (const p of changed) this.bridge.refresh(p.manifest.id);
     for (const p of added) this.bridge.emit("plugin_enabled", { pluginId: p.manifest.id, serverManaged: p.serverManaged });
     this.version++;
   }

@@ -1,0 +1,154 @@
+/** Test doubles for the plugin host: a session client driven by the test, and a recording frame. */
+import { validateManifest, type ClientMessage } from "@taiku/protocol";
+import { Emitter } from "../common/emitter.js";
+import { MemoryStorage } from "../common/services.js";
+import type { SessionEvents } from "../common/session-client.js";
+import { initialState, type SessionState } from "../common/session-state.js";
+import { BridgeHost, type BridgeHostOptions } from "./bridge-host.js";
+import { LocalPluginStore } from "./local-store.js";
+import { OutputTap } from "./output-tap.js";
+import { SessionKvView } from "./session-kv.js";
+import type { FetchLike, HostServices, HostUi, PostTarget, RegisteredPlugin, SessionLike } from "./types.js";
+
+export class FakeSession implements SessionLike {
+  readonly sessionId = "sess1";
+  readonly events = new Emitter<SessionEvents>();
+  readonly sent: ClientMessage[] = [];
+  readonly inputs: Array<{ shellId: number; data: string }> = [];
+  state: SessionState;
+
+  constructor(patch: Partial<SessionState> = {}) {
+    this.state = {
+      ...initialState(this.sessionId),
+      status: "online", userId: 5, myUserIds: [5], role: "writer", canWrite: true, name: "Ada",
+      info: { name: "demo", readersEnabled: false, viewerAuth: false, ownerName: "Ada", createdAt: 1, cwdLabel: null },
+      users: [{ userId: 5, name: "Ada", device: "Linux Web", role: "writer", canWrite: true, focus: null, cursor: null }],
+      shells: [{ id: 1, rows: 24, cols: 80, name: null, creatorUserId: null }],
+      owners: [{ shellId: 1, userId: null, name: null }],
+      ...patch,
+    };
+  }
+  setState(patch: Partial<SessionState>): void {
+    this.state = { ...this.state, ...patch };
+    this.events.emit("state", this.state);
+  }
+  send(m: ClientMessage): void {
+    this.sent.push(m);
+  }
+  sendInput(shellId: number, data: string): void {
+    this.inputs.push({ shellId, data });
+  }
+  createShell(): number {
+    return 1;
+  }
+  closeShell(shellId: number): void {
+    this.sent.push({ t: "close", shellId });
+  }
+  chat(message: string): void {
+    this.sent.push({ t: "chat", message });
+  }
+  renameSession(name: string): void {
+    this.sent.push({ t: "renameSession", name });
+  }
+  setTerminalName(shellId: number, name: string | null): void {
+    this.sent.push({ t: "setTerminalName", shellId, name });
+  }
+  adoptRequest(): number {
+    return 1;
+  }
+}
+
+/** An iframe window stand-in: records what the host posts to it. */
+export class FakeFrame implements PostTarget {
+  readonly received: Array<Record<string, unknown>> = [];
+  postMessage(message: unknown): void {
+    this.received.push(structuredClone(message) as Record<string, unknown>);
+  }
+  get init() {
+    return this.received.find((m) => m.type === "taiku:init") as { authToken: string; pluginId: string } | undefined;
+  }
+  responses() {
+    return this.received.filter((m) => m.type === "taiku:response") as Array<{ id: string; result?: unknown; error?: string }>;
+  }
+  events() {
+    return this.received.filter((m) => m.type === "taiku:event").map((m) => m.event as { type: string; data: Record<string, unknown> });
+  }
+}
+
+export function registered(manifest: Record<string, unknown>, opts: { serverManaged?: boolean; granted?: string[] } = {}): RegisteredPlugin {
+  const r = validateManifest({ name: "Test", version: "1.0.0", ...manifest }, { manifestUrl: "http://localhost:8080/plugins/x/manifest.json" });
+  if (!r.ok) throw new Error(r.error);
+  return {
+    manifest: r.manifest, manifestUrl: "http://localhost:8080/plugins/x/manifest.json", enabled: true,
+    serverManaged: opts.serverManaged ?? false, grantedPermissions: opts.granted ?? [...r.manifest.permissions], warnings: r.warnings,
+  };
+}
+
+export interface Harness {
+  session: FakeSession;
+  host: BridgeHost;
+  plugins: Map<string, RegisteredPlugin>;
+  fetches: Array<{ url: string; init?: RequestInit }>;
+  ui: HostUi & { calls: string[] };
+  output: OutputTap;
+  local: LocalPluginStore;
+  clock: { t: number };
+  /** Mount a frame for a plugin and return it with a request helper. */
+  frame(pluginId: string, panelId?: string): { win: FakeFrame; request(method: string, params?: unknown, extra?: Record<string, unknown>): Promise<{ result?: unknown; error?: string } | undefined> };
+}
+
+export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; signedIn?: boolean; host?: BridgeHostOptions } = {}): Harness {
+  const session = new FakeSession();
+  const map = new Map(plugins.map((p) => [p.manifest.id, p]));
+  const fetches: Harness["fetches"] = [];
+  const calls: string[] = [];
+  const ui: HostUi & { calls: string[] } = {
+    calls,
+    toast: (_p, m) => void calls.push(`toast:${m}`),
+    notify: async () => true,
+    playSound: (s) => void calls.push(`sound:${s}`),
+    setBadge: (p, a, c) => void calls.push(`badge:${p}/${a}=${c}`),
+    setTooltip: () => {},
+    openPanel: (p, id) => void calls.push(`open:${p}/${id}`),
+    closePanel: () => {},
+    resizePanel: () => {},
+    openPopup: (url) => (calls.push(`popup:${url}`), false),
+    tiles: () => [{ key: 1, type: "shell", shellId: 1, active: true }],
+  };
+  const output = new OutputTap();
+  const local = new LocalPluginStore(new MemoryStorage());
+  const kv = new SessionKvView({
+    serverEntries: (id) => session.state.pluginKv[id]?.entries ?? {},
+    sendSet: (pluginId, key, value) => session.send({ t: "pluginKvSet", pluginId, key, value }),
+    sendDelete: (pluginId, key) => session.send({ t: "pluginKvDelete", pluginId, key }),
+  });
+  const clock = { t: 1_000_000 };
+  const fetchImpl: FetchLike = async (url, init) => {
+    fetches.push({ url, ...(init ? { init } : {}) });
+    return opts.fetch ? opts.fetch(url, init) : new Response("Not found.", { status: 404 });
+  };
+  const services: HostServices = {
+    session, ui, local, kv, output, fetch: fetchImpl, appOrigin: "http://localhost:8080",
+    signedIn: () => opts.signedIn ?? false, hostVersion: "test", now: () => clock.t,
+  };
+  let n = 0;
+  const host = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), ...opts.host });
+  return {
+    session, host, plugins: map, fetches, ui, output, local, clock,
+    frame(pluginId, panelId = "p") {
+      const win = new FakeFrame();
+      host.mount(win, pluginId, panelId);
+      let seq = 0;
+      return {
+        win,
+        async request(method, params, extra = {}) {
+          const id = `r${++seq}`;
+          const init = win.init!;
+          await host.onMessage(win, { type: "taiku:request", id, pluginId: init.pluginId, authToken: init.authToken, method, ...(params === undefined ? {} : { params }), ...extra });
+          const r = win.responses().find((x) => x.id === id);
+          return r && ("error" in r ? { error: r.error! } : { result: r.result });
+        },
+      };
+    },
+  };
+}
