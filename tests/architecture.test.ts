@@ -15,7 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   connectors: ["protocol"],
   server: ["connectors", "protocol", "crypto"],
   web: ["protocol", "crypto"],
-  cli: ["server", "agents", "connectors", "protocol", "crypto"],
+  cli: ["server", "agents", "connectors", "plugin-sdk", "protocol", "crypto"],
 };
 
 const packagesDir = join(import.meta.dirname, "..", "packages");

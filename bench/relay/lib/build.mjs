@@ -15,6 +15,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, "..", "..", "..");
 export const OUT = join(REPO, "node_modules", ".cache", "taiku-bench");
 
+/**
+ * `BENCH_BUNDLE=<dir>`: use (and, when empty, fill) that directory instead, and never rebuild it once
+ * it holds a bundle — so a snapshot of the sources before a change can be measured against the
+ * current sources in the same run conditions (a directory inside the repository, so external modules resolve: `node_modules/.cache/taiku-before`).
+ */
+const PINNED = process.env.BENCH_BUNDLE ? resolve(process.env.BENCH_BUNDLE) : null;
+
 const workspaceSources = {
   name: "taiku-workspace-sources",
   setup(b) {
@@ -27,11 +34,13 @@ const workspaceSources = {
 };
 
 export async function buildTaiku({ quiet = false } = {}) {
-  await rm(OUT, { recursive: true, force: true });
-  await mkdir(OUT, { recursive: true });
+  if (PINNED && existsSync(join(PINNED, "lib.mjs"))) return { taikuBin: join(PINNED, "taiku.mjs"), lib: join(PINNED, "lib.mjs") };
+  const out = PINNED ?? OUT;
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
   await build({
     entryPoints: { taiku: join(REPO, "packages", "cli", "src", "taiku.ts"), lib: join(here, "entry.mjs") },
-    outdir: OUT,
+    outdir: out,
     outExtension: { ".js": ".mjs" },
     bundle: true,
     splitting: true,
@@ -44,7 +53,7 @@ export async function buildTaiku({ quiet = false } = {}) {
     chunkNames: "chunk-[hash]",
     logLevel: quiet ? "error" : "warning",
   });
-  return { taikuBin: join(OUT, "taiku.mjs"), lib: join(OUT, "lib.mjs") };
+  return { taikuBin: join(out, "taiku.mjs"), lib: join(out, "lib.mjs") };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

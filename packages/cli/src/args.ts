@@ -258,6 +258,7 @@ Usage:
   taiku whoami             print the signed-in account and server
   taiku agents --transport telegram   run the agents' Telegram bridge on its own
   taiku agents doctor      check taiku.toml and which agent CLIs are installed
+  taiku plugin new <dir>   scaffold a plugin (manifest, panel, MockHost test)
   taiku --version          print the version
 
 Flags for taiku:

@@ -4,6 +4,7 @@ import { HELP, parseCommandLine } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { runLogin, runLogout, runWhoami } from "./login.js";
+import { runPluginCommand } from "./plugin-new.js";
 import { runServe } from "./serve.js";
 import { runShare } from "./share-command.js";
 import { runAgentsCommand } from "./agents/command.js";
@@ -24,6 +25,7 @@ export function processIo(): CliIo {
 
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
+    if (argv[0] === "plugin") return runPluginCommand(argv.slice(1), io);
     const args = parseCommandLine(argv, { env: io.env, cwd: io.cwd, homedir: io.homedir });
     switch (args.command) {
       case "version":

@@ -34,7 +34,9 @@ describe("seed-003 fixture connector", () => {
     await h.rt.enableChannel(instance.id, "alpha", "u1");
     await h.rt.runDue();
     const before = await h.db.selectFrom("inbox_notes").select((eb) => eb.fn.countAll().as("n")).executeTakeFirst();
-    await h.rt.call(instance.id, "set", ["last_sync_token_alpha", "stale"]).catch(() => undefined);
+    await h.rt.call(instance.id, "set", ["last_sync_token_alpha", "stale"]);
+    const stale = await h.db.selectFrom("connector_kv").select("value").where("namespace", "=", instance.id).where("key", "=", "last_sync_token_alpha").executeTakeFirst();
+    expect(stale!.value).toContain("stale");
     await h.rt.reauthorized(instance.id);
     expect((await h.rt.storage.channelGet(instance.id, "alpha"))!.syncing_since).not.toBeNull();
     await h.rt.runDue();

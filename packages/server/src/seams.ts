@@ -110,7 +110,7 @@ export interface RemoteClient {
   device: string;
   role: "reader" | "writer" | "admin";
   focus: number | null;
-  /** Last meaningful message from this client (ms); ties broken by the larger userId. */
+  /** Ordinal of the last meaningful message from this client: larger = more recent. */
   activeAt: number;
 }
 

@@ -147,8 +147,12 @@ export function startSessionAgents(opts: SessionAgentsOptions): SessionAgents {
     if (hit === 0) await say("nothing is currently running.");
   };
 
+  const seen = new Set<number>();
   const handle = async (m: ChatMessage): Promise<void> => {
     if (m.role === "host" || m.userId === 0) return; // our own messages (and other host posts)
+    if (seen.has(m.id)) return; // never run a message twice (e.g. redelivered after a reconnect)
+    seen.add(m.id);
+    if (seen.size > 1000) seen.delete(seen.values().next().value!);
     const text = addressAgents(m.message, {
       engineIds: runtime?.engineIds ?? setup.backends.map((b) => b.id),
       projectAliases: runtime?.projectAliases() ?? [],

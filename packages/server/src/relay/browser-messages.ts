@@ -15,9 +15,12 @@ const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Messages that do not count as activity for remote-command targeting (§13.3). */
 const PASSIVE = new Set<ClientMessage["t"]>(["ping", "ack", "remoteResult"]);
+let activity = 0;
+/** Activity ordinal: strictly increasing, so two messages in the same millisecond still order. */
+export const nextActivity = (): number => ++activity;
 
 export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMessage): void {
-  if (!PASSIVE.has(msg.t)) peer.activeAt = session.now();
+  if (!PASSIVE.has(msg.t)) peer.activeAt = nextActivity();
   switch (msg.t) {
     case "setName": return setName(session, peer, msg.name);
     case "setCursor": return setCursor(session, peer, msg.cursor);

@@ -7,7 +7,7 @@ import type { WebSocket } from "ws";
 import { ADMIN_MESSAGES, CLOSE, decodeCbor, parseClientMessage, READER_MESSAGES, type ClientMsg } from "@taiku/protocol";
 import { randomBytes, verifyProof, wsChallenge } from "@taiku/crypto";
 import type { Account } from "../seams.js";
-import { handleBrowserMessage } from "./browser-messages.js";
+import { handleBrowserMessage, nextActivity } from "./browser-messages.js";
 import type { RelayContext } from "./context.js";
 import { Peer } from "./peer.js";
 import { closeSocket, cookieValue, remoteIp, SerialQueue, toBytes } from "./socket-util.js";
@@ -120,7 +120,7 @@ export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMes
     p.device = msg.device;
     p.accountId = account?.id ?? null;
     p.authed = true;
-    p.activeAt = deps.now();
+    p.activeAt = nextActivity();
     if (authTimer) clearTimeout(authTimer);
     p.send({
       t: "authOk", userId: p.userId, role: p.role, canWrite: p.canWrite, name: p.name,

@@ -33,6 +33,12 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
       phase = { kind: "done" };
       closeSocket(ws, code, reason);
     },
+    setReading: (on) => {
+      if (on === !ws.isPaused) return;
+      if (on) ws.resume();
+      else ws.pause();
+      idleTimer?.refresh(); // silence while we are not reading is not the CLI's
+    },
   };
   const fail = (message: string, code: number) => {
     link.send({ t: "error", message });
@@ -163,6 +169,9 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
     const ping = setInterval(() => link.send({ t: "ping", ts: deps.now() }), deps.limits.cliPingMs);
     const sync = setInterval(() => link.send(session.syncMsg()), deps.limits.cliSyncMs);
     timers.push(ping, sync);
-    idleTimer = setTimeout(() => closeSocket(ws, 4408, "CLI link silent"), deps.limits.idleTimeoutMs);
+    idleTimer = setTimeout(() => {
+      if (ws.isPaused) idleTimer?.refresh(); // flow control stopped reading: nothing to hear
+      else closeSocket(ws, 4408, "CLI link silent");
+    }, deps.limits.idleTimeoutMs);
   }
 }

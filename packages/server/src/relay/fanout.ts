@@ -1,7 +1,10 @@
 /**
  * Output fan-out: CLI frames land in the shell's ring, and every subscribed viewer is pumped from its
  * cursor in one batch per I/O turn (frames that arrived together leave together as one `chunks`).
- * Also drives the CLI `flow` pause/resume decisions (see flow.ts).
+ * Also drives the CLI `flow` pause/resume decisions (see flow.ts), and stops reading the CLI link while
+ * a ring holds more than `readPauseBytes` that counting viewers still need: the output a CLI sends after
+ * it was told to pause (its socket buffer, kernel buffers that autotune to tens of MiB) then waits in
+ * TCP instead of reaching the ring's hard cap, where it would be a gap for viewers that are reading.
  */
 import type { SeqFrame } from "@taiku/protocol";
 import { pump, Subscription, viewerState } from "./flow.js";
@@ -13,8 +16,16 @@ export class Fanout {
   private readonly dirty = new Set<Shell>();
   private flushScheduled = false;
   private tick: NodeJS.Timeout | null = null;
+  /** True while the CLI link is not being read (see the header comment). */
+  private readingPaused = false;
 
   constructor(private readonly session: Session) {}
+
+  /** Ring bytes at which reading the CLI link stops: half-way between the ring cap and its hard cap. */
+  private get readPauseBytes(): number {
+    const cap = this.session.limits.shellRingBytes;
+    return cap + Math.max(0, this.session.ctx.ringHardCapBytes - cap) / 2;
+  }
 
   private get window(): number {
     return this.session.limits.viewerWindowBytes;
@@ -22,6 +33,7 @@ export class Fanout {
 
   output(shell: Shell, f: SeqFrame): void {
     if (!shell.output.push(f, this.keepFrom(shell), this.session.ctx.ringHardCapBytes)) return; // duplicate after a CLI re-send
+    if (!this.readingPaused && shell.output.bytes >= this.readPauseBytes) this.setReading(false);
     this.dirty.add(shell);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -69,12 +81,14 @@ export class Fanout {
     for (const shell of this.session.shells.values()) {
       if (shell.paused) this.session.sendCli({ t: "flow", shellId: shell.id, pause: true });
     }
+    if (this.readingPaused) this.session.cli?.setReading?.(false);
   }
 
   stop(): void {
     if (this.tick) clearInterval(this.tick);
     this.tick = null;
     this.dirty.clear();
+    this.readingPaused = false;
   }
 
   private pumpOne(shell: Shell, peer: Peer, sub: Subscription): void {
@@ -82,8 +96,26 @@ export class Fanout {
     if (sub.behind) this.ensureTick();
   }
 
+  private setReading(on: boolean): void {
+    this.readingPaused = !on;
+    this.session.cli?.setReading?.(on);
+    if (!on) this.ensureTick();
+  }
+
+  /** While the link is not read, nothing is pushed: trim here and read again once every ring is well under the mark. */
+  private checkReading(): void {
+    if (!this.readingPaused) return;
+    const resumeBelow = (this.session.limits.shellRingBytes + this.readPauseBytes) / 2;
+    for (const shell of this.session.shells.values()) {
+      shell.output.trim(this.keepFrom(shell), this.session.ctx.ringHardCapBytes);
+      if (shell.output.bytes >= resumeBelow) return;
+    }
+    this.setReading(true);
+  }
+
   /** Pause the CLI while a counting viewer is over the window; resume once all are under half. */
   private evaluate(shell: Shell): void {
+    this.checkReading();
     const now = this.session.now();
     let over = false;
     let clear = true;
@@ -122,12 +154,14 @@ export class Fanout {
   private ensureTick(): void {
     if (this.tick) return;
     this.tick = setInterval(() => {
+      this.checkReading(); // also when the shell that held the link back is gone
       let busy = false;
       for (const shell of this.session.shells.values()) {
         for (const [peer, sub] of shell.viewers) if (sub.behind) this.pumpOne(shell, peer, sub);
         this.evaluate(shell);
         busy ||= shell.paused || [...shell.viewers].some(([peer, sub]) => this.needsPolling(peer, sub));
       }
+      busy ||= this.readingPaused;
       if (!busy && this.tick) {
         clearInterval(this.tick);
         this.tick = null;

@@ -22,7 +22,7 @@ export class Peer implements FlowPeer {
   malformed = 0;
   cursorAt = -Infinity;
   cursorTimer: NodeJS.Timeout | null = null;
-  /** Last meaningful message (remote-command targeting, §13.3); set on authentication too. */
+  /** Ordinal of the last meaningful message (remote-command targeting, §13.3); set on authentication too. */
   activeAt = 0;
 
   constructor(

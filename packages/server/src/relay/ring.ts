@@ -40,6 +40,12 @@ export class FrameRing {
     this.frames.push({ seq: f.seq, n: compact(f.n), c: compact(f.c) });
     this.size += f.c.byteLength;
     this.nextSeq = f.seq + 1;
+    this.trim(keepFrom, hardCapBytes);
+    return true;
+  }
+
+  /** Drop the oldest frames while over the cap, keeping frames ≥ `keepFrom` up to `hardCapBytes` (see push). */
+  trim(keepFrom = Infinity, hardCapBytes = this.capBytes): void {
     while (this.size > this.capBytes && this.head < this.frames.length) {
       if (this.frames[this.head]!.seq >= keepFrom && this.size <= hardCapBytes) break;
       this.size -= this.frames[this.head]!.c.byteLength;
@@ -50,7 +56,6 @@ export class FrameRing {
       this.frames = this.frames.slice(this.head);
       this.head = 0;
     }
-    return true;
   }
 
   /** Frames with seq ≥ fromSeq, at least one (if any) and then up to maxBytes of ciphertext. */

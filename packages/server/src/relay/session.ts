@@ -19,6 +19,8 @@ import { limitOr } from "./context.js";
 export interface CliLink {
   send(msg: CliDown): void;
   close(code: number, reason: string): void;
+  /** Flow control: stop (false) or resume (true) reading the link's socket, so TCP backpressure reaches the CLI. */
+  setReading?(on: boolean): void;
 }
 
 export type SessionPlugins = Record<string, { manifest_url: string; enabled: boolean }>;

@@ -46,7 +46,6 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
     const owner = ownerOf(st(), shellId);
     if (st().role !== "admin" && owner?.userId !== st().userId) throw new Error(BRIDGE_ERRORS.notShellOwner);
   };
-  const userName = (userId: number | null) => st().users.find((u) => u.userId === userId)?.name ?? null;
   const mine = (userId: number) => st().myUserIds.includes(userId);
 
   // Focus lock (§3.5): the relay tells us when another user holds a shell; remember it briefly.

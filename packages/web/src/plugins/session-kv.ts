@@ -53,10 +53,15 @@ export class SessionKvView {
 
   /** Throws the documented quota error (nothing sent) when the write would exceed 64 KiB. */
   set(pluginId: string, key: string, value: unknown): void {
-    const size = jsonByteLength(value);
-    if (!Number.isFinite(size)) throw new Error(BRIDGE_ERRORS.invalidParams("value must be JSON"));
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      text = undefined; // cycles, BigInt
+    }
+    if (text === undefined) throw new Error(BRIDGE_ERRORS.invalidParams("value must be JSON"));
     // Round-trip through JSON so what we hold locally is exactly what every other client will see.
-    const json = JSON.parse(JSON.stringify(value)) as unknown;
+    const json = JSON.parse(text) as unknown;
     const current = this.entries(pluginId);
     const before = kvBytes(current) - (Object.hasOwn(current, key) ? kvEntryBytes(key, current[key]) : 0);
     if (before + kvEntryBytes(key, json) > this.quota) throw new Error(BRIDGE_ERRORS.sessionKvQuota);

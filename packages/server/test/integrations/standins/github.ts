@@ -16,6 +16,29 @@ export interface GithubIssue {
   labels: string[];
   state: string;
   user: { login: string };
+  // ---- fields the connector tests use (optional so existing tests are unaffected)
+  created_at?: string;
+  updated_at?: string;
+  html_url?: string;
+  comments?: number;
+  /** Present on pull requests (the issues API lists both, as on GitHub). */
+  pull_request?: { url: string; merged_at: string | null };
+}
+
+export interface GithubComment {
+  id: number;
+  body: string;
+  user: { login: string };
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GithubHook {
+  id: number;
+  name: "web";
+  active: boolean;
+  events: string[];
+  config: { url: string; content_type: string; secret?: string };
 }
 
 export interface GithubStandIn extends StandIn {
@@ -23,6 +46,14 @@ export interface GithubStandIn extends StandIn {
   /** Tokens issued by the stand-in's own OAuth endpoints. */
   issued: Map<string, { login: string; refresh: string; expiresAt: number }>;
   revokedGrants: string[];
+  /** Comments per `owner/repo#number`. */
+  comments: Map<string, GithubComment[]>;
+  /** Repository webhooks per `owner/repo`. */
+  hooks: Map<string, GithubHook[]>;
+  /** Adds `count` issues (every `prEvery`-th one a pull request) to a repository, numbered on. */
+  seed(repo: string, count: number, opts?: { prEvery?: number }): void;
+  /** Edits an issue as a person on github.com would (bumps updated_at). */
+  edit(repo: string, number: number, patch: Partial<Pick<GithubIssue, "title" | "body" | "state">>): GithubIssue;
 }
 
 const DOCS = "https://docs.github.com/rest";
@@ -32,7 +63,18 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
   const issued = new Map<string, { login: string; refresh: string; expiresAt: number }>();
   const codes = new Map<string, { redirectUri: string; challenge: string }>();
   const revokedGrants: string[] = [];
+  const comments = new Map<string, GithubComment[]>();
+  const hooks = new Map<string, GithubHook[]>();
   let nextId = 1000;
+  let tick = Date.UTC(2025, 0, 1);
+  const stamp = () => new Date((tick += 1000)).toISOString();
+  const fill = (repo: string, i: GithubIssue): GithubIssue => {
+    i.created_at ??= stamp();
+    i.updated_at ??= i.created_at;
+    i.html_url ??= `https://github.com/${repo}/issues/${i.number}`;
+    i.comments ??= 0;
+    return i;
+  };
 
   const who = async (token: string | null): Promise<string | null> => {
     if (!token) return null;
@@ -88,11 +130,37 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     }
     const login = await who(bearer(req));
     if (!login) return json(res, 401, { message: "Bad credentials", documentation_url: DOCS, status: "401" });
+    if (path === "/user/repos" && req.method === "GET") {
+      return json(res, 200, [...repos.keys()].map((full, i) => ({ id: i + 1, full_name: full, name: full.split("/")[1], owner: { login: full.split("/")[0] }, permissions: { admin: true } })));
+    }
+    const extra = await connectorRoutes(req.method ?? "GET", path, url, body, login, res);
+    if (extra !== false) return;
     const m = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(path);
     if (m) {
       const issues = repos.get(`${m[1]}/${m[2]}`);
       if (!issues) return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/issues/issues#create-an-issue", status: "404" });
-      if (req.method === "GET") return json(res, 200, issues);
+      if (req.method === "GET") {
+        // Pagination and filters as on GitHub, applied only when asked for (older tests list everything).
+        const repo = `${m[1]}/${m[2]}`;
+        let list = issues.map((i) => fill(repo, i));
+        const state = url.searchParams.get("state");
+        if (state === "open" || state === "closed") list = list.filter((i) => i.state === state);
+        const since = url.searchParams.get("since");
+        if (since) list = list.filter((i) => (i.updated_at ?? "") >= since);
+        if (url.searchParams.get("sort") === "updated") list = [...list].sort((a, b) => (a.updated_at! < b.updated_at! ? -1 : 1));
+        if (url.searchParams.get("direction") === "desc") list = [...list].reverse();
+        if (!url.searchParams.has("page")) return json(res, 200, list);
+        const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+        const page = Math.max(1, Number(url.searchParams.get("page")));
+        const slice = list.slice((page - 1) * perPage, page * perPage);
+        const headers: Record<string, string> = {};
+        if (page * perPage < list.length) {
+          const next = new URL(`https://api.github.com${path}${url.search}`);
+          next.searchParams.set("page", String(page + 1));
+          headers.link = `<${next.href}>; rel="next"`;
+        }
+        return json(res, 200, slice, headers);
+      }
       if (req.method === "POST") {
         const b = JSON.parse(body || "{}") as { title?: unknown; body?: string; labels?: string[] };
         if (b.title === undefined || b.title === "") {
@@ -107,6 +175,95 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
   });
 
+  /** Single issues, comments and hooks (the connector's REST surface). Returns false when not handled. */
+  async function connectorRoutes(method: string, path: string, _url: URL, body: string, login: string, res: Parameters<typeof json>[0]): Promise<boolean | void> {
+    let m = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)$/.exec(path);
+    if (m) {
+      const issue = repos.get(m[1]!)?.find((i) => i.number === Number(m![2]));
+      if (!issue) return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+      if (method === "GET") return json(res, 200, fill(m[1]!, issue));
+      if (method === "PATCH") {
+        const b = JSON.parse(body || "{}") as Partial<GithubIssue>;
+        if (b.state !== undefined) issue.state = b.state;
+        if (b.title !== undefined) issue.title = b.title;
+        if (b.body !== undefined) issue.body = b.body;
+        issue.updated_at = stamp();
+        return json(res, 200, fill(m[1]!, issue));
+      }
+    }
+    m = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(path);
+    if (m) {
+      const issue = repos.get(m[1]!)?.find((i) => i.number === Number(m![2]));
+      if (!issue) return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+      const key = `${m[1]}#${m[2]}`;
+      const list = comments.get(key) ?? [];
+      if (method === "GET") return json(res, 200, list);
+      if (method === "POST") {
+        const b = JSON.parse(body || "{}") as { body?: string };
+        if (!b.body) return json(res, 422, { message: "Validation Failed", errors: [{ resource: "IssueComment", code: "missing_field", field: "body" }], documentation_url: DOCS, status: "422" });
+        const now = stamp();
+        const c: GithubComment = { id: nextId++, body: b.body, user: { login }, created_at: now, updated_at: now };
+        comments.set(key, [...list, c]);
+        issue.comments = (issue.comments ?? 0) + 1;
+        issue.updated_at = now;
+        return json(res, 201, c);
+      }
+    }
+    m = /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/.exec(path);
+    if (m && method === "PATCH") {
+      for (const [k, list] of comments) {
+        const c = list.find((x) => x.id === Number(m![2]));
+        if (c && k.startsWith(m[1]! + "#")) {
+          c.body = (JSON.parse(body || "{}") as { body: string }).body;
+          c.updated_at = stamp();
+          return json(res, 200, c);
+        }
+      }
+      return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+    }
+    m = /^\/repos\/([^/]+\/[^/]+)\/hooks(?:\/(\d+))?$/.exec(path);
+    if (m && repos.has(m[1]!)) {
+      const list = hooks.get(m[1]!) ?? [];
+      if (!m[2] && method === "GET") return json(res, 200, list.map((h) => ({ ...h, config: { ...h.config, secret: h.config.secret ? "********" : undefined } })));
+      if (!m[2] && method === "POST") {
+        const b = JSON.parse(body || "{}") as Partial<GithubHook>;
+        const h: GithubHook = { id: nextId++, name: "web", active: b.active ?? true, events: b.events ?? ["push"], config: { url: b.config?.url ?? "", content_type: b.config?.content_type ?? "form", ...(b.config?.secret ? { secret: b.config.secret } : {}) } };
+        hooks.set(m[1]!, [...list, h]);
+        return json(res, 201, h);
+      }
+      const h = list.find((x) => x.id === Number(m![2]));
+      if (m[2] && !h) return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+      if (m[2] && method === "GET") return json(res, 200, h);
+      if (m[2] && method === "DELETE") {
+        hooks.set(m[1]!, list.filter((x) => x !== h));
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+    }
+    return false;
+  }
+
+  function seed(repo: string, count: number, opts: { prEvery?: number } = {}): void {
+    const list = repos.get(repo) ?? [];
+    repos.set(repo, list);
+    for (let k = 0; k < count; k++) {
+      const number = list.length + 1;
+      const pr = opts.prEvery ? number % opts.prEvery === 0 : false;
+      list.push(fill(repo, {
+        id: nextId++, number, title: `${pr ? "PR" : "Issue"} ${number}`, body: `Body of ${number}`, labels: [], state: number % 5 === 0 ? "closed" : "open",
+        user: { login: `user${number % 13}` },
+        ...(pr ? { pull_request: { url: `https://api.github.com/repos/${repo}/pulls/${number}`, merged_at: null } } : {}),
+      }));
+    }
+  }
+
+  function edit(repo: string, number: number, patch: Partial<Pick<GithubIssue, "title" | "body" | "state">>): GithubIssue {
+    const issue = repos.get(repo)!.find((i) => i.number === number)!;
+    Object.assign(issue, patch, { updated_at: stamp() });
+    return issue;
+  }
+
   function mint(login: string) {
     const access = "ghu_" + randomBytes(18).toString("hex");
     const refresh = "ghr_" + randomBytes(30).toString("hex");
@@ -115,5 +272,5 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     return { access_token: access, expires_in: expiresIn, refresh_token: refresh, refresh_token_expires_in: 15897600, scope: "", token_type: "bearer" };
   }
 
-  return Object.assign(s, { repos, issued, revokedGrants });
+  return Object.assign(s, { repos, issued, revokedGrants, comments, hooks, seed, edit });
 }

@@ -7,12 +7,94 @@
 import { parse, type OperationDefinitionNode, type FieldNode } from "graphql";
 import { bearer, json, listen, type StandIn } from "./http.js";
 
+export interface LinearIssue {
+  id: string;
+  identifier: string;
+  title: string;
+  teamId: string;
+  description?: string;
+  // ---- fields the connector tests use
+  stateId?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  creatorId?: string;
+  comments?: Array<{ id: string; body: string; userId: string; createdAt: string }>;
+}
+
 export interface LinearStandIn extends StandIn {
-  issues: Array<{ id: string; identifier: string; title: string; teamId: string; description?: string }>;
+  issues: LinearIssue[];
+  teams: Array<{ id: string; name: string; key: string }>;
+  states: Array<{ id: string; name: string; type: string; position: number; teamId: string }>;
+  webhooks: Array<{ id: string; url: string; teamId: string; secret: string; resourceTypes: string[] }>;
+  /** Adds `count` issues to a team. */
+  seed(teamId: string, count: number): void;
+  /** Edits an issue as a person in Linear would; returns the webhook `data` for it. */
+  edit(issueId: string, patch: { title?: string; stateId?: string }): Record<string, unknown>;
+  issueData(issue: LinearIssue): Record<string, unknown>;
 }
 
 export async function startLinear(opts: { verify: (token: string) => Promise<{ accountId: string } | null> }): Promise<LinearStandIn> {
   const issues: LinearStandIn["issues"] = [];
+  const TEAM = "9cfb482a-81e3-4154-b5b9-2c805e70a02d";
+  const teams = [{ id: TEAM, name: "Engineering", key: "ENG" }];
+  const states = [
+    { id: "5a1b2c3d-0000-4000-8000-000000000001", name: "Backlog", type: "backlog", position: 0, teamId: TEAM },
+    { id: "5a1b2c3d-0000-4000-8000-000000000002", name: "Todo", type: "unstarted", position: 1, teamId: TEAM },
+    { id: "5a1b2c3d-0000-4000-8000-000000000003", name: "In Progress", type: "started", position: 2, teamId: TEAM },
+    { id: "5a1b2c3d-0000-4000-8000-000000000004", name: "Done", type: "completed", position: 3, teamId: TEAM },
+    { id: "5a1b2c3d-0000-4000-8000-000000000005", name: "Canceled", type: "canceled", position: 4, teamId: TEAM },
+  ];
+  const webhooks: LinearStandIn["webhooks"] = [];
+  const users = new Map([["user-1", { id: "user-1", name: "Ada", email: "ada@example.com" }]]);
+  let tick = Date.UTC(2025, 0, 1);
+  const stamp = () => new Date((tick += 1000)).toISOString();
+  const issueData = (i: LinearIssue) => {
+    const state = states.find((s) => s.id === (i.stateId ?? states[1]!.id))!;
+    return {
+      id: i.id, identifier: i.identifier, title: i.title, description: i.description ?? null, url: `https://linear.app/eng/issue/${i.identifier}`,
+      createdAt: i.createdAt ?? stamp(), updatedAt: i.updatedAt ?? i.createdAt ?? stamp(), teamId: i.teamId, team: { id: i.teamId },
+      state: { id: state.id, name: state.name, type: state.type }, creator: users.get(i.creatorId ?? "user-1") ?? null, assignee: null,
+      comments: { nodes: (i.comments ?? []).map((c) => ({ id: c.id, body: c.body, createdAt: c.createdAt, user: users.get(c.userId) ?? null })) },
+    };
+  };
+  const connectorOps = (root: string, variables: Record<string, any>): unknown => {
+    switch (root) {
+      case "teams":
+        return { teams: { nodes: teams.map((t) => ({ ...t, states: { nodes: states.filter((s) => s.teamId === t.id) } })) } };
+      case "organization":
+        return { organization: { id: "org-1", name: "Acme Linear" } };
+      case "viewer":
+        return { viewer: users.get("user-1") };
+      case "issueUpdate": {
+        const i = issues.find((x) => x.id === variables.id);
+        if (!i) return null;
+        if (variables.input?.title !== undefined) i.title = variables.input.title;
+        if (variables.input?.stateId !== undefined) i.stateId = variables.input.stateId;
+        i.updatedAt = stamp();
+        return { issueUpdate: { success: true, issue: issueData(i) } };
+      }
+      case "commentCreate": {
+        const i = issues.find((x) => x.id === variables.input?.issueId);
+        if (!i) return null;
+        const c = { id: `cmt-${Math.random().toString(36).slice(2, 10)}`, body: String(variables.input.body), userId: "user-1", createdAt: stamp() };
+        (i.comments ??= []).push(c);
+        i.updatedAt = c.createdAt;
+        return { commentCreate: { success: true, comment: { id: c.id, body: c.body, createdAt: c.createdAt } } };
+      }
+      case "webhookCreate": {
+        const w = { id: `wh-${webhooks.length + 1}`, url: String(variables.input.url), teamId: String(variables.input.teamId), secret: String(variables.input.secret ?? ""), resourceTypes: variables.input.resourceTypes ?? [] };
+        webhooks.push(w);
+        return { webhookCreate: { success: true, webhook: { id: w.id, enabled: true } } };
+      }
+      case "webhookDelete": {
+        const at = webhooks.findIndex((w) => w.id === variables.id);
+        if (at >= 0) webhooks.splice(at, 1);
+        return { webhookDelete: { success: at >= 0 } };
+      }
+      default:
+        return undefined;
+    }
+  };
   const s = await listen(async (req, res, body, url) => {
     if (url.pathname !== "/graphql" || req.method !== "POST") return json(res, 404, { errors: [{ message: "Not found" }] });
     const token = bearer(req);
@@ -28,12 +110,37 @@ export async function startLinear(opts: { verify: (token: string) => Promise<{ a
     if (root === "issueCreate") {
       const input = variables.input ?? {};
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(String(input.teamId))) return json(res, 200, { data: null, errors: [{ message: "Argument Validation Error", path: ["issueCreate"], extensions: { code: "INVALID_INPUT", validationErrors: [{ property: "teamId", constraints: { isUuid: "teamId must be a UUID" } }] } }] });
-      const issue = { id: `iss-${issues.length + 1}`, identifier: `ENG-${issues.length + 1}`, title: input.title, teamId: input.teamId, description: input.description };
+      const issue: LinearIssue = { id: `iss-${issues.length + 1}`, identifier: `ENG-${issues.length + 1}`, title: input.title, teamId: input.teamId, description: input.description };
       issues.push(issue);
       return json(res, 200, { data: { issueCreate: { __typename: "IssuePayload", lastSyncId: 42, issue: { id: issue.id }, success: true } } });
     }
-    if (root === "issues") return json(res, 200, { data: { issues: { nodes: issues.map((i) => ({ id: i.id, title: i.title })), pageInfo: { hasNextPage: false } } } });
+    if (root === "issues") {
+      // Team filter, `updatedAt` floor and cursor pagination when asked for (older tests send no variables).
+      let list = issues;
+      if (variables?.teamId) list = list.filter((i) => i.teamId === variables.teamId);
+      if (variables?.updatedAfter) list = list.filter((i) => (i.updatedAt ?? "") > variables.updatedAfter);
+      const first = Math.min(250, Number(variables?.first ?? 50));
+      const start = variables?.after ? Number(variables.after) : 0;
+      const page = variables?.first ? list.slice(start, start + first) : list;
+      const hasNextPage = variables?.first ? start + first < list.length : false;
+      return json(res, 200, { data: { issues: { nodes: page.map((i) => issueData(i)), pageInfo: { hasNextPage, endCursor: hasNextPage ? String(start + first) : null } } } });
+    }
+    const extra = connectorOps(root, variables ?? {});
+    if (extra === null) return json(res, 200, { data: null, errors: [{ message: "Entity not found", path: [root], extensions: { code: "INVALID_INPUT" } }] });
+    if (extra !== undefined) return json(res, 200, { data: extra });
     return json(res, 400, { errors: [{ message: `Cannot query field "${root}" on type "Query".`, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] });
   });
-  return Object.assign(s, { issues });
+  const seed = (teamId: string, count: number) => {
+    for (let k = 0; k < count; k++) {
+      const n = issues.length + 1;
+      const at = stamp();
+      issues.push({ id: `iss-${n}`, identifier: `ENG-${n}`, title: `Linear issue ${n}`, teamId, description: `Description ${n}`, stateId: states[n % 4]!.id, createdAt: at, updatedAt: at, creatorId: "user-1" });
+    }
+  };
+  const edit = (issueId: string, patch: { title?: string; stateId?: string }) => {
+    const i = issues.find((x) => x.id === issueId)!;
+    Object.assign(i, patch, { updatedAt: stamp() });
+    return issueData(i);
+  };
+  return Object.assign(s, { issues, teams, states, webhooks, seed, edit, issueData });
 }
