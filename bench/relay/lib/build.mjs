@@ -3,17 +3,16 @@
  *   taiku.mjs — the `taiku` binary (packages/cli/src/taiku.ts), run as `node taiku.mjs serve`;
  *   lib.mjs   — startShare, the headless SessionClient of packages/web/src/common, crypto, protocol.
  * Output goes to node_modules/.cache/taiku-bench/ (ignored; external native modules resolve from
- * the root node_modules). Same esbuild settings as packages/cli/scripts/bundle.mjs.
+ * the root node_modules). Same esbuild settings as packages/cli/scripts/bundle.mjs (bench/lib/bundle.mjs).
  */
-import { build } from "esbuild";
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundle, CACHE, REPO as ROOT } from "../../lib/bundle.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const REPO = resolve(here, "..", "..", "..");
-export const OUT = join(REPO, "node_modules", ".cache", "taiku-bench");
+export const REPO = ROOT;
+export const OUT = join(CACHE, "taiku-bench");
 
 /**
  * `BENCH_BUNDLE=<dir>`: use (and, when empty, fill) that directory instead, and never rebuild it once
@@ -22,38 +21,14 @@ export const OUT = join(REPO, "node_modules", ".cache", "taiku-bench");
  */
 const PINNED = process.env.BENCH_BUNDLE ? resolve(process.env.BENCH_BUNDLE) : null;
 
-const workspaceSources = {
-  name: "taiku-workspace-sources",
-  setup(b) {
-    b.onResolve({ filter: /^@taiku\/[a-z-]+(\/[a-z-]+)?$/ }, (args) => {
-      const [, name, sub] = /^@taiku\/([a-z-]+)(?:\/([a-z-]+))?$/.exec(args.path);
-      const file = join(REPO, "packages", name, "src", sub ? join(sub, "index.ts") : "index.ts");
-      return existsSync(file) ? { path: file } : undefined;
-    });
-  },
-};
-
 export async function buildTaiku({ quiet = false } = {}) {
   if (PINNED && existsSync(join(PINNED, "lib.mjs"))) return { taikuBin: join(PINNED, "taiku.mjs"), lib: join(PINNED, "lib.mjs") };
-  const out = PINNED ?? OUT;
-  await rm(out, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
-  await build({
+  const out = await bundle({
     entryPoints: { taiku: join(REPO, "packages", "cli", "src", "taiku.ts"), lib: join(here, "entry.mjs") },
-    outdir: out,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
-    external: ["node-pty", "better-sqlite3", "cbor-extract", "ws"],
-    plugins: [workspaceSources],
-    chunkNames: "chunk-[hash]",
-    logLevel: quiet ? "error" : "warning",
+    outdir: PINNED ?? OUT,
+    quiet,
   });
-  return { taikuBin: join(out, "taiku.mjs"), lib: join(out, "lib.mjs") };
+  return { taikuBin: out.taiku, lib: out.lib };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -142,7 +142,9 @@ export function serve(handlers) {
 
 /** Start `node taiku.mjs serve` on a free loopback port; resolves with { url, pid, proc, stop }. */
 export async function startTaikuServe(taikuBin, home, env = {}) {
-  const proc = spawn(process.execPath, [taikuBin, "serve", "--host", "127.0.0.1", "--port", "0"], {
+  // BENCH_PROF=<dir>: a V8 CPU profile of the server too (written when it exits on SIGTERM).
+  const prof = process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const proc = spawn(process.execPath, [...prof, taikuBin, "serve", "--host", "127.0.0.1", "--port", "0"], {
     env: { ...process.env, TAIKU_HOME: home, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -5,6 +5,8 @@
  * Native or runtime-resolved modules stay external and are real `dependencies` in package.json:
  *   node-pty, better-sqlite3  — native addons (node-gyp);
  *   cbor-extract              — cbor-x's optional native accelerator (cbor-x falls back to JS);
+ *   bufferutil                — ws's optional native frame masking (prebuilt binaries in the npm
+ *                               package; ws falls back to JS when it is missing);
  *   pino transports (thread-stream workers) are not used: the server logs synchronously.
  * Then copies the built web app (packages/web/dist) to ./web, where webroot.ts looks first.
  *
@@ -18,7 +20,7 @@ import { fileURLToPath } from "node:url";
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(pkgDir, "..", "..");
-export const EXTERNAL = ["node-pty", "better-sqlite3", "cbor-extract"];
+export const EXTERNAL = ["node-pty", "better-sqlite3", "cbor-extract", "bufferutil"];
 
 // Resolve @taiku/* to TypeScript sources: the bundle never depends on a stale tsc emit.
 const workspaceSources = {

@@ -256,6 +256,7 @@ Usage:
   taiku login              sign in to a server (device code) and store an API key
   taiku logout             remove stored credentials and revoke the API key
   taiku whoami             print the signed-in account and server
+  taiku func <subcommand>  remote commands for a live session (taiku func --help)
   taiku agents --transport telegram   run the agents' Telegram bridge on its own
   taiku agents doctor      check taiku.toml and which agent CLIs are installed
   taiku plugin new <dir>   scaffold a plugin (manifest, panel, MockHost test)

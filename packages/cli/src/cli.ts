@@ -6,6 +6,7 @@ import type { CliIo } from "./io.js";
 import { runLogin, runLogout, runWhoami } from "./login.js";
 import { runPluginCommand } from "./plugin-new.js";
 import { runServe } from "./serve.js";
+import { runFunc } from "./func.js";
 import { runShare } from "./share-command.js";
 import { runAgentsCommand } from "./agents/command.js";
 import { CLI_VERSION } from "./version.js";
@@ -26,6 +27,7 @@ export function processIo(): CliIo {
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
     if (argv[0] === "plugin") return runPluginCommand(argv.slice(1), io);
+    if (argv[0] === "func") return await runFunc(argv.slice(1), io);
     const args = parseCommandLine(argv, { env: io.env, cwd: io.cwd, homedir: io.homedir });
     switch (args.command) {
       case "version":

@@ -2,6 +2,12 @@
  * Coalesces PTY reads into output chunks (spec §2.3): the first read after idle goes out at once
  * (keystroke echo latency), further reads within `flushMs` are batched and emitted when the timer
  * fires or when `flushBytes` accumulate. No chunk exceeds `maxChunk` (plaintext ≤ 64 KiB).
+ *
+ * Backlog (taiku deviation, docs/decisions.md): once a batch of `flushBytes` has gone out by size
+ * within a batching window, output is arriving faster than that, so later batches of the same window
+ * wait for `maxChunk` instead and leave as whole `maxChunk` frames (a shorter tail goes with the next
+ * batch or the timer). Fewer, larger frames cut the per-frame costs (seal, CBOR, socket, relay, ack).
+ * The window closes when a timer tick finds nothing pending, and the next read is sent at once again.
  */
 export interface CoalescerOptions {
   flushMs: number;
@@ -16,12 +22,15 @@ export class Coalescer {
   private parts: Uint8Array[] = [];
   private pendingBytes = 0;
   private timer: unknown = null;
+  /** Size that flushes a batch: `flushBytes`, or `maxChunk` while backlogged. */
+  private limit: number;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
 
   constructor(private readonly opts: CoalescerOptions) {
     this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+    this.limit = opts.flushBytes;
   }
 
   push(data: Uint8Array): void {
@@ -32,26 +41,34 @@ export class Coalescer {
       // Idle: send now and open a batching window for whatever follows.
       this.flush();
       this.arm();
-    } else if (this.pendingBytes >= this.opts.flushBytes) {
-      this.flush();
+    } else if (this.pendingBytes >= this.limit) {
+      const backlogged = this.limit !== this.opts.flushBytes;
+      this.emitPending(backlogged);
+      this.limit = Math.max(this.opts.flushBytes, this.opts.maxChunk);
     }
   }
 
   /** Emit everything pending now (e.g. before the shell's `closedShell`). */
   flush(): void {
-    if (this.pendingBytes === 0) return;
-    const all = this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.pendingBytes);
-    this.parts = [];
-    this.pendingBytes = 0;
-    for (let off = 0; off < all.byteLength; off += this.opts.maxChunk) {
-      this.opts.emit(all.subarray(off, Math.min(all.byteLength, off + this.opts.maxChunk)));
-    }
+    this.emitPending(false);
   }
 
   dispose(): void {
     if (this.timer !== null) this.clearTimer(this.timer);
     this.timer = null;
+    this.limit = this.opts.flushBytes;
     this.flush();
+  }
+
+  /** Emit pending bytes in `maxChunk` pieces; with `wholeOnly`, a tail shorter than `maxChunk` stays pending. */
+  private emitPending(wholeOnly: boolean): void {
+    if (this.pendingBytes === 0) return;
+    const all = this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.pendingBytes);
+    const max = this.opts.maxChunk;
+    const end = wholeOnly ? all.byteLength - (all.byteLength % max) : all.byteLength;
+    this.parts = end < all.byteLength ? [all.subarray(end)] : [];
+    this.pendingBytes = all.byteLength - end;
+    for (let off = 0; off < end; off += max) this.opts.emit(all.subarray(off, Math.min(end, off + max)));
   }
 
   private arm(): void {
@@ -61,6 +78,8 @@ export class Coalescer {
         // Still under load: flush and keep batching.
         this.flush();
         this.arm();
+      } else {
+        this.limit = this.opts.flushBytes; // idle: the next read goes out at once, then batches of flushBytes
       }
     }, this.opts.flushMs);
   }

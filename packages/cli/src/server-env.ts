@@ -8,7 +8,9 @@ import { CliError } from "./exit-codes.js";
 import { findPluginsDir } from "./webroot.js";
 
 /** Relay settings that are not protocol limits but are tunable the same way. */
-const EXTRA_LIMIT_KEYS = ["viewerStallMs", "flowTickMs", "shellRingHardBytes"];
+const EXTRA_LIMIT_KEYS = ["viewerStallMs", "flowTickMs", "shellRingHardBytes",
+  // Session-scoped HTTP routes (CLI filesystem, downloads, auth challenge, remote commands).
+  "fsAnswerMs", "fsReadsPerUser", "fsStageMaxBytes", "fsWriteMaxBytes", "downloadTokenMs", "sessionNonceMs", "remoteCommandMs", "remoteMostRecent"];
 
 export interface ServerEnvOptions {
   limits?: Record<string, number>;

@@ -4,13 +4,16 @@
  * Ordering: every step that touches keys or the wire in sequence — sealing an output chunk,
  * announcing or closing a shell, re-sending after `sync`, switching keys on `rekey` — runs on one
  * promise chain (`serial`), so frames leave in seq order and no frame sealed with old keys follows
- * a `rekey`. Input is opened on its own chain so keystrokes reach the PTY in order.
+ * a `rekey`. Output and input use the synchronous node:crypto AES-GCM (`node-aead.ts`): an output
+ * chunk is sealed and sent at once when the chain is idle (no promise hop, no thread-pool job) and
+ * queued behind it otherwise; input is opened and written to the PTY as it arrives, in order.
  */
 import { EventEmitter } from "node:events";
 import {
-  aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrame, sealFrame, sessionLinks, utf8,
+  aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrameSync, sealFrame, sealFrameSync, sessionLinks, utf8,
   verifiersOf, type KdfOptions, type LinkSecrets, type SessionKeys,
 } from "@taiku/crypto";
+import { importNodeAeadKey } from "./node-aead.js";
 import { E2E_SUITE, encodeCbor, type CliDown, type CliDownMsg, type Limits } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
 import { FlowGate, SocketPressure, Watermark } from "./flow.js";
@@ -93,7 +96,8 @@ export class ShareSession extends EventEmitter {
   private keys!: SessionKeys;
   private secrets!: LinkSecrets;
   private serial: Promise<void> = Promise.resolve();
-  private inputChain: Promise<void> = Promise.resolve();
+  /** Steps queued on `serial` and not finished: output bypasses the chain only when this is 0. */
+  private serialDepth = 0;
   /** False between a reconnect and its first `sync`: output is buffered, not sent. */
   private live = false;
   private awaitingSync = false;
@@ -154,7 +158,7 @@ export class ShareSession extends EventEmitter {
     this.sessionId = opened.sessionId;
     this.baseUrl = (opened.baseUrl || this.opts.server).replace(/\/+$/, "");
     this.secrets = generateLinkSecrets();
-    this.keys = await deriveSessionKeys(this.sessionId, this.secrets, this.opts.kdf);
+    this.keys = await deriveSessionKeys(this.sessionId, this.secrets, { ...this.opts.kdf, importAeadKey: importNodeAeadKey });
     this.sendHello(opened.token);
     // The server answers an accepted hello with `sync`: only then does the session exist for
     // viewers, so links are printed after it (a viewer joining sooner would fail "invalid key").
@@ -303,7 +307,11 @@ export class ShareSession extends EventEmitter {
   private onMessage(msg: CliDown): void {
     switch (msg.t) {
       case "input":
-        this.inputChain = this.inputChain.then(() => this.onInput(msg)).catch((err) => this.log(`input: ${String(err)}`));
+        try {
+          this.onInput(msg);
+        } catch (err) {
+          this.log(`input: ${String(err)}`);
+        }
         return;
       case "createShell":
         this.spawnShell(msg.rows, msg.cols, msg.requestId);
@@ -385,19 +393,31 @@ export class ShareSession extends EventEmitter {
     if (!buf) return;
     this.emit("output", shellId, chunk);
     const seq = buf.takeSeq();
-    // Copy: node-pty may reuse the Buffer it handed us.
-    const plain = Uint8Array.from(chunk);
-    this.pendingBytes += plain.byteLength;
-    this.checkSocket();
-    this.enqueue(async () => {
-      const frame = await sealFrame(this.keys.enc, plain, aad.output(this.sessionId, shellId, seq));
-      this.pendingBytes -= plain.byteLength;
+    const seal = (plain: Uint8Array) => {
+      const frame = sealFrameSync(this.keys.enc, plain, aad.output(this.sessionId, shellId, seq));
       buf.push(seq, frame);
       if (this.live && !this.awaitingSync) {
         this.sendFrame(shellId, seq, frame);
         buf.markSent(seq + 1);
       }
       if (buf.full) this.flow.set(shellId, "buffer", true);
+    };
+    if (this.serialDepth === 0) {
+      // The common case: sealed and sent now.
+      try {
+        seal(chunk);
+      } catch (err) {
+        this.log(`internal: ${String(err)}`);
+      }
+      return;
+    }
+    // Behind a re-send or a rekey: keep seq order. Copy, node-pty may reuse the Buffer it handed us.
+    const plain = Uint8Array.from(chunk);
+    this.pendingBytes += plain.byteLength;
+    this.checkSocket();
+    this.enqueue(() => {
+      this.pendingBytes -= plain.byteLength;
+      seal(plain);
     });
   }
 
@@ -448,7 +468,7 @@ export class ShareSession extends EventEmitter {
 
   // ------------------------------------------------------------------ input
 
-  private async onInput(msg: CliDownMsg<"input">): Promise<void> {
+  private onInput(msg: CliDownMsg<"input">): void {
     const pair = `${msg.userId}:${msg.shellId}`;
     const last = this.lastCounter.get(pair) ?? 0;
     const warnOnce = (why: string) => {
@@ -459,7 +479,7 @@ export class ShareSession extends EventEmitter {
     if (msg.counter <= last) return warnOnce("replayed or out-of-order counter");
     const key = inputKey(this.keys, this.opts.enableReaders);
     if (!key) return warnOnce("no input key");
-    const plain = await openFrame(key, msg.frame, aad.input(this.sessionId, msg.shellId, msg.userId, msg.counter));
+    const plain = openFrameSync(key, msg.frame, aad.input(this.sessionId, msg.shellId, msg.userId, msg.counter));
     if (!plain) return warnOnce("frame failed authentication");
     this.lastCounter.set(pair, msg.counter);
     this.pool.write(msg.shellId, plain);
@@ -485,7 +505,7 @@ export class ShareSession extends EventEmitter {
 
   private async rotate(): Promise<void> {
     const secrets = generateLinkSecrets();
-    const keys = await deriveSessionKeys(this.sessionId, secrets, this.opts.kdf);
+    const keys = await deriveSessionKeys(this.sessionId, secrets, { ...this.opts.kdf, importAeadKey: importNodeAeadKey });
     await this.enqueue(async () => {
       const old = this.keys;
       const notice = await sealFrame(old.adminNotice!, utf8(formatFragment(secrets)), aad.adminNotice(this.sessionId, 0));
@@ -503,7 +523,8 @@ export class ShareSession extends EventEmitter {
   // ------------------------------------------------------------------ teardown
 
   private enqueue(step: () => void | Promise<void>): Promise<void> {
-    const next = this.serial.then(step);
+    this.serialDepth++;
+    const next = this.serial.then(step).finally(() => this.serialDepth--);
     this.serial = next.catch((err) => this.log(`internal: ${String(err)}`));
     return this.serial;
   }

@@ -124,6 +124,24 @@ describe("Coalescer", () => {
     expect(h.out.map((s) => s.length)).toEqual([1, 64, 64, 22]);
   });
 
+  it("under backlog batches grow to whole maxChunk frames; idle resets to the first read at once, then flushBytes", () => {
+    const h = harness(16, 64);
+    h.c.push(Buffer.from("a"));
+    h.c.push(Buffer.alloc(20, "b")); // first batch of the window: flushBytes, as the spec has it
+    h.c.push(Buffer.alloc(30, "c")); // backlogged now: waits for maxChunk
+    expect(h.out.map((s) => s.length)).toEqual([1, 20]);
+    h.c.push(Buffer.alloc(40, "d"));
+    expect(h.out.map((s) => s.length)).toEqual([1, 20, 64]); // one whole frame; the 6-byte tail waits
+    h.fire();
+    expect(h.out.map((s) => s.length)).toEqual([1, 20, 64, 6]);
+    expect(h.out.join("")).toBe("a" + "b".repeat(20) + "c".repeat(30) + "d".repeat(40));
+    h.fire(); // nothing pending: idle
+    expect(h.armed()).toBe(false);
+    h.c.push(Buffer.from("e"));
+    h.c.push(Buffer.alloc(20, "f"));
+    expect(h.out.slice(4)).toEqual(["e", "f".repeat(20)]);
+  });
+
   it("dispose flushes what is pending", () => {
     const h = harness();
     h.c.push(Buffer.from("a"));

@@ -34,3 +34,17 @@ export async function openFrame(key: AeadKey, f: SealedFrame, associated: Uint8A
   if (f.n.length !== 12 || f.c.length < 16) return null;
   return key.open(f.n, f.c, associated);
 }
+
+/** `sealFrame` for keys with a synchronous implementation (`sealSync`); same nonce and AAD rules. */
+export function sealFrameSync(key: AeadKey, plaintext: Uint8Array, associated: Uint8Array): SealedFrame {
+  if (!key.sealSync) throw new Error("this AEAD key has no synchronous implementation");
+  const n = randomBytes(12);
+  return { n, c: key.sealSync(n, plaintext, associated) };
+}
+
+/** `openFrame` for keys with a synchronous implementation (`openSync`); null when authentication fails. */
+export function openFrameSync(key: AeadKey, f: SealedFrame, associated: Uint8Array): Uint8Array | null {
+  if (!key.openSync) throw new Error("this AEAD key has no synchronous implementation");
+  if (f.n.length !== 12 || f.c.length < 16) return null;
+  return key.openSync(f.n, f.c, associated);
+}

@@ -5,7 +5,7 @@
 import { argon2id } from "hash-wasm";
 import { utf8 } from "./encoding.js";
 import type { FragmentSecrets } from "./links.js";
-import { hkdfSha256, importAeadKey, type AeadKey } from "./primitives.js";
+import { hkdfSha256, importAeadKey, type AeadKey, type ImportAeadKey } from "./primitives.js";
 
 export const ARGON2_PARAMS = { iterations: 2, memorySize: 19456, parallelism: 1, hashLength: 32 } as const;
 export const SUITE = "taiku-e2e-v1";
@@ -35,6 +35,14 @@ export interface KdfOptions {
   memorySize?: number;
 }
 
+export interface DeriveOptions extends KdfOptions {
+  /**
+   * AES-256-GCM implementation for the derived keys (default: WebCrypto, or @noble off secure contexts).
+   * The CLI passes a synchronous `node:crypto` one; keys, nonces and AAD are the same either way.
+   */
+  importAeadKey?: ImportAeadKey;
+}
+
 export async function stretchKey(sessionId: string, key: string, opts: KdfOptions = {}): Promise<Uint8Array> {
   return argon2id({
     password: key,
@@ -51,23 +59,24 @@ const info = (s: string) => utf8(`${SUITE}/${s}`);
 const EMPTY = new Uint8Array(0);
 
 /** Derive every key and verifier the given secrets allow. */
-export async function deriveSessionKeys(sessionId: string, secrets: FragmentSecrets, opts: KdfOptions = {}): Promise<SessionKeys> {
+export async function deriveSessionKeys(sessionId: string, secrets: FragmentSecrets, opts: DeriveOptions = {}): Promise<SessionKeys> {
+  const importKey = opts.importAeadKey ?? importAeadKey;
   const ikm = await stretchKey(sessionId, secrets.key, opts);
   const salt = utf8(sessionId);
   const keys: SessionKeys = {
     sessionId,
-    enc: await importAeadKey(await hkdfSha256(ikm, EMPTY, info("enc"), 32)),
+    enc: await importKey(await hkdfSha256(ikm, EMPTY, info("enc"), 32)),
     viewVerifier: await hkdfSha256(ikm, EMPTY, info("view-verifier"), 32),
   };
   if (secrets.writeSecret) {
     const w = utf8(secrets.writeSecret);
     keys.writeVerifier = await hkdfSha256(w, salt, info("write-verifier"), 32);
-    keys.input = await importAeadKey(await hkdfSha256(w, salt, info("input"), 32));
+    keys.input = await importKey(await hkdfSha256(w, salt, info("input"), 32));
   }
   if (secrets.adminSecret) {
     const a = utf8(secrets.adminSecret);
     keys.adminVerifier = await hkdfSha256(a, salt, info("admin-verifier"), 32);
-    keys.adminNotice = await importAeadKey(await hkdfSha256(a, salt, info("admin-notice"), 32));
+    keys.adminNotice = await importKey(await hkdfSha256(a, salt, info("admin-notice"), 32));
   }
   return keys;
 }

@@ -38,7 +38,13 @@ export interface AeadKey {
   seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
   /** Returns null when authentication fails (tampered, wrong key, wrong AAD). */
   open(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null>;
+  /** Synchronous forms, present when the implementation has them (e.g. `node:crypto` in the CLI). */
+  sealSync?(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  openSync?(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null;
 }
+
+/** Turns 32 raw key bytes into an AeadKey; `deriveSessionKeys` accepts another one (see DeriveOptions). */
+export type ImportAeadKey = (raw: Uint8Array) => Promise<AeadKey>;
 
 export async function importAeadKey(raw: Uint8Array): Promise<AeadKey> {
   if (raw.length !== 32) throw new Error("AES-256-GCM key must be 32 bytes");

@@ -36,6 +36,8 @@ export interface AppDeps {
   plugins?: PluginPlatformDeps;
   /** Integrations routes (§11.3.10; additive: absent = routes not served). */
   integrations?: (app: FastifyInstance, auth: AuthConfig) => void;
+  /** Connector runtime routes: connections, channels, inbox and `/hook/<token>` (additive: absent = not served). */
+  connectors?: (app: FastifyInstance, auth: AuthConfig) => void;
 }
 
 /** Request log lines carry method, path and peer only: query strings can hold codes, headers hold credentials. */
@@ -81,6 +83,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerSessionScopedRoutes(app, deps.auth, deps.relay);
   if (deps.plugins) registerPluginPlatform(app, deps.auth, deps.relay, deps.plugins);
   deps.integrations?.(app, deps.auth);
+  deps.connectors?.(app, deps.auth);
   registerStatic(app, deps.webRoot);
   return app;
 }

@@ -17,6 +17,7 @@ import { createSnapshotStore } from "./db/snapshots.js";
 import type { Relay, RelayDeps } from "./seams.js";
 import { HttpError } from "./http/errors.js";
 import { type IntegrationsOptions, setupIntegrations } from "./integrations/index.js";
+import { type ConnectorsOptions, setupConnectors } from "./connectors/index.js";
 import { defaultPluginsDir } from "./plugins/registry.js";
 import { DEFAULT_PLUGIN_INSTALL_TIMEOUT_MS, DEFAULT_PLUGIN_STORAGE_LIMITS, DEFAULT_USER_KV_LIMITS, type PluginStorageLimits, type UserKvLimits } from "./plugins/settings.js";
 import { loadTls, type TlsOption } from "./tls.js";
@@ -29,6 +30,7 @@ export { SERVER_VERSION } from "./version.js";
 export type { PluginStorageLimits, UserKvLimits } from "./plugins/settings.js";
 export { parseByteSize } from "./plugins/settings.js";
 export type { IntegrationsOptions, McpToolkitConfig, ToolkitAppConfig } from "./integrations/index.js";
+export type { ConnectorsOptions } from "./connectors/index.js";
 export { VaultKeyError, vaultKeyHelp } from "./integrations/index.js";
 
 export interface ServerOptions {
@@ -82,6 +84,8 @@ export interface ServerOptions {
   integrations?: IntegrationsOptions;
   /** Outbound host map, e.g. `{ "api.github.com": "http://127.0.0.1:4100" }` (ARCHITECTURE.md "egress.hosts"). */
   egressHosts?: Record<string, string>;
+  /** Connector runtime (spec/connectors.md): on with integrations unless `enabled: false`; timers are configurable. */
+  connectors?: ConnectorsOptions;
 }
 
 export interface RunningServer {
@@ -139,6 +143,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       publicUrl: () => site.publicUrl,
       pluginsDir: options.pluginsDir ?? defaultPluginsDir(),
     });
+    const connectors = setupConnectors({
+      options: options.connectors,
+      integrationsEnabled: options.integrations?.enabled === true,
+      service: integrations.service,
+      db,
+      egressHosts: options.egressHosts,
+      now,
+    });
     const authConfig = {
       resolver: accounts,
       allowedOrigins: site.origins,
@@ -162,6 +174,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return relay;
       },
       integrations: integrations.register,
+      connectors: connectors.register,
       plugins: {
         db,
         home: options.home,
@@ -200,6 +213,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     undo.unshift(() => liveRelay.close());
     routeUpgrades(app.server, liveRelay, app.log);
     await liveRelay.restore();
+    undo.unshift(() => connectors.close());
+    await connectors.start(site.publicUrl);
     app.log.info({ url: site.publicUrl }, "taiku server listening");
 
     let closing: Promise<void> | null = null;
@@ -213,6 +228,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           // Relay first: it snapshots sessions into the database, which must still be open.
           await liveRelay.close();
           await app.close();
+          await connectors.close();
           await db.destroy();
         })()),
     };

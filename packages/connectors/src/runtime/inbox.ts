@@ -119,23 +119,122 @@ export class Inbox {
     const events: InboxEvent[] = [];
     const out = await this.db.transaction().execute(async (trx) => {
       const cache = new Map<string, string>();
-      const results: (string | null)[] = [];
-      for (const link of links) {
+      const results: (string | null)[] = new Array<string | null>(links.length).fill(null);
+      const slow = new Set<number>(links.map((_, i) => i));
+      // Fast path: items that create new threads go in as multi-row inserts (one savepoint for all).
+      const fresh = await this.freshItems(trx, links);
+      if (fresh.length > 1) {
+        await sql`SAVEPOINT save_batch`.execute(trx);
+        try {
+          const created = await this.insertFresh(trx, ctx, fresh.map((i) => [i, links[i]!] as const), cache);
+          for (const [i, threadId] of created) {
+            results[i] = threadId;
+            slow.delete(i);
+            events.push({ kind: "thread", threadId, userIds: [ctx.ownerUserId], created: true });
+          }
+          await sql`RELEASE SAVEPOINT save_batch`.execute(trx);
+        } catch (err) {
+          await sql`ROLLBACK TO SAVEPOINT save_batch`.execute(trx);
+          await sql`RELEASE SAVEPOINT save_batch`.execute(trx);
+          cache.clear();
+          events.length = 0;
+          for (const i of fresh) slow.add(i);
+          console.warn(`saveLinks: batch insert failed (${(err as Error).message}); saving one by one`);
+        }
+      }
+      for (const i of [...slow].sort((a, b) => a - b)) {
+        const link = links[i]!;
         await sql`SAVEPOINT save_link`.execute(trx);
         try {
-          results.push(await this.saveOne(trx, ctx, link, cache, events));
+          results[i] = await this.saveOne(trx, ctx, link, cache, events);
           await sql`RELEASE SAVEPOINT save_link`.execute(trx);
         } catch (err) {
           await sql`ROLLBACK TO SAVEPOINT save_link`.execute(trx);
           await sql`RELEASE SAVEPOINT save_link`.execute(trx);
           console.error(`saveLinks: item failed: ${(err as Error).message}`);
-          results.push(null);
+          results[i] = null;
         }
       }
       return results;
     });
     this.emit(events);
     return out;
+  }
+
+  /** Indexes of items that certainly create a new thread: no known source, no overlap within the batch, simple notes. */
+  private async freshItems(trx: Tx, links: NewLinkWithNotes[]): Promise<number[]> {
+    const srcs = links.map((l) => [...new Set([...(l.sources ?? []), l.source].filter((s): s is string => typeof s === "string" && s.length > 0))]);
+    const all = srcs.flat();
+    const known = new Set<string>();
+    for (let i = 0; i < all.length; i += 500) {
+      for (const r of await trx.selectFrom("inbox_link_sources").select("source").where("source", "in", all.slice(i, i + 500)).execute()) known.add(r.source);
+    }
+    const seen = new Set<string>();
+    const out: number[] = [];
+    links.forEach((l, i) => {
+      const s = srcs[i]!;
+      const keys = (l.notes ?? []).map((n) => n.key ?? null).filter((k) => k !== null);
+      const simpleNotes = (l.notes ?? []).every((n) => !n.id && !n.reNote && !n.reactions) && new Set(keys).size === keys.length;
+      const ok = s.length > 0 && !l.updateOnly && l.channelId !== undefined && simpleNotes && s.every((x) => !known.has(x) && !seen.has(x));
+      for (const x of s) seen.add(x);
+      if (ok) out.push(i);
+    });
+    return out;
+  }
+
+  private async insertFresh(trx: Tx, ctx: SaveContext, items: ReadonlyArray<readonly [number, NewLinkWithNotes]>, cache: Map<string, string>): Promise<Array<[number, string]>> {
+    const now = this.clock.now();
+    const threads: ConnectorTables["inbox_threads"][] = [];
+    const linkRows: ConnectorTables["inbox_links"][] = [];
+    const sourceRows: ConnectorTables["inbox_link_sources"][] = [];
+    const noteRows: ConnectorTables["inbox_notes"][] = [];
+    const members: ConnectorTables["inbox_thread_members"][] = [];
+    const states: ConnectorTables["inbox_thread_state"][] = [];
+    const created: Array<[number, string]> = [];
+    for (const [i, link] of items) {
+      const sources = [...new Set([...(link.sources ?? []), link.source].filter((s): s is string => typeof s === "string" && s.length > 0))];
+      const threadId = uuidv7(now);
+      const linkId = uuidv7(now);
+      const createdAt = link.created ? link.created.getTime() : now;
+      const authorId = await this.contactFor(trx, ctx, link.author, cache);
+      const assigneeId = link.assignee === undefined ? null : await this.contactFor(trx, ctx, link.assignee, cache);
+      threads.push({ id: threadId, title: link.title ?? "", preview: link.preview ?? null, archived: link.archived ? 1 : 0, access: link.access ?? "members", created_at: createdAt, updated_at: now });
+      linkRows.push({
+        id: linkId, thread_id: threadId, twist_id: ctx.twistId, instance_id: ctx.instanceId, primary_source: sources[0]!, type: link.type ?? null, status: link.status ?? null,
+        title: link.title ?? "", preview: link.preview ?? null, author_contact_id: authorId, assignee_contact_id: assigneeId, meta: json(link.meta),
+        source_url: link.sourceUrl ?? null, channel_id: link.channelId ?? null, priority: link.priority ?? 0, actions: link.actions ? encode(link.actions, "actions") : null,
+        signals: json(link.signals), facets: json(link.facets), updated_by_kind: "instance", updated_by_id: ctx.instanceId, archived: link.archived ? 1 : 0, created_at: createdAt, updated_at: now,
+      });
+      for (const source of sources) sourceRows.push({ source, link_id: linkId });
+      members.push({ thread_id: threadId, user_id: ctx.ownerUserId });
+      for (const n of link.notes ?? []) {
+        const incoming = n.content ?? null;
+        noteRows.push({
+          id: uuidv7(now), thread_id: threadId, link_id: linkId, key: n.key ?? null,
+          author_contact_id: n.authoredBySelf ? null : await this.contactFor(trx, ctx, n.author, cache), author_user_id: n.authoredBySelf ? ctx.ownerUserId : null,
+          content: incoming === null ? null : n.contentType === "html" ? htmlToMarkdown(incoming) : incoming, content_type: n.contentType ?? "markdown",
+          external_content_hash: incoming === null ? null : contentHash(incoming), actions: n.actions ? encode(n.actions, "actions") : null, re_note_id: null,
+          created_by_instance_id: ctx.instanceId, delivery_error: null, archived: n.archived ? 1 : 0, created_at: n.created ? n.created.getTime() : now, updated_at: now,
+        });
+      }
+      const unread = link.unread === undefined ? 1 : link.unread ? 1 : 0;
+      const todo = link.todo ? 1 : 0;
+      const todoDate = link.todo ? (link.todoDate instanceof Date ? link.todoDate.toISOString() : link.todoDate ?? new Date(now).toISOString()) : null;
+      states.push({ thread_id: threadId, user_id: ctx.ownerUserId, unread, read_source: ctx.instanceId, todo, todo_date: todoDate, todo_source: link.todo !== undefined ? ctx.instanceId : null });
+      created.push([i, threadId]);
+    }
+    const insertAll = async <T extends keyof ConnectorTables>(table: T, rows: ConnectorTables[T][]) => {
+      if (!rows.length) return;
+      const per = Math.max(1, Math.floor(30_000 / Object.keys(rows[0]!).length));
+      for (let k = 0; k < rows.length; k += per) await trx.insertInto(table).values(rows.slice(k, k + per) as never).execute();
+    };
+    await insertAll("inbox_threads", threads);
+    await insertAll("inbox_links", linkRows);
+    await insertAll("inbox_link_sources", sourceRows);
+    await insertAll("inbox_thread_members", members);
+    await insertAll("inbox_thread_state", states);
+    await insertAll("inbox_notes", noteRows);
+    return created;
   }
 
   private async saveOne(trx: Tx, ctx: SaveContext, link: NewLinkWithNotes, cache: Map<string, string>, events: InboxEvent[]): Promise<string | null> {
@@ -366,7 +465,8 @@ export class Inbox {
   }
 
   // ── reads (HTTP API) ────────────────────────────────────────
-  async listThreads(userId: string, opts: { limit: number; before?: number; channelId?: string; instanceId?: string; includeArchived?: boolean }): Promise<ThreadSummary[]> {
+  /** Newest first by (updated_at, id); `before` is the cursor of the last row of the previous page. */
+  async listThreads(userId: string, opts: { limit: number; before?: { updatedAt: number; id: string }; channelId?: string; instanceId?: string; includeArchived?: boolean }): Promise<ThreadSummary[]> {
     let q = this.db.selectFrom("inbox_thread_members as m")
       .innerJoin("inbox_threads as t", "t.id", "m.thread_id")
       .leftJoin("inbox_thread_state as s", (j) => j.onRef("s.thread_id", "=", "t.id").onRef("s.user_id", "=", "m.user_id"))
@@ -374,7 +474,10 @@ export class Inbox {
       .select(["t.id", "t.title", "t.preview", "t.archived", "t.created_at", "t.updated_at", "s.unread", "s.todo", "l.id as link_id", "l.primary_source", "l.type", "l.status", "l.channel_id", "l.source_url", "l.instance_id", "l.twist_id"])
       .where("m.user_id", "=", userId);
     if (!opts.includeArchived) q = q.where("t.archived", "=", 0);
-    if (opts.before !== undefined) q = q.where("t.updated_at", "<", opts.before);
+    const before = opts.before;
+    if (before !== undefined) {
+      q = q.where((eb) => eb.or([eb("t.updated_at", "<", before.updatedAt), eb.and([eb("t.updated_at", "=", before.updatedAt), eb("t.id", "<", before.id)])]));
+    }
     if (opts.channelId !== undefined) q = q.where("l.channel_id", "=", opts.channelId);
     if (opts.instanceId !== undefined) q = q.where("l.instance_id", "=", opts.instanceId);
     const rows = await q.orderBy("t.updated_at", "desc").orderBy("t.id", "desc").limit(opts.limit).execute();

@@ -28,7 +28,7 @@ import { randomToken, systemClock, uuidv7, type Clock } from "./ids.js";
 import { Inbox, type SaveContext } from "./inbox.js";
 import type { ChannelRow, ConnectorStorage, InstanceRow, TaskRow } from "./storage.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type TwistClass = (abstract new (id: string, toolShed: any) => Twist<any>) & { handleReplies?: boolean; isConnector?: boolean };
 
 export interface RuntimeConfig {
@@ -109,6 +109,7 @@ export class Runtime {
   private started = false;
   private inflight = new Set<Promise<void>>();
   private wakeResolve: (() => void) | null = null;
+  private wakePending = false;
   readonly executions: ExecutionRecord[] = [];
   /** Keeps the last N execution records for introspection and tests. */
   executionLogLimit = 1000;
@@ -339,6 +340,7 @@ export class Runtime {
   }
 
   private callbacksTool(ctx: ExecutionContext, toolPath: string, owner: unknown): Callbacks {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tool classes below close over the runtime
     const rt = this;
     const make = async (targetPath: string, fn: unknown, extraArgs: unknown[], kind = "generic"): Promise<Callback> => {
       const name = (fn as { name?: string })?.name;
@@ -368,6 +370,7 @@ export class Runtime {
   }
 
   private storeTool(ctx: ExecutionContext, toolPath: string): Store {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tool classes below close over the runtime
     const rt = this;
     const ns = this.ns(ctx, toolPath);
     const hidden = (prefix: string) => (k: string) => prefix.startsWith("__drain__:") || !k.startsWith("__drain__:");
@@ -412,6 +415,7 @@ export class Runtime {
   }
 
   private tasksTool(ctx: ExecutionContext, toolPath: string): Tasks {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tool classes below close over the runtime
     const rt = this;
     const id = ctx.instance.id;
     const ownCallback = async (cb: Callback) => {
@@ -454,6 +458,7 @@ export class Runtime {
   }
 
   private networkTool(ctx: ExecutionContext, toolPath: string): Network {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tool classes below close over the runtime
     const rt = this;
     class RuntimeNetwork extends Network {
       async createWebhook(options: CreateWebhookOptions, callback: (request: WebhookRequest, ...extra: unknown[]) => unknown, ...extraArgs: unknown[]): Promise<string> {
@@ -483,6 +488,7 @@ export class Runtime {
   }
 
   private integrationsTool(ctx: ExecutionContext): Integrations {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tool classes below close over the runtime
     const rt = this;
     const save: SaveContext = { instanceId: ctx.instance.id, twistId: ctx.instance.twist_id, ownerUserId: ctx.instance.owner_user_id };
     const provider = () => String((ctx.twist as unknown as { provider?: string }).provider ?? "");
@@ -614,14 +620,17 @@ export class Runtime {
     await Promise.allSettled([...this.inflight]);
   }
 
+  /** New work was queued: the loop claims at once instead of finishing its idle sleep. */
   wake(): void {
     const r = this.wakeResolve;
     this.wakeResolve = null;
-    r?.();
+    if (r) r();
+    else this.wakePending = true;
   }
 
   private async loop(): Promise<void> {
     while (this.started) {
+      this.wakePending = false;
       const free = this.config.concurrency - this.running;
       let claimed: TaskRow[] = [];
       if (free > 0) {
@@ -642,12 +651,14 @@ export class Runtime {
       }
       if (claimed.length > 0 && claimed.length === free) continue;
       const next = await this.storage.taskNextRunAt().catch(() => null);
-      const wait = next === null ? this.config.pollIntervalMs : Math.max(0, Math.min(this.config.pollIntervalMs, next - this.now()));
-      if (wait === 0 && this.running < this.config.concurrency) continue;
+      // Due work that could not be claimed (a suspended instance, all slots busy) waits for a wake or the poll.
+      const wait = next === null || (claimed.length === 0 && next <= this.now()) ? this.config.pollIntervalMs : Math.max(1, Math.min(this.config.pollIntervalMs, next - this.now()));
+      if (this.wakePending) continue; // woken while claiming: look again before sleeping
       await new Promise<void>((resolve) => {
         this.wakeResolve = resolve;
-        this.loopTimer = setTimeout(resolve, wait || this.config.pollIntervalMs);
+        this.loopTimer = setTimeout(resolve, wait);
       });
+      if (this.loopTimer) clearTimeout(this.loopTimer);
     }
   }
 
@@ -702,6 +713,13 @@ export class Runtime {
   /** Connect: create the instance, activate, list channels, persist them, apply the default selection. */
   async connect(args: { twistId: string; ownerUserId: string; authorization?: Authorization | null; actor?: Actor; options?: Record<string, unknown> }): Promise<{ instance: InstanceRow; channels: ChannelRow[] }> {
     const meta = this.metadata(args.twistId);
+    if (meta.provider) {
+      // An OAuth connector needs the user's provider connection first (the integrations vault).
+      const probe = { id: "", twist_id: args.twistId, owner_user_id: args.ownerUserId } as InstanceRow;
+      if (!(await this.tokens.token({ instance: probe, userId: args.ownerUserId, provider: String(meta.provider) }))) {
+        throw new Error(`No ${String(meta.provider)} connection for this user`);
+      }
+    }
     const instance = await this.storage.instanceCreate({ twistId: args.twistId, ownerUserId: args.ownerUserId, options: args.options ?? {}, autoEnableNewChannels: meta.autoEnableNewChannelsByDefault === true });
     const actor: Actor = args.actor ?? { id: args.ownerUserId, type: ActorType.User };
     await this.call(instance.id, "activate", [{ ...(args.authorization ? { auth: args.authorization } : {}), actor }]);

@@ -48,7 +48,7 @@ export interface ConnectorTables {
   inbox_custom_emoji: { id: string; provider: string; workspace: string; name: string; image_url: string | null; alias_of: string | null };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export async function createConnectorSchema(db: Kysely<any>): Promise<void> {
   const s = db.schema;
   await s.createTable("connector_instances")

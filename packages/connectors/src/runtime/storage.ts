@@ -232,10 +232,13 @@ export class KyselyConnectorStorage implements ConnectorStorage {
       if (this.dialect === "postgres") q = q.forUpdate().skipLocked();
       const rows = await q.execute();
       const claimed: TaskRow[] = [];
+      if (rows.length) {
+        await trx.updateTable("connector_tasks").set((eb) => ({ status: "leased", lease_until: now + leaseMs, attempts: eb("attempts", "+", 1) }))
+          .where("id", "in", rows.map((r) => r.id)).execute();
+      }
       for (const r of rows) {
         const fresh = r.status === "pending";
         const upd = { status: "leased", lease_until: now + leaseMs, attempts: r.attempts + 1 };
-        await trx.updateTable("connector_tasks").set(upd).where("id", "=", r.id).execute();
         if (fresh && r.kind === "recurring" && r.interval_ms) {
           const next = this.taskRow({
             instanceId: r.instance_id, toolPath: r.tool_path, kind: "recurring", runAt: now + Number(r.interval_ms), callbackToken: r.callback_token,

@@ -9,7 +9,7 @@ export const DEFAULT_DRAIN_DELAY_MS = 10_000;
 export const DEFAULT_DRAIN_MAX_ATTEMPTS = 5;
 
 export type DrainResult = { retry?: string[] } | void;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type DrainHandler = (ids: string[], ...handlerArgs: any[]) => Promise<DrainResult> | DrainResult;
 export interface DrainOptions {
   ids?: string[];
@@ -27,7 +27,7 @@ export interface FrozenDrainOptions {
 
 /** What the drain needs from its owner (a Twist or a Tool). */
 export interface DrainHost {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   makeCallback(fn: (...args: any[]) => any, ...args: any[]): Promise<Callback>;
   scheduleTask(key: string, cb: Callback, options: { runAt: Date; coalesce?: boolean }): Promise<string | void>;
   cancelScheduledTask(key: string): Promise<void>;
@@ -37,7 +37,7 @@ export interface DrainHost {
   clear(key: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
   now(): number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   target: any;
 }
 

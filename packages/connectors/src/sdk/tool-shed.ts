@@ -3,11 +3,11 @@
 /** Empty marker class: built-in tool classes extend it, `Tool` implements it (§2.3). */
 export abstract class ITool {}
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type ToolClass = abstract new (...args: any[]) => unknown;
 
 export interface ToolBuilder {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   <C extends ToolClass>(ToolClass: C, options?: any): Promise<InstanceType<C>>;
 }
 

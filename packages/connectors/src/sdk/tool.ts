@@ -5,7 +5,7 @@ import type { Callback } from "./types.js";
 
 export type InferOptions<T> = T extends { constructor: { Options: infer O } } ? O : unknown;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type AnyFn = (...args: any[]) => any;
 
 export abstract class Tool<TSelf> implements ITool {
@@ -28,7 +28,7 @@ export abstract class Tool<TSelf> implements ITool {
   protected deleteAllCallbacks(): Promise<void> {
     return this.tools.callbacks.deleteAll();
   }
-  protected run(token: Callback, ...args: unknown[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  protected run(token: Callback, ...args: unknown[]): Promise<any> {  
     return this.tools.callbacks.run(token, ...args);
   }
   protected get<T = unknown>(key: string): Promise<T | null> {

@@ -16,7 +16,7 @@ export type InferTools<TSelf> = TSelf extends { build(b: ToolBuilder): infer R }
   ? { [K in keyof R]: Awaited<R[K]> } & BuiltinTools
   : BuiltinTools;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type AnyFn = (...args: any[]) => any;
 
 /** Clock used by drains; the runtime swaps in its injectable clock. */
@@ -51,7 +51,7 @@ export abstract class Twist<TSelf> {
     return this.tools.callbacks.create(fn, ...extraArgs);
   }
   /** Like callback(), for an Action: the method receives the clicked action first. */
-  protected async actionCallback(fn: (action: Action, ...extra: any[]) => any, ...extraArgs: unknown[]): Promise<Callback> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  protected async actionCallback(fn: (action: Action, ...extra: any[]) => any, ...extraArgs: unknown[]): Promise<Callback> {  
     return this.tools.callbacks.create(fn, ...extraArgs);
   }
   protected async deleteCallback(token: Callback): Promise<void> {
@@ -61,7 +61,7 @@ export abstract class Twist<TSelf> {
     await this.tools.callbacks.deleteAll();
   }
   /** Executes a callback inline, sharing this execution's budget; returns its result. */
-  protected async run(token: Callback, ...args: unknown[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  protected async run(token: Callback, ...args: unknown[]): Promise<any> {  
     return this.tools.callbacks.run(token, ...args);
   }
 
@@ -143,10 +143,10 @@ export abstract class Twist<TSelf> {
   // ── lifecycle hooks (default no-ops) ────────────────────────
   async activate(_context?: { actor: Actor }): Promise<void> {}
   async upgrade(): Promise<void> {}
-  async onOptionsChanged(_oldOptions: Record<string, any>, _newOptions: Record<string, any>): Promise<void> {} // eslint-disable-line @typescript-eslint/no-explicit-any
+  async onOptionsChanged(_oldOptions: Record<string, any>, _newOptions: Record<string, any>): Promise<void> {}  
   async deactivate(): Promise<void> {}
   async onThreadUpdated(_thread: Thread, _changes: { tagsAdded: Partial<Record<Tag, ActorId[]>>; tagsRemoved: Partial<Record<Tag, ActorId[]>> }): Promise<void> {}
-  async onNoteCreated(_note: Note, ..._args: any[]): Promise<string | NoteWriteBackResult | void> {} // eslint-disable-line @typescript-eslint/no-explicit-any
+  async onNoteCreated(_note: Note, ..._args: any[]): Promise<string | NoteWriteBackResult | void> {}  
   async onLinkCreated(_link: Link, _notes: Note[]): Promise<void> {}
   async onLinkUpdated(_link: Link, _notes?: Note[]): Promise<void> {}
   async onLinkNoteCreated(_note: Note, _link: Link): Promise<void> {}

@@ -4,12 +4,12 @@ import { ITool } from "../sdk/tool-shed.js";
 /** Persistent references to a method by name plus curried, serialisable arguments (§3.1). */
 export abstract class Callbacks extends ITool {
   static readonly toolId = "Callbacks";
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   abstract create(fn: (...args: any[]) => any, ...extraArgs: any[]): Promise<Callback>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   abstract createFromParent(fn: (...args: any[]) => any, ...extraArgs: any[]): Promise<Callback>;
   abstract delete(token: Callback): Promise<void>;
   abstract deleteAll(): Promise<void>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   abstract run<T = unknown>(token: Callback, ...args: any[]): Promise<T>;
 }

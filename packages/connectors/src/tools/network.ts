@@ -15,7 +15,7 @@ export abstract class Network extends ITool {
   static readonly Options: { urls: string[] } = { urls: [] };
   abstract createWebhook(
     options: CreateWebhookOptions,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     callback: (request: WebhookRequest, ...extra: any[]) => any,
     ...extraArgs: Serializable[]
   ): Promise<string>;

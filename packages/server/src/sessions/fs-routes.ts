@@ -113,6 +113,12 @@ export function registerFsRoutes(app: FastifyInstance, deps: FsRouteDeps): void 
       maxBytes = Math.min(Number(req.query.maxBytes), FILE_MAX_BYTES);
     }
     return reading(req, access, async () => {
+      if (maxBytes === 0) {
+        // `length: 0` means "to the end" on the wire: ask for the size only.
+        const st = await call(access, { op: "stat", path, userId: 0 }, true);
+        const size = Number((st.json as { size?: unknown })?.size ?? 0);
+        return { path, encoding, size, truncated: size > 0, content: "" };
+      }
       const o = await call(access, { op: "read", path, userId: 0, offset: 0, length: maxBytes, maxBytes }, true);
       const size = typeof (o.json as { size?: unknown })?.size === "number" ? (o.json as { size: number }).size : o.data.byteLength;
       const buf = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength);

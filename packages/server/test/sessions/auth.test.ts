@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { startEnv } from "./support.js";
-import { serveFakeFs } from "./support.js";
+import { openSession } from "../relay/harness.js";
+import { serveFakeFs, startEnv } from "./support.js";
 
 describe("session-scoped HTTP auth (§2.6.3)", () => {
   it("issues single-use nonces bound to the session, and 404s unknown sessions", async () => {
@@ -36,9 +36,9 @@ describe("session-scoped HTTP auth (§2.6.3)", () => {
 
   it("binds nonces to their session and expires them", async () => {
     const env = await startEnv({ limits: { sessionNonceMs: 150 } });
-    const other = await startEnv();
-    // A nonce from another server/session does not work here.
-    const foreign = await other.nonce();
+    // A nonce issued for another session of the same server does not work here (and is used up).
+    const second = await openSession(env.h, { apiKey: env.s.server.ownerToken });
+    const foreign = (await env.s.http.get(`/api/s/${second.sessionId}/auth-challenge`)).json<{ nonce: string }>().nonce;
     expect((await env.s.http.get(`/api/v1/sessions/${env.host.sessionId}/plugins`, await env.headers("reader", foreign))).status).toBe(401);
     const n = await env.nonce();
     await new Promise((r) => setTimeout(r, 300));

@@ -26,6 +26,8 @@ describe("CLI-backed filesystem routes (§11.3.5)", () => {
     const body = b.json();
     expect([body.size, body.truncated, body.encoding]).toEqual([3000, true, "base64"]);
     expect(Buffer.from(body.content, "base64")).toEqual(Buffer.from(bin.subarray(0, 2500)));
+    const zero = await env.authed("writer", "GET", `${base}?path=a.txt&maxBytes=0`);
+    expect(zero.json()).toEqual({ path: "a.txt", content: "", encoding: "utf8", size: 13, truncated: true });
     const missing = await env.authed("writer", "GET", `${base}?path=nope.txt`);
     expect([missing.status, missing.text]).toEqual([404, "No such file or directory"]);
     const noPath = await env.authed("writer", "GET", base);
@@ -65,8 +67,8 @@ describe("CLI-backed filesystem routes (§11.3.5)", () => {
     expect((await b).status).toBe(504);
   });
 
-  it("stages a stream, serves it with ranges and content type, and expires it (410)", async () => {
-    const env = await startEnv({ limits: { downloadTokenMs: 1500 } });
+  it("stages a stream and serves it with ranges and content type, bound to the session", async () => {
+    const env = await startEnv();
     const data = big(200_000);
     serveFakeFs(env.host, { "media/song.mp3": data });
     const r = await env.authed("reader", "GET", `/api/v1/sessions/${env.host.sessionId}/file/stream?path=media/song.mp3`);
@@ -90,9 +92,17 @@ describe("CLI-backed filesystem routes (§11.3.5)", () => {
     // Bound to the session: the same token under another session id is unknown.
     const other = await fetch(env.s.http.base + url!.replace(env.host.sessionId, "otherSess1"));
     expect([other.status, await other.text()]).toEqual([404, "No such file or directory"]);
-    await new Promise((r) => setTimeout(r, 1800));
+  });
+
+  it("expires download tokens (410 Download expired)", async () => {
+    const env = await startEnv({ limits: { downloadTokenMs: 300 } });
+    serveFakeFs(env.host, { "a.txt": "abc" });
+    const r = await env.authed("reader", "GET", `/api/v1/sessions/${env.host.sessionId}/file/stream?path=a.txt`);
+    const [url] = r.text.split("\t");
+    await new Promise((r) => setTimeout(r, 600));
     const expired = await fetch(env.s.http.base + url);
     expect([expired.status, await expired.text()]).toEqual([410, "Download expired"]);
+    expect((await fetch(env.s.http.base + url)).status).toBe(410); // still 410 a while after
   });
 
   it("refuses to stage more than fsStageMaxBytes (413) and a stream without path (400)", async () => {

@@ -87,6 +87,10 @@ export function serveFakeFs(host: HostSession, files: Record<string, string | Ui
         const step = opts.chunk ?? 64 * 1024;
         for (let i = 0; i < limit; i += step) reply(m, { data: b.subarray(i, Math.min(limit, i + step)), end: false });
         reply(m, { json: enc.encode(JSON.stringify({ size: b.byteLength })) });
+      } else if (m.op === "stat") {
+        const f = files[path];
+        if (f === undefined) reply(m, { ok: false, error: "No such file or directory" });
+        else reply(m, { json: enc.encode(JSON.stringify({ size: bytes(f).byteLength, is_dir: path.endsWith("/"), mtime: 0 })) });
       } else if (m.op === "write") {
         const prev = written.get(path) ?? empty;
         const next = new Uint8Array(m.offset + m.data.byteLength);

@@ -73,6 +73,33 @@ describe("SessionClient", () => {
     expect(r.auth.adminProof).toBeUndefined();
   });
 
+  it("opens agent telemetry frames (replays and forgeries dropped) and reports session KV diffs for the plugin host", async () => {
+    const { encodeCbor } = await import("@taiku/protocol");
+    const { client } = makeClient("#" + formatFragment(secrets));
+    await client.start();
+    const sock = FakeSocket.last;
+    await connect(sock, 7);
+    await client.whenOnline();
+    const agentEvents: unknown[] = [];
+    const kvDiffs: unknown[] = [];
+    client.events.on("agentEvent", (e) => agentEvents.push(e));
+    client.events.on("pluginKvDiff", (m) => kvDiffs.push(m.key));
+    const sealAgent = async (seq: number, event: unknown, shellId = 1) => {
+      const f = await sealFrame(cli.enc, encodeCbor(event), aad.agent(SID, shellId, seq));
+      return { seq, n: f.n, c: f.c };
+    };
+    const status = { type: "agent_status", data: { agentType: "codex", status: "running" }, timestamp: 42 };
+    const forged = await sealAgent(1, { type: "agent.thinking", data: { text: "x" }, timestamp: 1 }, 2); // sealed for another shell
+    sock.deliver({ t: "agent", shellId: 1, frames: [await sealAgent(0, status), forged] });
+    sock.deliver({ t: "agent", shellId: 1, frames: [await sealAgent(0, status)] }); // replay
+    sock.deliver({ t: "pluginKvDiff", pluginId: "p.x", key: "k", value: 1, deleted: false, rev: 1, userId: 3 });
+    await until(() => kvDiffs.length === 1 && client.state.decryptFailures === 1);
+    await new Promise((r) => setTimeout(r, 50)); // the replay has been processed too
+    expect(agentEvents).toEqual([{ shellId: 1, type: "agent_status", data: { agentType: "codex", status: "running" }, timestamp: 42 }]);
+    expect(client.state.pluginKv["p.x"]).toEqual({ entries: { k: 1 }, rev: 1 });
+    expect(client.state.decryptFailures).toBe(1);
+  });
+
   it("decrypts output in order, drops replays and forged frames (warning once), acks after the sink's callback", async () => {
     const { client, clock } = makeClient(formatFragment(secrets));
     await client.start();

@@ -10,7 +10,7 @@ import {
   aad, deriveSessionKeys, fromUtf8, inputKey, openFrame, parseFragment, proof, sealFrame, utf8, wsChallenge,
   type AeadKey, type KdfOptions, type SessionKeys,
 } from "@taiku/crypto";
-import { CLOSE, LIMITS, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg } from "@taiku/protocol";
+import { CLOSE, LIMITS, decodeCbor, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg } from "@taiku/protocol";
 import { DEFAULT_ACK, type AckOptions } from "./ack.js";
 import { DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { Connection } from "./connection.js";
@@ -58,6 +58,8 @@ export interface SessionEvents extends Record<string, unknown> {
   adoptionResult: ServerMsg<"adoptionResult">;
   error: { code: string; message: string };
   pluginEvent: ServerMsg<"pluginEvent">;
+  /** A decrypted agent event of a shell (spec §2.4.3 "Agent events", §8): `agent_status` / `agent.*`. */
+  agentEvent: { shellId: number; type: string; data: Record<string, unknown>; timestamp: number };
   /** A session KV change (after it is folded into `state.pluginKv`): the plugin host turns it into events. */
   pluginKvDiff: ServerMsg<"pluginKvDiff">;
   remoteCommand: ServerMsg<"remoteCommand">;
@@ -65,6 +67,8 @@ export interface SessionEvents extends Record<string, unknown> {
   fragment: string;
   /** First frame that failed authentication (spec §2.4.3: warn once in the UI). */
   decryptWarning: { shellId: number; seq: number };
+  /** A shell's output skipped from seq `after` to `next` (the relay had trimmed them); the tile shows a notice. */
+  outputGap: { shellId: number; after: number; next: number };
 }
 
 const FINAL_CODES: Record<number, EndKind> = {
@@ -109,6 +113,8 @@ export class SessionClient {
   private requestIds = 0;
   private warnedDecrypt = false;
   private titleVersions = new Map<number, number>();
+  private agentSeqs = new Map<number, number>();
+  private agentChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: SessionClientOptions) {
     this.sessionId = opts.sessionId;
@@ -209,6 +215,7 @@ export class SessionClient {
         keys: () => this.outputKeys(),
         sendAck: (id, seq) => this.ready && this.conn.send({ t: "ack", shellId: id, seq }),
         onDecryptFailure: (id, seq) => this.onDecryptFailure(id, seq),
+        onGap: (id, after, next) => this.events.emit("outputGap", { shellId: id, after, next }),
         ack: this.timing.ack,
       });
       this.streams.set(shellId, stream);
@@ -402,6 +409,10 @@ export class SessionClient {
         return;
       case "title":
         return this.onTitle(msg);
+      case "agent":
+        // One at a time, in arrival order: the seq check must see the previous message's frames.
+        this.agentChain = this.agentChain.then(() => this.onAgent(msg));
+        return this.agentChain;
       case "focusLocked":
       case "adoptionResult":
       case "pluginEvent":
@@ -496,6 +507,32 @@ export class SessionClient {
     if (!plain || (this.titleVersions.get(msg.shellId) ?? -1) >= msg.version) return;
     this.titleVersions.set(msg.shellId, msg.version);
     this.setState({ ...this._state, titles: { ...this._state.titles, [msg.shellId]: fromUtf8(plain) } });
+  }
+
+  /** Agent telemetry frames: open each (seq-ordered per shell, replays skipped) and emit its event. */
+  private async onAgent(msg: ServerMsg<"agent">): Promise<void> {
+    for (const f of msg.frames) {
+      if ((this.agentSeqs.get(msg.shellId) ?? -1) >= f.seq) continue;
+      const plain = await this.openWithAny({ n: f.n, c: f.c }, aad.agent(this.sessionId, msg.shellId, f.seq));
+      if (!plain) {
+        this.onDecryptFailure(msg.shellId, f.seq);
+        continue;
+      }
+      this.agentSeqs.set(msg.shellId, f.seq);
+      let event: { type?: unknown; data?: unknown; timestamp?: unknown };
+      try {
+        event = decodeCbor(plain) as typeof event;
+      } catch {
+        continue;
+      }
+      if (typeof event?.type !== "string" || !event.data || typeof event.data !== "object") continue;
+      this.events.emit("agentEvent", {
+        shellId: msg.shellId,
+        type: event.type,
+        data: event.data as Record<string, unknown>,
+        timestamp: typeof event.timestamp === "number" ? event.timestamp : this.clock.now(),
+      });
+    }
   }
 
   /**

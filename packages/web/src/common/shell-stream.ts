@@ -2,7 +2,8 @@
  * The output side of one shell: decrypt `chunks` frames (AES-GCM, AAD bound to session, shell and
  * seq), drop replays (seq ≤ last applied), hand plaintext to the terminal in order, and acknowledge
  * once the terminal reports it written. Frames are opened concurrently (WebCrypto is async) but
- * applied strictly in arrival order through a promise chain.
+ * applied strictly in arrival order through a promise chain. A seq jump (frames the relay no longer
+ * had, §2.4.3 allows it) is accepted but reported through `onGap`, between the output before and after it.
  */
 import { aad, openFrame, type AeadKey } from "@taiku/crypto";
 import type { SeqFrame } from "@taiku/protocol";
@@ -23,6 +24,8 @@ export interface ShellStreamContext {
   sendAck(shellId: number, seq: number): void;
   /** A frame failed authentication; it is discarded, never rendered. */
   onDecryptFailure(shellId: number, seq: number): void;
+  /** Output was skipped: `next` follows `after` (both seqs). Called after the output up to `after` went to the sink. */
+  onGap?(shellId: number, after: number, next: number): void;
   ack?: AckOptions;
 }
 
@@ -83,12 +86,22 @@ export class ShellStream {
 
   private async apply(frames: readonly SeqFrame[], opened: Promise<Uint8Array | null>[]): Promise<void> {
     const results = await Promise.all(opened);
-    const parts: Uint8Array[] = [];
+    let parts: Uint8Array[] = [];
     let total = 0;
     let highest = -1;
+    const deliver = () => {
+      if (highest >= 0) this.deliver(parts, total, highest);
+      parts = [];
+      total = 0;
+      highest = -1;
+    };
     for (let i = 0; i < frames.length; i++) {
       const seq = frames[i]!.seq;
       if (seq <= this.lastApplied) continue; // replay after resubscribe, or a lying relay
+      if (this.lastApplied >= 0 && seq > this.lastApplied + 1) {
+        deliver(); // what came before the gap first, then the notice
+        this.ctx.onGap?.(this.shellId, this.lastApplied, seq);
+      }
       this.lastApplied = seq;
       highest = seq;
       const plain = results[i];
@@ -99,7 +112,10 @@ export class ShellStream {
       parts.push(plain);
       total += plain.length;
     }
-    if (highest < 0) return;
+    deliver();
+  }
+
+  private deliver(parts: Uint8Array[], total: number, highest: number): void {
     const sink = this.sink;
     if (!sink || total === 0) {
       // Nothing to render, but the relay must still see progress or its window stalls.

@@ -244,3 +244,48 @@ describe("BridgeHost: events", () => {
     expect(h.session.sent[0]).toEqual({ t: "pluginEvent", pluginId: "t.writer", name: "tick", data: 0 });
   });
 });
+
+describe("routeSessionEvents (session client → plugin events)", async () => {
+  const { routeSessionEvents } = await import("./state-events.js");
+
+  it("routes agent telemetry, KV diffs and custom events; getAgents follows agent_status", async () => {
+    const h = harness([writer, reader]);
+    routeSessionEvents(h.session, h.kv, h.output, h.agents, (t, d, only) => h.host.emit(t, d, only));
+    const w = h.frame("t.writer");
+    const r = h.frame("t.reader");
+    await w.request("subscribeEvents");
+    await r.request("subscribeEvents");
+    h.session.events.emit("agentEvent", { shellId: 1, type: "agent_status", data: { agentType: "claude", status: "running", instanceId: "i1" }, timestamp: 5 });
+    h.session.events.emit("agentEvent", { shellId: 1, type: "agent.tool_call", data: { tool_name: "bash" }, timestamp: 6 });
+    expect(w.win.events()).toEqual([
+      { type: "agent_status", data: { agentType: "claude", status: "running", instanceId: "i1", shellId: 1 } },
+      { type: "agent.tool_call", data: { tool_name: "bash", shellId: 1 } },
+    ].map((e) => expect.objectContaining(e)));
+    expect((await w.request("getAgents"))?.result).toEqual([{ agentType: "claude", status: "running", instanceId: "i1", shellId: 1 }]);
+    h.session.setState({ shells: [] });
+    expect((await w.request("getAgents"))?.result).toEqual([]);
+
+    h.session.events.emit("pluginKvDiff", { t: "pluginKvDiff", pluginId: "t.reader", key: "k", value: 1, deleted: false, rev: 1, userId: 5 });
+    h.session.events.emit("pluginEvent", { t: "pluginEvent", pluginId: "t.writer", name: "hello", data: { x: 1 }, userId: 9, userName: "Bob", ts: 1 });
+    expect(r.win.events().map((e) => e.type)).toEqual(["shells_changed", "plugin_data_changed", "plugin_event"]);
+    expect(r.win.events()[2]!.data).toEqual({ pluginId: "t.writer", name: "hello", data: { x: 1 }, userId: 9, userName: "Bob", mine: false });
+    // Another plugin's KV change needs kv.read: the writer (kv.read) sees it, with the writer's name.
+    expect(w.win.events().find((e) => e.type === "plugin_data_changed")?.data).toEqual({ pluginId: "t.reader", key: "k", deleted: false, userName: "Ada" });
+  });
+});
+
+describe("BridgeHost: frames still loading", () => {
+  it("holds requests the first document sends before taiku:init and runs them once it is mounted", async () => {
+    const h = harness([reader]);
+    const win = new FakeFrame();
+    h.host.mount(win, "t.reader", "p", { loading: true });
+    await h.host.onMessage(win, { type: "taiku:ready" });
+    expect(win.received).toEqual([]); // no init (and no token) before load
+    await h.host.onMessage(win, { type: "taiku:request", id: "early1", pluginId: "", panelId: "", authToken: "", method: "getSession" });
+    await h.host.onMessage(win, { type: "taiku:request", id: "early2", pluginId: "t.reader", authToken: "", method: "getSession" }); // claims an id: dropped
+    expect(win.responses()).toEqual([]);
+    h.host.mount(win, "t.reader", "p"); // load
+    await new Promise((r) => setTimeout(r, 0));
+    expect(win.responses()).toEqual([expect.objectContaining({ id: "early1", result: expect.objectContaining({ id: "sess1" }) })]);
+  });
+});

@@ -22,6 +22,9 @@ export interface BridgeHostOptions {
 /** Answer to a request sent before `taiku:init` arrived (empty pluginId and token). */
 export const NOT_INITIALISED = "Bridge not ready: wait for taiku:init before sending requests";
 
+/** Pre-init requests held per loading frame. */
+export const EARLY_REQUESTS_MAX = 16;
+
 const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 /** Rough structured-clone payload size, bounded: stops counting once over `cap`. */
@@ -67,15 +70,22 @@ export class BridgeHost {
    * Register a freshly loaded iframe and send it `taiku:init` with a new per-mount token. A reload of the
    * same frame calls this again: the old token stops working.
    */
-  mount(source: PostTarget, pluginId: string, panelId: string): Mount | null {
+  mount(source: PostTarget, pluginId: string, panelId: string, opts: { loading?: boolean } = {}): Mount | null {
     const plugin = this.plugins().get(pluginId);
     if (!plugin) return null;
+    const prev = this.mounts.get(source);
     const mount: Mount = {
       pluginId, panelId, authToken: b64url(this.random(32)), target: source, subscribed: false, types: null,
-      pending: 0, lastShellData: new Map(), broadcasts: [],
+      pending: 0, lastShellData: new Map(), broadcasts: [], loading: opts.loading ?? false, early: [],
     };
     this.mounts.set(source, mount);
+    if (mount.loading) return mount;
     this.sendInit(mount, plugin);
+    // Scripts run before the iframe's load event: requests the first document sent before it could know
+    // its identity (e.g. the documented Integrations Demo calls refresh() at once) run now, as this mount.
+    if (prev?.loading) {
+      for (const data of prev.early) void this.onMessage(source, { ...(data as object), pluginId, authToken: mount.authToken });
+    }
     return mount;
   }
 
@@ -129,6 +139,8 @@ export class BridgeHost {
     const mount = source === null || source === undefined ? undefined : this.mounts.get(source);
     if (!mount) return void this.stats.dropped++;
     if (data && typeof data === "object" && (data as { type?: unknown }).type === BRIDGE_MESSAGE.ready) {
+      // A frame still loading gets its one init (and token) on load.
+      if (mount.loading) return;
       const plugin = this.plugins().get(mount.pluginId);
       if (plugin) this.sendInit(mount, plugin);
       return;
@@ -138,8 +150,10 @@ export class BridgeHost {
     // §6.3 step 3 on the raw fields, before any answer (an error answer too) is sent.
     const raw = data as { pluginId?: unknown; authToken?: unknown };
     if (raw.pluginId === "" && (raw.authToken === "" || raw.authToken === undefined)) {
-      // Sent by the live frame before it received taiku:init (scripts run before the iframe's load
-      // event): nothing runs, but the plugin gets an answer instead of waiting for its timeout.
+      // Sent by the frame before it received taiku:init. From the first document, still loading: held
+      // (bounded) and run once init is sent. Otherwise nothing runs, but the plugin gets an answer
+      // instead of waiting for its timeout.
+      if (mount.loading && mount.early.length < EARLY_REQUESTS_MAX) return void mount.early.push(data);
       return this.reply(mount, inbound.kind === "error" ? inbound.id : inbound.request.id, { error: NOT_INITIALISED });
     }
     const claimed = {

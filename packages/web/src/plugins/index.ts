@@ -3,6 +3,7 @@ export * from "./types.js";
 export * from "./local-store.js";
 export * from "./session-kv.js";
 export * from "./output-tap.js";
+export * from "./agents.js";
 export * from "./bridge-host.js";
 export * from "./methods.js";
 export * from "./remote-methods.js";

@@ -213,7 +213,7 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
 
     // ------------------------------------------------------------ §7.6 tunnels, §7.8 agents, §7.14 aliases
     getTunnels: unsupported("getTunnels"),
-    getAgents: () => [],
+    getAgents: () => s.agents.list(),
     respondAlias: unsupported("respondAlias"),
 
     // ------------------------------------------------------------ §7.9 session KV

@@ -4,6 +4,7 @@
  * session KV view to a bridge's `emit`.
  */
 import type { SessionState } from "../common/session-state.js";
+import type { AgentTracker } from "./agents.js";
 import type { SessionKvView } from "./session-kv.js";
 import type { OutputTap } from "./output-tap.js";
 import type { SessionLike } from "./types.js";
@@ -87,11 +88,12 @@ export function diffEvents(prev: SessionState, next: SessionState): PluginEventO
 export type Emit = (type: string, data: unknown, onlyPluginId?: string) => void;
 
 /** Subscribe everything; returns a function that stops routing. */
-export function routeSessionEvents(session: SessionLike, kv: SessionKvView, output: OutputTap, emit: Emit): () => void {
+export function routeSessionEvents(session: SessionLike, kv: SessionKvView, output: OutputTap, agents: AgentTracker, emit: Emit): () => void {
   let prev = session.state;
   const offs = [
     session.events.on("state", (next) => {
       const events = diffEvents(prev, next);
+      if (prev.shells !== next.shells) agents.retain(next.shells.map((s) => s.id));
       prev = next;
       for (const e of events) emit(e.type, e.data, e.only);
     }),
@@ -103,6 +105,12 @@ export function routeSessionEvents(session: SessionLike, kv: SessionKvView, outp
     }),
     session.events.on("pluginEvent", (m) => {
       emit("plugin_event", { pluginId: m.pluginId, name: m.name, data: m.data, userId: m.userId, userName: m.userName, mine: session.state.myUserIds.includes(m.userId) });
+    }),
+    session.events.on("agentEvent", (e) => {
+      // Events of a shell carry its id (§8 "+ shellId"), whatever the CLI put in the payload.
+      const data = { ...e.data, shellId: typeof e.data.shellId === "number" ? e.data.shellId : e.shellId };
+      if (e.type === "agent_status") agents.update(data as never);
+      emit(e.type, data);
     }),
     session.events.on("adoptionResult", (m) => emit("adoption_resolved", { shellId: m.shellId, status: m.status })),
     session.events.on("error", (e) => {

@@ -4,6 +4,7 @@ import { Emitter } from "../common/emitter.js";
 import { MemoryStorage } from "../common/services.js";
 import type { SessionEvents } from "../common/session-client.js";
 import { initialState, type SessionState } from "../common/session-state.js";
+import { AgentTracker } from "./agents.js";
 import { BridgeHost, type BridgeHostOptions } from "./bridge-host.js";
 import { LocalPluginStore } from "./local-store.js";
 import { OutputTap } from "./output-tap.js";
@@ -91,6 +92,8 @@ export interface Harness {
   fetches: Array<{ url: string; init?: RequestInit }>;
   ui: HostUi & { calls: string[] };
   output: OutputTap;
+  agents: AgentTracker;
+  kv: SessionKvView;
   local: LocalPluginStore;
   clock: { t: number };
   /** Mount a frame for a plugin and return it with a request helper. */
@@ -123,18 +126,19 @@ export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; 
     sendDelete: (pluginId, key) => session.send({ t: "pluginKvDelete", pluginId, key }),
   });
   const clock = { t: 1_000_000 };
+  const agents = new AgentTracker();
   const fetchImpl: FetchLike = async (url, init) => {
     fetches.push({ url, ...(init ? { init } : {}) });
     return opts.fetch ? opts.fetch(url, init) : new Response("Not found.", { status: 404 });
   };
   const services: HostServices = {
-    session, ui, local, kv, output, fetch: fetchImpl, appOrigin: "http://localhost:8080",
+    session, ui, local, kv, output, agents, fetch: fetchImpl, appOrigin: "http://localhost:8080",
     signedIn: () => opts.signedIn ?? false, hostVersion: "test", now: () => clock.t,
   };
   let n = 0;
   const host = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), ...opts.host });
   return {
-    session, host, plugins: map, fetches, ui, output, local, clock,
+    session, host, plugins: map, fetches, ui, output, agents, kv, local, clock,
     frame(pluginId, panelId = "p") {
       const win = new FakeFrame();
       host.mount(win, pluginId, panelId);

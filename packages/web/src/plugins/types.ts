@@ -3,6 +3,7 @@ import type { ClientMessage, PluginManifest } from "@taiku/protocol";
 import type { SessionEvents } from "../common/session-client.js";
 import type { SessionState } from "../common/session-state.js";
 import type { Emitter } from "../common/emitter.js";
+import type { AgentTracker } from "./agents.js";
 import type { LocalPluginStore } from "./local-store.js";
 import type { OutputTap } from "./output-tap.js";
 import type { SessionKvView } from "./session-kv.js";
@@ -26,6 +27,10 @@ export interface Mount {
   lastShellData: Map<number, number>;
   /** broadcastEvent rate limit: send times within the last second. */
   broadcasts: number[];
+  /** Registered when the iframe was created, before its first `load`: no token sent yet. */
+  loading: boolean;
+  /** Requests the first document sent before `taiku:init` (empty identity), answered after init. */
+  early: unknown[];
 }
 
 export interface RegisteredPlugin {
@@ -78,6 +83,7 @@ export interface HostServices {
   local: LocalPluginStore;
   kv: SessionKvView;
   output: OutputTap;
+  agents: AgentTracker;
   fetch: FetchLike;
   /** Page origin, e.g. `http://localhost:8080`. */
   appOrigin: string;

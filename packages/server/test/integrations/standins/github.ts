@@ -66,10 +66,13 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
   const comments = new Map<string, GithubComment[]>();
   const hooks = new Map<string, GithubHook[]>();
   let nextId = 1000;
-  let tick = Date.UTC(2025, 0, 1);
-  const stamp = () => new Date((tick += 1000)).toISOString();
-  const fill = (repo: string, i: GithubIssue): GithubIssue => {
-    i.created_at ??= stamp();
+  // Seeded items are historic (a second apart, starting 30 days ago); later writes carry the real time.
+  let seedTick = Date.now() - 30 * 86_400_000;
+  let last = 0;
+  const seedStamp = () => new Date((seedTick += 1000)).toISOString();
+  const stamp = () => new Date((last = Math.max(Date.now(), last + 1))).toISOString();
+  const fill = (repo: string, i: GithubIssue, historic = false): GithubIssue => {
+    i.created_at ??= historic ? seedStamp() : stamp();
     i.updated_at ??= i.created_at;
     i.html_url ??= `https://github.com/${repo}/issues/${i.number}`;
     i.comments ??= 0;
@@ -254,7 +257,7 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
         id: nextId++, number, title: `${pr ? "PR" : "Issue"} ${number}`, body: `Body of ${number}`, labels: [], state: number % 5 === 0 ? "closed" : "open",
         user: { login: `user${number % 13}` },
         ...(pr ? { pull_request: { url: `https://api.github.com/repos/${repo}/pulls/${number}`, merged_at: null } } : {}),
-      }));
+      }, true));
     }
   }
 

@@ -46,8 +46,11 @@ export async function startLinear(opts: { verify: (token: string) => Promise<{ a
   ];
   const webhooks: LinearStandIn["webhooks"] = [];
   const users = new Map([["user-1", { id: "user-1", name: "Ada", email: "ada@example.com" }]]);
-  let tick = Date.UTC(2025, 0, 1);
-  const stamp = () => new Date((tick += 1000)).toISOString();
+  // Seeded items are historic (a second apart, starting 30 days ago); later writes carry the real time.
+  let seedTick = Date.now() - 30 * 86_400_000;
+  let last = 0;
+  const seedStamp = () => new Date((seedTick += 1000)).toISOString();
+  const stamp = () => new Date((last = Math.max(Date.now(), last + 1))).toISOString();
   const issueData = (i: LinearIssue) => {
     const state = states.find((s) => s.id === (i.stateId ?? states[1]!.id))!;
     return {
@@ -133,7 +136,7 @@ export async function startLinear(opts: { verify: (token: string) => Promise<{ a
   const seed = (teamId: string, count: number) => {
     for (let k = 0; k < count; k++) {
       const n = issues.length + 1;
-      const at = stamp();
+      const at = seedStamp();
       issues.push({ id: `iss-${n}`, identifier: `ENG-${n}`, title: `Linear issue ${n}`, teamId, description: `Description ${n}`, stateId: states[n % 4]!.id, createdAt: at, updatedAt: at, creatorId: "user-1" });
     }
   };

@@ -5,6 +5,7 @@
  */
 import { toast } from "../../ui/session/ui-state.svelte.js";
 import type { SessionClient } from "../../common/session-client.js";
+import { AgentTracker } from "../agents.js";
 import { BridgeHost } from "../bridge-host.js";
 import { PluginCatalog } from "../catalog.js";
 import { LocalPluginStore } from "../local-store.js";
@@ -33,6 +34,7 @@ export class PluginRuntime {
 
   readonly local = new LocalPluginStore(localStorage);
   readonly kv: SessionKvView;
+  readonly agents = new AgentTracker();
   readonly catalog: PluginCatalog;
   readonly bridge: BridgeHost;
   private hotkeys: BoundHotkey[] = [];
@@ -48,7 +50,7 @@ export class PluginRuntime {
     this.catalog = new PluginCatalog(fetch.bind(window), this.local, location.origin, (added, removed, changed) => this.onCatalogChange(added, removed, changed));
     this.bridge = new BridgeHost(
       {
-        session: client, ui: this.hostUi(), local: this.local, kv: this.kv, output: outputTap,
+        session: client, ui: this.hostUi(), local: this.local, kv: this.kv, output: outputTap, agents: this.agents,
         fetch: fetch.bind(window), appOrigin: location.origin, signedIn: () => client.state.accountId !== null,
         hostVersion: HOST_VERSION, now: () => Date.now(),
       },
@@ -64,7 +66,7 @@ export class PluginRuntime {
     this.cleanups.push(
       () => window.removeEventListener("message", onMessage),
       () => window.removeEventListener("keydown", onKey, true),
-      routeSessionEvents(this.client, this.kv, outputTap, (t, d, only) => this.bridge.emit(t, d, only)),
+      routeSessionEvents(this.client, this.kv, outputTap, this.agents, (t, d, only) => this.bridge.emit(t, d, only)),
     );
     let lastSet = this.client.state.sessionPlugins;
     this.cleanups.push(

@@ -1,0 +1,137 @@
+/**
+ * Everything bench/connectors/run.mjs measures, bundled from the workspace sources: the connector
+ * runtime over a SQLite file (same pragmas as the server), the first-party GitHub connector, the
+ * GitHub stand-in of packages/server/test/integrations, and the server's `/hook/<token>` route.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHmac } from "node:crypto";
+import SqliteDatabase from "better-sqlite3";
+import Fastify from "fastify";
+import { Kysely, SqliteDialect } from "kysely";
+import { Connector, createConnectorSchema, GitHub, KyselyConnectorStorage, Runtime, type Channel, type ConnectorTables, type ToolBuilder } from "@taiku/connectors";
+import { startGithub } from "../../../packages/server/test/integrations/standins/github.js";
+import { registerConnectorRoutes } from "../../../packages/server/src/connectors/routes.js";
+
+const REPO = "octo/bench";
+const TOKEN = "bench-token";
+
+/** A twist whose task does nothing: queue overhead only. */
+class Noop extends Connector<Noop> {
+  build(_b: ToolBuilder) { return {}; }
+  async getChannels(): Promise<Channel[]> { return []; }
+  async onChannelEnabled(): Promise<void> {}
+  async onChannelDisabled(): Promise<void> {}
+  async noop(): Promise<void> {}
+  async enqueue(n: number): Promise<void> {
+    const cb = await this.callback(this.noop);
+    for (let i = 0; i < n; i++) await this.runTask(cb);
+  }
+}
+
+async function openDb(dir: string) {
+  const sqlite = new SqliteDatabase(join(dir, "taiku.db"));
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  const db = new Kysely<ConnectorTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await createConnectorSchema(db);
+  return db;
+}
+
+export interface BenchOptions { items: number; tasks: number; hooks: number; concurrency: number }
+
+export async function runBench(o: BenchOptions, log: (line: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "taiku-bench-connectors-"));
+  const gh = await startGithub({ verify: async (t) => (t === TOKEN ? { accountId: "bench" } : null) });
+  gh.seed(REPO, o.items, { prEvery: 10 });
+  const db = await openDb(dir);
+  const clock = { now: () => Date.now() };
+  const rt = new Runtime(new KyselyConnectorStorage(db, clock), {
+    clock, hookBaseUrl: "https://taiku.bench", egressHosts: { "api.github.com": gh.url }, pollIntervalMs: 20, concurrency: o.concurrency, retryJitter: 0,
+  }, { token: async () => ({ token: TOKEN, scopes: ["repo"] }) });
+  rt.register("github", GitHub);
+  rt.register("noop", Noop);
+  const app = Fastify({ logger: false });
+  registerConnectorRoutes(app, { runtime: rt, auth: { resolver: { fromApiKey: async () => null, fromSessionCookie: async () => null }, allowedOrigins: new Set(), secureCookie: false, webSessionTtlMs: 1 } as never, instanceOptions: {} });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  try {
+    await rt.start();
+
+    // ── backfill: enable → last page saved, through HTTP to the stand-in and the full data plane
+    const { instance } = await rt.connect({ twistId: "github", ownerUserId: "bench-user" });
+    const t0 = performance.now();
+    await rt.enableChannel(instance.id, REPO, "bench-user");
+    for (;;) {
+      const ch = await rt.storage.channelGet(instance.id, REPO);
+      if (ch?.initial_sync_completed_at) break;
+      if (ch?.last_error) throw new Error(ch.last_error);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const backfillMs = performance.now() - t0;
+    const threads = await rt.inbox.countThreads({ instanceId: instance.id });
+    log(`backfill_items ${threads}`);
+    log(`backfill_seconds ${(backfillMs / 1000).toFixed(2)}`);
+    log(`backfill_items_per_s ${Math.round(threads / (backfillMs / 1000))}`);
+    const pages = Math.ceil(o.items / 100);
+    log(`backfill_pages ${pages} (100 items per GitHub page, one task each)`);
+
+    // ── data plane alone: saveLinks of the same items without HTTP (upper bound of the backfill)
+    const { buildGithubLink } = await import("@taiku/connectors");
+    const items = gh.repos.get(REPO)!;
+    const { Inbox } = await import("@taiku/connectors");
+    const inbox2 = new Inbox(db, clock);
+    const ctx = { instanceId: "bench-other", twistId: "github-raw", ownerUserId: "bench-user-2" };
+    const t1 = performance.now();
+    for (let i = 0; i < items.length; i += 100) {
+      await inbox2.saveLinks(ctx, items.slice(i, i + 100).map((it) => ({ ...buildGithubLink(REPO, it as never, true), source: `raw:${it.number}` })));
+    }
+    const rawMs = performance.now() - t1;
+    log(`data_plane_items_per_s ${Math.round(items.length / (rawMs / 1000))} (saveLinks of 100, no HTTP, no queue)`);
+
+    // ── queue: empty tasks claimed, executed on a fresh instance each, acknowledged
+    const noop = await rt.connect({ twistId: "noop", ownerUserId: "bench-user" });
+    await rt.stop();
+    // One execution has a 1,000-request budget: enqueue in slices.
+    for (let left = o.tasks; left > 0; left -= 900) await rt.call(noop.instance.id, "enqueue", [Math.min(900, left)]);
+    const pending = (await rt.storage.taskList({ instanceId: noop.instance.id, status: "pending" })).length;
+    const t2 = performance.now();
+    await rt.start();
+    await rt.idle(300_000);
+    const queueMs = performance.now() - t2;
+    log(`queue_tasks ${pending}`);
+    log(`queue_tasks_per_s ${Math.round(pending / (queueMs / 1000))} (concurrency ${o.concurrency})`);
+
+    // ── webhook → thread: signed POST /hook/<token> until the inbox reports the updated thread
+    const hook = gh.hooks.get(REPO)![0]!;
+    const path = new URL(hook.config.url).pathname;
+    const lat: number[] = [];
+    for (let i = 0; i < o.hooks; i++) {
+      const n = (i % items.length) + 1;
+      const issue = gh.edit(REPO, n, { title: `edited ${i}` });
+      const raw = JSON.stringify({ action: "edited", issue });
+      const sig = "sha256=" + createHmac("sha256", hook.config.secret!).update(raw).digest("hex");
+      let resolveSeen!: () => void;
+      const seen = new Promise<void>((r) => { resolveSeen = r; });
+      const threadOf = (await db.selectFrom("inbox_link_sources").innerJoin("inbox_links", "inbox_links.id", "inbox_link_sources.link_id").select("inbox_links.thread_id").where("source", "=", `github:${issue.pull_request ? "pr" : "issue"}:${REPO}/${n}`).executeTakeFirst())!.thread_id;
+      const off = rt.inbox.onChange((e) => { if (e.kind === "thread" && e.threadId === threadOf) resolveSeen(); });
+      const s = performance.now();
+      const res = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "issues", "x-hub-signature-256": sig }, body: raw });
+      await res.text();
+      await seen;
+      lat.push(performance.now() - s);
+      off();
+    }
+    lat.sort((a, b) => a - b);
+    const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]!.toFixed(2);
+    log(`webhook_to_thread_ms p50 ${pct(50)} p90 ${pct(90)} p99 ${pct(99)} max ${lat.at(-1)!.toFixed(2)} (n=${lat.length}, sequential)`);
+  } finally {
+    await rt.stop();
+    await app.close();
+    await gh.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * Connectors: backfill items/s, queue tasks/s, webhook-to-thread latency.
+ *   node bench/connectors/run.mjs [--items 5000] [--tasks 5000] [--hooks 500] [--concurrency 4]
+ * The connector runtime over a SQLite file with the server's pragmas (WAL), the first-party GitHub
+ * connector unchanged, the GitHub stand-in of packages/server/test/integrations reached through
+ * `egressHosts`, and the server's `/hook/<token>` route on Fastify. Prints plain lines; asserts
+ * nothing; bounded by --timeout seconds.
+ */
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { bundle, CACHE } from "../lib/bundle.mjs";
+
+const { values } = parseArgs({
+  options: {
+    items: { type: "string", default: "5000" },
+    tasks: { type: "string", default: "5000" },
+    hooks: { type: "string", default: "500" },
+    concurrency: { type: "string", default: "4" },
+    timeout: { type: "string", default: "300" },
+  },
+});
+const watchdog = setTimeout(() => {
+  console.log(`# TIMED OUT after ${values.timeout} s`);
+  process.exit(2);
+}, Number(values.timeout) * 1000);
+watchdog.unref();
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = await bundle({ entryPoints: { entry: join(here, "lib", "entry.ts") }, outdir: join(CACHE, "taiku-bench-connectors"), quiet: true });
+const { runBench } = await import(pathToFileURL(out.entry).href);
+console.log(`# node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? "?"}), load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+await runBench({ items: Number(values.items), tasks: Number(values.tasks), hooks: Number(values.hooks), concurrency: Number(values.concurrency) }, (l) => console.log(l));
+process.exit(0);

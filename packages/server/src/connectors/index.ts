@@ -1,0 +1,99 @@
+/**
+ * Connector host wiring: the @taiku/connectors runtime over the server's database, tokens from the
+ * integrations vault (one OAuth connection per user and provider, refreshed ahead of expiry there),
+ * `/hook/<token>` ingress and the HTTP API of connections, channels and the inbox (routes.ts).
+ * The queue worker starts once the server listens (the hook origin is the public URL) and requeues
+ * the leases its previous process held (single node).
+ */
+import type { FastifyInstance } from "fastify";
+import type { Kysely } from "kysely";
+import { GitHub, KyselyConnectorStorage, Linear, Runtime, type ConnectorTables, type RuntimeConfig, type TwistClass } from "@taiku/connectors";
+import type { AuthConfig } from "../http/auth.js";
+import type { IntegrationsService } from "../integrations/index.js";
+import { registerConnectorRoutes } from "./routes.js";
+
+export interface ConnectorsOptions {
+  /** Default: on whenever integrations are enabled (connectors read tokens from the same vault). */
+  enabled?: boolean;
+  /** Origin of `/hook/<token>` URLs. Default: the server's public URL. Loopback origins switch connectors to polling. */
+  hookBaseUrl?: string;
+  /** Queue and execution timers and limits (spec defaults; tests shorten them). */
+  leaseMs?: number;
+  retryDelaysMs?: number[];
+  retryJitter?: number;
+  maxAttempts?: number;
+  concurrency?: number;
+  pollIntervalMs?: number;
+  requestBudget?: number;
+  executionTimeoutMs?: number;
+  fetchTimeoutMs?: number;
+  /** Options of new connections per connector id, e.g. `{ github: { pollIntervalMs: 60000 } }`. */
+  instanceOptions?: Record<string, Record<string, unknown>>;
+  /** Extra connector classes by id (the built-ins are `github` and `linear`). */
+  twists?: Record<string, TwistClass>;
+}
+
+export interface ConnectorsSetup {
+  runtime: Runtime | null;
+  register(app: FastifyInstance, auth: AuthConfig): void;
+  /** Called once listening: sets the hook origin and starts the worker. */
+  start(publicUrl: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const BUILTIN_CONNECTORS: Record<string, TwistClass> = { github: GitHub, linear: Linear };
+
+export function setupConnectors(p: {
+  options: ConnectorsOptions | undefined;
+  integrationsEnabled: boolean;
+  service: IntegrationsService | null;
+  db: object;
+  egressHosts: Record<string, string> | undefined;
+  now: () => number;
+}): ConnectorsSetup {
+  const o = p.options ?? {};
+  const enabled = o.enabled ?? p.integrationsEnabled;
+  if (!enabled) return { runtime: null, register: (app, auth) => registerConnectorRoutes(app, { runtime: null, auth, instanceOptions: {} }), start: async () => {}, close: async () => {} };
+  const db = p.db as Kysely<ConnectorTables>;
+  const clock = { now: p.now };
+  const storage = new KyselyConnectorStorage(db, clock);
+  const config: Partial<RuntimeConfig> & { hookBaseUrl: string } = {
+    clock,
+    hookBaseUrl: o.hookBaseUrl ?? "http://localhost",
+    egressHosts: p.egressHosts ?? {},
+    ...pick(o, ["leaseMs", "retryDelaysMs", "retryJitter", "maxAttempts", "concurrency", "pollIntervalMs", "requestBudget", "executionTimeoutMs", "fetchTimeoutMs"]),
+  };
+  const service = p.service;
+  const runtime = new Runtime(storage, config, {
+    token: async ({ userId, provider }) => {
+      if (!service) return null;
+      try {
+        const t = await service.accessToken(userId, provider);
+        return { token: t.token, scopes: [] };
+      } catch {
+        return null;
+      }
+    },
+  }, {
+    user: async (userId) => {
+      const row = await (db as unknown as Kysely<{ accounts: { id: string; name: string; email: string | null } }>).selectFrom("accounts").select(["name", "email"]).where("id", "=", userId).executeTakeFirst();
+      return row ? { name: row.name, email: row.email } : null;
+    },
+  });
+  for (const [id, cls] of Object.entries({ ...BUILTIN_CONNECTORS, ...o.twists })) runtime.register(id, cls);
+  return {
+    runtime,
+    register: (app, auth) => registerConnectorRoutes(app, { runtime, auth, instanceOptions: o.instanceOptions ?? {} }),
+    start: async (publicUrl) => {
+      if (!o.hookBaseUrl) runtime.config.hookBaseUrl = publicUrl;
+      await runtime.start();
+    },
+    close: () => runtime.stop(),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * The GitHub connector against the GitHub stand-in, through the real OAuth flow and the vault:
+ * 5,000-issue backfill, signed webhooks, comment and close write-back, polling fallback.
+ */
+import { describe, expect, it } from "vitest";
+import { startGithub } from "../integrations/standins/github.js";
+import { asApp, connect, onCleanup, realAs, registerClients, startTaiku } from "../integrations/harness.js";
+import { allThreads, channels, createConnection, setChannel, sign, until } from "./helpers.js";
+
+const REPO = "octo/hello";
+
+async function setup(connectors: Record<string, unknown>, seed = 0) {
+  const as = await realAs();
+  const gh = await startGithub({ verify: (t) => as.verify(t) });
+  onCleanup(() => gh.close());
+  if (seed) gh.seed(REPO, seed, { prEvery: 10 });
+  const t = await startTaiku({
+    integrations: { apps: { github: asApp(as, "taiku-github", ["repo", "read:user"]) } },
+    egressHosts: { "api.github.com": gh.url },
+    connectors: { retryJitter: 0, retryDelaysMs: [100, 200, 400, 800], pollIntervalMs: 50, ...connectors },
+  });
+  registerClients(as, t, ["taiku-github"]);
+  await connect(t, "github");
+  return { as, gh, t };
+}
+
+describe("GitHub connector", () => {
+  it("backfills 5,000 issues and PRs into exactly 5,000 threads, then applies webhooks and writes back", async () => {
+    const { gh, t } = await setup({ hookBaseUrl: "https://taiku.example" }, 5000);
+    const { connection, channels: listed } = await createConnection(t, "github");
+    expect(listed.map((c) => c.id)).toEqual([REPO]);
+    expect(connection.accountName).toBeTruthy();
+    await setChannel(t, connection.id, REPO, true);
+    const done = await until("backfill done", async () => {
+      const c = (await channels(t, connection.id)).channels[0]!;
+      expect(c.lastError).toBeNull();
+      return c.sync === "done" ? c : null;
+    }, 120_000, 100);
+    expect(done.threads).toBe(5000);
+    const threads = await allThreads(t);
+    expect(threads).toHaveLength(5000);
+    expect(new Set(threads.map((x) => x.link!.source)).size).toBe(5000);
+    expect(threads.filter((x) => x.link!.type === "pull_request")).toHaveLength(500);
+
+    // The repository hook was registered upstream with a secret; GitHub delivers an edit, signed.
+    const hooks = gh.hooks.get(REPO)!;
+    expect(hooks).toHaveLength(1);
+    const hook = hooks[0]!;
+    expect(hook.config.url).toMatch(/^https:\/\/taiku\.example\/hook\/wh_/);
+    expect(hook.events).toEqual(["issues", "issue_comment", "pull_request"]);
+    const hookPath = new URL(hook.config.url).pathname;
+    const edited = gh.edit(REPO, 42, { title: "Edited upstream" });
+    const raw = JSON.stringify({ action: "edited", issue: edited, repository: { full_name: REPO } });
+    const forged = await t.http.req("POST", hookPath, { raw, headers: { "content-type": "application/json", "x-github-event": "issues", "x-hub-signature-256": sign("wrong", raw, "sha256=") } });
+    expect(forged.status).toBe(200);
+    const res = await t.http.req("POST", hookPath, { raw, headers: { "content-type": "application/json", "x-github-event": "issues", "x-hub-signature-256": sign(hook.config.secret!, raw, "sha256=") } });
+    expect([res.status, res.text]).toEqual([200, '{"queued":true}']);
+    const thread = await until("edited thread", async () => (await allThreads(t)).find((x) => x.title === "Edited upstream"));
+    expect(thread.link!.source).toBe(`github:issue:${REPO}/42`);
+    expect(await allThreads(t)).toHaveLength(5000);
+
+    // A note written in taiku becomes a comment upstream; its key links the two.
+    const posted = await t.http.post(`/api/v1/inbox/threads/${thread.id}/notes`, { content: "Ship it" }, t.headers);
+    expect(posted.json().writeBack).toBe(true);
+    const comment = await until("comment upstream", async () => gh.comments.get(`${REPO}#42`)?.[0]);
+    expect(comment.body).toBe("Ship it");
+    const view = await until("note key", async () => {
+      const v = (await t.http.get(`/api/v1/inbox/threads/${thread.id}`, t.headers)).json<{ notes: Array<{ key: string | null; content: string }> }>();
+      return v.notes.some((n) => n.key === `comment-${comment.id}`) ? v : null;
+    });
+    // GitHub echoes the comment back by webhook: still one note, no duplicate.
+    const echoRaw = JSON.stringify({ action: "created", issue: gh.repos.get(REPO)![41], comment });
+    await t.http.req("POST", hookPath, { raw: echoRaw, headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-hub-signature-256": sign(hook.config.secret!, echoRaw, "sha256=") } });
+    await until("echo processed", async () => (await t.http.get(`/api/v1/connectors/connections`, t.headers)).status === 200 && gh.log.length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const after = (await t.http.get(`/api/v1/inbox/threads/${thread.id}`, t.headers)).json<{ notes: Array<{ content: string }>; links: Array<{ id: string }> }>();
+    expect(after.notes.filter((n) => n.content === "Ship it")).toHaveLength(1);
+    expect(after.notes).toHaveLength(view.notes.length);
+
+    // Closing in taiku closes upstream.
+    const closed = await t.http.req("PATCH", `/api/v1/inbox/links/${after.links[0]!.id}`, { body: { status: "closed" }, headers: t.headers });
+    expect(closed.json().writeBack).toBe(true);
+    await until("closed upstream", async () => gh.repos.get(REPO)![41]!.state === "closed");
+  }, 180_000);
+
+  it("falls back to polling with a visible 'webhooks unreachable' status when the hook URL is loopback", async () => {
+    const { gh, t } = await setup({ instanceOptions: { github: { pollIntervalMs: 150 } } }, 30);
+    const { connection } = await createConnection(t, "github");
+    await setChannel(t, connection.id, REPO, true);
+    await until("backfill", async () => (await channels(t, connection.id)).channels[0]!.sync === "done");
+    const status = await channels(t, connection.id);
+    expect(status.connection.webhooks).toBe("unreachable");
+    const list = (await t.http.get("/api/v1/connectors/connections", t.headers)).json();
+    expect(list.connections[0]).toMatchObject({ connector: "github", webhooks: "unreachable", needsReauth: false, channels: { enabled: 1, syncing: 0 } });
+    expect(gh.hooks.get(REPO) ?? []).toEqual([]); // nothing registered upstream
+    gh.edit(REPO, 7, { title: "Changed while nobody listened" });
+    await until("poll picked up the edit", async () => (await allThreads(t)).find((x) => x.title === "Changed while nobody listened"), 20_000);
+    expect(await allThreads(t)).toHaveLength(30);
+  }, 60_000);
+
+  it("flags the connection for re-auth when its integration is gone, and disabling stops the sync", async () => {
+    const { t } = await setup({ instanceOptions: { github: { pollIntervalMs: 100 } } }, 10);
+    const { connection } = await createConnection(t, "github");
+    await setChannel(t, connection.id, REPO, true);
+    await until("backfill", async () => (await channels(t, connection.id)).channels[0]!.sync === "done");
+    const integ = (await t.http.get("/api/v1/integrations/connections", t.headers)).json<{ connections: Array<{ id: string }> }>().connections[0]!;
+    expect((await t.http.req("DELETE", `/api/v1/integrations/connections/${integ.id}`, { headers: t.headers })).status).toBeLessThan(300);
+    await until("needs re-auth", async () => (await channels(t, connection.id)).connection.needsReauth, 10_000);
+    await setChannel(t, connection.id, REPO, false);
+    expect((await channels(t, connection.id)).channels[0]).toMatchObject({ enabled: false, sync: "off" });
+    const other = await t.http.get(`/api/v1/connectors/connections/${connection.id}/channels`, {});
+    expect(other.status).toBe(401);
+  }, 60_000);
+});
