@@ -294,6 +294,8 @@ describe("plugin platform in Chromium", () => {
   it("the seed 000 Integrations Demo runs unmodified; with integrations off its calls fail with the documented text", async () => {
     await enablePlugin(a, "example.integrations");
     const demo = frame(a, "example.integrations");
+    // Its refresh() runs before taiku:init and has no catch: the host holds it until init and answers it.
+    await expect.poll(() => pageErrors, { timeout: 10_000 }).toContain("Integrations are not enabled on this server");
     await demo.locator("#load").click();
     await expect.poll(() => demo.locator("#output").textContent(), { timeout: 10_000 }).toBe("List failed: Integrations are not enabled on this server");
     await demo.locator("#connect").click();

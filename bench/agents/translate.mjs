@@ -7,6 +7,7 @@
  *   in-process — the runner's own pipeline without a process: LineSplitter over 64 KiB chunks,
  *     trimAscii, runner.decodeLine (JSON.parse + the engine's zod schema), runner.translate;
  *     best and median of --runs, one fresh state per run;
+ *   JSON.parse floor — the same LineSplitter + JSON.parse of every line and nothing else, same runs;
  *   runner — the whole JsonlSubprocessRunner.run(): the tests' fake engine replays the stream on a
  *     pipe, events are consumed from the async generator (spawn, pipe reads, line queue included).
  * MB = 10^6 bytes of JSONL. Prints plain lines; asserts nothing; each run is bounded (--timeout s).
@@ -58,6 +59,19 @@ function translateOnce(lib, runner, buf, chunk = 65536) {
   return { ms: performance.now() - t0, events, lines };
 }
 
+/** The floor of any translator: the same LineSplitter + JSON.parse of every line, nothing else. */
+function parseOnly(lib, buf, chunk = 65536) {
+  const split = new lib.LineSplitter();
+  let n = 0;
+  const t0 = performance.now();
+  const each = (items) => {
+    for (const it of items) if (it.kind === "line" && it.text) n += JSON.parse(it.text) ? 1 : 0;
+  };
+  for (let off = 0; off < buf.length; off += chunk) each(split.push(buf.subarray(off, off + chunk)));
+  each(split.end());
+  return { ms: performance.now() - t0, lines: n };
+}
+
 async function viaRunner(lib, engine, file, timeoutMs) {
   const cli = fakeCli(engine, file);
   const runner = runnerFor(lib, engine, cli.path);
@@ -91,10 +105,12 @@ export async function translateBench({ mb = 50, runs = 3, engines = ENGINES, run
       const all = [];
       const deadline = performance.now() + timeoutS * 1000;
       for (let i = 0; i < runs && performance.now() < deadline; i++) all.push(translateOnce(lib, r, s.buf));
+      const parse = [];
+      for (let i = 0; i < all.length; i++) parse.push(s.buf.length / MB / (parseOnly(lib, s.buf).ms / 1000));
       const mbps = all.map((x) => s.buf.length / MB / (x.ms / 1000));
       const evps = all.map((x) => x.events / (x.ms / 1000));
-      const res = { engine, bytes: s.buf.length, lines: s.lines, bodyLines: s.bodyLines, files: s.files.length, events: all[0].events, mbpsBest: Math.max(...mbps), mbpsMedian: median(mbps), evpsBest: Math.max(...evps), evpsMedian: median(evps), runs: all.length };
-      console.log(`translate ${engine}: ${fmt(res.bytes / MB)} MB, ${res.lines} lines (${res.bodyLines}-line body from ${res.files} fixtures ×${s.reps}), ${res.events} events; in-process best ${fmt(res.mbpsBest)} MB/s, median ${fmt(res.mbpsMedian)} MB/s; ${fmt(res.evpsBest / 1000)} k events/s best, ${fmt(res.evpsMedian / 1000)} k median (${res.runs} runs)`);
+      const res = { engine, bytes: s.buf.length, lines: s.lines, bodyLines: s.bodyLines, files: s.files.length, events: all[0].events, mbpsBest: Math.max(...mbps), mbpsMedian: median(mbps), evpsBest: Math.max(...evps), evpsMedian: median(evps), runs: all.length, parseBest: Math.max(...parse), parseMedian: median(parse) };
+      console.log(`translate ${engine}: ${fmt(res.bytes / MB)} MB, ${res.lines} lines (${res.bodyLines}-line body from ${res.files} fixtures ×${s.reps}), ${res.events} events; in-process best ${fmt(res.mbpsBest)} MB/s, median ${fmt(res.mbpsMedian)} MB/s; ${fmt(res.evpsBest / 1000)} k events/s best, ${fmt(res.evpsMedian / 1000)} k median (${res.runs} runs); floor LineSplitter + JSON.parse only: best ${fmt(res.parseBest)} MB/s, median ${fmt(res.parseMedian)} MB/s → translator at ${fmt((100 * res.mbpsMedian) / res.parseMedian, 0)}% of it (medians)`);
       if (runner) {
         const file = join(dir, `${engine}.jsonl`);
         writeFileSync(file, s.buf);

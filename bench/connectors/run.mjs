@@ -19,6 +19,7 @@ const { values } = parseArgs({
     tasks: { type: "string", default: "5000" },
     hooks: { type: "string", default: "500" },
     concurrency: { type: "string", default: "4" },
+    synchronous: { type: "string", default: "default" },
     timeout: { type: "string", default: "300" },
   },
 });
@@ -32,5 +33,5 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = await bundle({ entryPoints: { entry: join(here, "lib", "entry.ts") }, outdir: join(CACHE, "taiku-bench-connectors"), quiet: true });
 const { runBench } = await import(pathToFileURL(out.entry).href);
 console.log(`# node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? "?"}), load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-await runBench({ items: Number(values.items), tasks: Number(values.tasks), hooks: Number(values.hooks), concurrency: Number(values.concurrency) }, (l) => console.log(l));
+await runBench({ items: Number(values.items), tasks: Number(values.tasks), hooks: Number(values.hooks), concurrency: Number(values.concurrency), synchronous: values.synchronous }, (l) => console.log(l));
 process.exit(0);

@@ -30,9 +30,11 @@ class Noop extends Connector<Noop> {
   }
 }
 
-async function openDb(dir: string) {
+async function openDb(dir: string, synchronous: string) {
   const sqlite = new SqliteDatabase(join(dir, "taiku.db"));
   sqlite.pragma("journal_mode = WAL");
+  // The server leaves SQLite's default (FULL: fsync per commit); --synchronous normal is a diagnostic.
+  if (synchronous !== "default") sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   const db = new Kysely<ConnectorTables>({ dialect: new SqliteDialect({ database: sqlite }) });
@@ -40,13 +42,14 @@ async function openDb(dir: string) {
   return db;
 }
 
-export interface BenchOptions { items: number; tasks: number; hooks: number; concurrency: number }
+export interface BenchOptions { items: number; tasks: number; hooks: number; concurrency: number; synchronous: string }
 
 export async function runBench(o: BenchOptions, log: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "taiku-bench-connectors-"));
   const gh = await startGithub({ verify: async (t) => (t === TOKEN ? { accountId: "bench" } : null) });
   gh.seed(REPO, o.items, { prEvery: 10 });
-  const db = await openDb(dir);
+  const db = await openDb(dir, o.synchronous);
+  log(`sqlite_synchronous ${o.synchronous === "default" ? "default (FULL), as the server" : o.synchronous}`);
   const clock = { now: () => Date.now() };
   const rt = new Runtime(new KyselyConnectorStorage(db, clock), {
     clock, hookBaseUrl: "https://taiku.bench", egressHosts: { "api.github.com": gh.url }, pollIntervalMs: 20, concurrency: o.concurrency, retryJitter: 0,
