@@ -220,15 +220,21 @@ describe("plugin platform in Chromium", () => {
     await expect.poll(() => a.locator('[data-testid="toast"]').allTextContents(), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringContaining(text)]));
   });
 
-  it("File Browser calls listDir through the CLI-backed routes and reports their answer (never hangs)", async () => {
+  it("File Browser lists and reads the session directory through the CLI-backed routes, confined to it", async () => {
     await enablePlugin(a, "taiku.file-browser");
     const fb = frame(a, "taiku.file-browser");
     await expect.poll(() => fb.locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     const started = Date.now();
     const listed = await inPlugin<unknown>(a, "taiku.file-browser", `try { return await call("listDir", { path: "." }); } catch (e) { return "error: " + e.message; }`);
     expect(Date.now() - started).toBeLessThan(5000);
-    if (Array.isArray(listed)) expect(listed.map((e: any) => e.name)).toContain("package.json");
-    else expect(listed).toMatch(/^error: (?!Timeout)/);
+    // The share runs in the checkout: its working directory is the repository root.
+    expect((listed as Array<{ name: string }>).map((e) => e.name)).toEqual(expect.arrayContaining(["package.json", "packages"]));
+    await expect.poll(() => fb.locator("#list li").allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining([expect.stringContaining("packages/")]));
+    const file = await inPlugin<{ content: string; truncated: boolean }>(a, "taiku.file-browser", `return await call("readFile", { path: "package.json", maxBytes: 100000 });`);
+    expect(JSON.parse(file.content).name).toBe("taiku-monorepo");
+    // Confined to the working directory.
+    const escape = await inPlugin<string>(a, "taiku.file-browser", `try { await call("readFile", { path: "../../etc/passwd" }); return "read"; } catch (e) { return e.message; }`);
+    expect(escape).not.toBe("read");
     await a.click('[data-testid="plugin-action"][data-plugin-id="taiku.file-browser"]');
   });
 

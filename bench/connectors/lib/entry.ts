@@ -66,6 +66,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     // ── backfill: enable → last page saved, through HTTP to the stand-in and the full data plane
     const { instance } = await rt.connect({ twistId: "github", ownerUserId: "bench-user" });
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await rt.enableChannel(instance.id, REPO, "bench-user");
     for (;;) {
       const ch = await rt.storage.channelGet(instance.id, REPO);
@@ -74,10 +75,16 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       await new Promise((r) => setTimeout(r, 5));
     }
     const backfillMs = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
     const threads = await rt.inbox.countThreads({ instanceId: instance.id });
+    const cpuS = (cpu.user + cpu.system) / 1e6;
     log(`backfill_items ${threads}`);
     log(`backfill_seconds ${(backfillMs / 1000).toFixed(2)}`);
     log(`backfill_items_per_s ${Math.round(threads / (backfillMs / 1000))}`);
+    // One process does everything (stand-in, connector, SQLite): items per CPU-second of this process
+    // is what one idle core would sustain, independent of other load on the machine.
+    log(`backfill_cpu_seconds ${cpuS.toFixed(2)} (stand-in + connector + runtime + SQLite, one process)`);
+    log(`backfill_items_per_cpu_s ${Math.round(threads / cpuS)}`);
     const pages = Math.ceil(o.items / 100);
     log(`backfill_pages ${pages} (100 items per GitHub page, one task each)`);
 
@@ -88,11 +95,14 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     const inbox2 = new Inbox(db, clock);
     const ctx = { instanceId: "bench-other", twistId: "github-raw", ownerUserId: "bench-user-2" };
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
     for (let i = 0; i < items.length; i += 100) {
       await inbox2.saveLinks(ctx, items.slice(i, i + 100).map((it) => ({ ...buildGithubLink(REPO, it as never, true), source: `raw:${it.number}` })));
     }
     const rawMs = performance.now() - t1;
+    const rawCpu = process.cpuUsage(c1);
     log(`data_plane_items_per_s ${Math.round(items.length / (rawMs / 1000))} (saveLinks of 100, no HTTP, no queue)`);
+    log(`data_plane_items_per_cpu_s ${Math.round(items.length / ((rawCpu.user + rawCpu.system) / 1e6))}`);
 
     // ── queue: empty tasks claimed, executed on a fresh instance each, acknowledged
     const noop = await rt.connect({ twistId: "noop", ownerUserId: "bench-user" });
@@ -101,11 +111,14 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     for (let left = o.tasks; left > 0; left -= 900) await rt.call(noop.instance.id, "enqueue", [Math.min(900, left)]);
     const pending = (await rt.storage.taskList({ instanceId: noop.instance.id, status: "pending" })).length;
     const t2 = performance.now();
+    const c2 = process.cpuUsage();
     await rt.start();
     await rt.idle(300_000);
     const queueMs = performance.now() - t2;
+    const qCpu = process.cpuUsage(c2);
     log(`queue_tasks ${pending}`);
     log(`queue_tasks_per_s ${Math.round(pending / (queueMs / 1000))} (concurrency ${o.concurrency})`);
+    log(`queue_tasks_per_cpu_s ${Math.round(pending / ((qCpu.user + qCpu.system) / 1e6))}`);
 
     // ── webhook → thread: signed POST /hook/<token> until the inbox reports the updated thread
     const hook = gh.hooks.get(REPO)![0]!;

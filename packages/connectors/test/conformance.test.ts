@@ -304,6 +304,8 @@ describe("Webhooks (§3.4, §7.6)", () => {
     expect(req.params).toEqual({ q: "1" });
     expect(req.body).toEqual({ failTimes: 1, x: "é" });
     expect(req.extra).toBe("extra");
+    // The handled delivery's raw body is gone; nothing is kept beyond the retention window.
+    expect(await h.db.selectFrom("connector_deliveries").selectAll().execute()).toEqual([]);
   });
 
   it("sync: the return value is the response; a throw answers 500; deleted hooks answer 404", async () => {

@@ -32,15 +32,29 @@ function random16(): Buffer {
   return out;
 }
 
-/** UUID v7: time-ordered, so primary keys of new rows cluster. */
+let lastMs = -1;
+let seq = 0;
+
+/**
+ * UUID v7: time-ordered, so primary keys of new rows cluster. Within one millisecond a 12-bit
+ * counter in `rand_a` keeps ids of this process in creation order (RFC 9562 §6.2, method 1).
+ */
 export function uuidv7(nowMs = Date.now()): string {
   const b = random16();
-  let t = BigInt(nowMs);
+  if (nowMs <= lastMs) {
+    seq++;
+    if (seq > 0xfff) { lastMs++; seq = 0; }
+  } else {
+    lastMs = nowMs;
+    seq = 0;
+  }
+  let t = BigInt(lastMs);
   for (let i = 5; i >= 0; i--) {
     b[i] = Number(t & 0xffn);
     t >>= 8n;
   }
-  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[6] = 0x70 | ((seq >> 8) & 0x0f);
+  b[7] = seq & 0xff;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -55,6 +55,8 @@ export interface RuntimeConfig {
   egressHosts: Record<string, string>;
   /** Allow plain http outbound (development). Default false. */
   allowHttp: boolean;
+  /** Webhook deliveries (raw bodies) older than this are deleted at start. Default 7 days. */
+  deliveryRetentionMs: number;
 }
 
 export const DEFAULT_RUNTIME_CONFIG: Omit<RuntimeConfig, "hookBaseUrl"> = {
@@ -70,6 +72,7 @@ export const DEFAULT_RUNTIME_CONFIG: Omit<RuntimeConfig, "hookBaseUrl"> = {
   pollIntervalMs: 1000,
   egressHosts: {},
   allowHttp: false,
+  deliveryRetentionMs: 7 * 86_400_000,
 };
 
 /** Supplies OAuth tokens from the server's vault (refreshed ahead of expiry there). */
@@ -610,6 +613,7 @@ export class Runtime {
     if (this.started) return;
     this.started = true;
     await this.storage.taskRequeueLeases();
+    await this.storage.deliveryPrune(this.now() - this.config.deliveryRetentionMs);
     void this.loop();
   }
 

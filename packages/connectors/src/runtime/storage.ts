@@ -67,6 +67,8 @@ export interface ConnectorStorage {
   deliveryInsert(row: Omit<DeliveryRow, "id">): Promise<string>;
   deliveryGet(id: string): Promise<DeliveryRow | undefined>;
   deliveryDone(id: string, status: string): Promise<void>;
+  /** Deletes handled deliveries and any older than `before` (raw bodies are kept at most 7 days, §7.14). */
+  deliveryPrune(before: number): Promise<number>;
   // instances and channels
   instanceCreate(row: { twistId: string; ownerUserId: string; options?: Record<string, unknown>; autoEnableNewChannels?: boolean }): Promise<InstanceRow>;
   instanceGet(id: string): Promise<InstanceRow | undefined>;
@@ -303,7 +305,13 @@ export class KyselyConnectorStorage implements ConnectorStorage {
     return this.db.selectFrom("connector_deliveries").selectAll().where("id", "=", id).executeTakeFirst();
   }
   async deliveryDone(id: string, status: string): Promise<void> {
-    await this.db.updateTable("connector_deliveries").set({ status }).where("id", "=", id).execute();
+    // A handled delivery's raw body is not needed any more.
+    if (status === "done") await this.db.deleteFrom("connector_deliveries").where("id", "=", id).execute();
+    else await this.db.updateTable("connector_deliveries").set({ status }).where("id", "=", id).execute();
+  }
+  async deliveryPrune(before: number): Promise<number> {
+    const res = await this.db.deleteFrom("connector_deliveries").where((eb) => eb.or([eb("status", "=", "done"), eb("received_at", "<", before)])).executeTakeFirst();
+    return Number(res.numDeletedRows ?? 0n);
   }
 
   // ── instances and channels ──────────────────────────────────

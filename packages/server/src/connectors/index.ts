@@ -27,6 +27,8 @@ export interface ConnectorsOptions {
   requestBudget?: number;
   executionTimeoutMs?: number;
   fetchTimeoutMs?: number;
+  /** Handled webhook deliveries are deleted; others are kept at most this long (default 7 days). */
+  deliveryRetentionMs?: number;
   /** Options of new connections per connector id, e.g. `{ github: { pollIntervalMs: 60000 } }`. */
   instanceOptions?: Record<string, Record<string, unknown>>;
   /** Extra connector classes by id (the built-ins are `github` and `linear`). */
@@ -61,7 +63,7 @@ export function setupConnectors(p: {
     clock,
     hookBaseUrl: o.hookBaseUrl ?? "http://localhost",
     egressHosts: p.egressHosts ?? {},
-    ...pick(o, ["leaseMs", "retryDelaysMs", "retryJitter", "maxAttempts", "concurrency", "pollIntervalMs", "requestBudget", "executionTimeoutMs", "fetchTimeoutMs"]),
+    ...pick(o, ["leaseMs", "retryDelaysMs", "retryJitter", "maxAttempts", "concurrency", "pollIntervalMs", "requestBudget", "executionTimeoutMs", "fetchTimeoutMs", "deliveryRetentionMs"]),
   };
   const service = p.service;
   const runtime = new Runtime(storage, config, {

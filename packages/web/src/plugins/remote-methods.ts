@@ -7,6 +7,7 @@ import {
   BRIDGE_ERRORS, INTEGRATION_ERRORS,
   type BridgeDirEntry, type BridgeMethodParams, type PluginStorageUsage,
 } from "@taiku/protocol";
+import { SessionHttpError, sessionAuthHeaders, sessionPath as sessionRoute } from "../common/session-http.js";
 import type { CallContext, MethodTable } from "./methods.js";
 import type { HostServices } from "./types.js";
 
@@ -56,16 +57,18 @@ export function createRemoteMethods(s: HostServices): RemoteMethods {
     }
   };
 
-  /** §2.6.3: a one-time challenge, then the viewer (and write/admin) proofs as headers. */
+  /** §2.6.3: fresh session auth headers (one-time nonce + proofs) for exactly one request. */
   async function sessionAuth(): Promise<Record<string, string>> {
-    const sid = s.session.sessionId;
-    const res = await http("GET", `/api/s/${seg(sid)}/auth-challenge`);
-    const { nonce } = (await res.json()) as { nonce: string };
-    if (!s.session.httpProofs) throw new Error("missing session auth challenge");
-    const p = await s.session.httpProofs(nonce);
-    return { "x-taiku-session-nonce": nonce, "x-taiku-session-key": p.key, ...(p.auth ? { "x-taiku-session-auth": p.auth } : {}) };
+    const proofs = s.session.httpProofs?.bind(s.session);
+    if (!proofs) throw new Error("missing session auth challenge");
+    try {
+      return await sessionAuthHeaders({ sessionId: s.session.sessionId, httpProofs: proofs }, { fetch: s.fetch as typeof fetch });
+    } catch (err) {
+      if (err instanceof SessionHttpError) throw new HttpError(err.status, err.message);
+      throw new HttpError(0, UNREACHABLE);
+    }
   }
-  const sessionPath = (rest: string) => `/api/v1/sessions/${seg(s.session.sessionId)}${rest}`;
+  const sessionPath = (rest: string) => sessionRoute(s.session.sessionId, rest);
 
   // ---------------------------------------------------------------- User KV (§7.10, §11.3.3 user-scoped)
   const userKv = (c: CallContext, key?: string) => `/api/v1/user-kv/${seg(c.plugin.manifest.id)}${key === undefined ? "" : `/${seg(key)}`}`;
