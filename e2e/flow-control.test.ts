@@ -17,6 +17,8 @@ const LINE_BYTES = 100; // 9-digit counter, a space, 89 filler bytes, newline
 const TOTAL_BYTES = 200 * 1000 * 1000;
 const LINES = TOTAL_BYTES / LINE_BYTES;
 const MiB = 1024 * 1024;
+// eslint-disable-next-line no-control-regex -- matching terminal escape sequences is the point
+const ANSI_CSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 let server: ServerProc | undefined;
 let share: ShareProc | undefined;
@@ -61,7 +63,7 @@ it("a 200 MB cat keeps CLI, server and viewer memory bounded and loses nothing",
     for (const raw of lines) {
       // The terminal may prefix output with control sequences (bash turns bracketed paste off with
       // ESC[?2004l and a carriage return before running the command).
-      const line = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r$/, "").split("\r").pop()!;
+      const line = raw.replace(ANSI_CSI, "").replace(/\r$/, "").split("\r").pop()!;
       if (line === `END${tag}`) done = true;
       const m = /^(\d{9}) x+$/.exec(line);
       if (!m) continue;

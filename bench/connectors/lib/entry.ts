@@ -30,25 +30,49 @@ class Noop extends Connector<Noop> {
   }
 }
 
-async function openDb(dir: string, synchronous: string) {
+async function openDb(dir: string, synchronous: string, stmtCache: boolean) {
   const sqlite = new SqliteDatabase(join(dir, "taiku.db"));
   sqlite.pragma("journal_mode = WAL");
   // The server leaves SQLite's default (FULL: fsync per commit); --synchronous normal is a diagnostic.
   if (synchronous !== "default") sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<ConnectorTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<ConnectorTables>({ dialect: new SqliteDialect({ database: stmtCache ? withStatementCache(sqlite) : sqlite }) });
   await createConnectorSchema(db);
   return db;
 }
 
-export interface BenchOptions { items: number; tasks: number; hooks: number; concurrency: number; synchronous: string }
+export interface BenchOptions { items: number; tasks: number; hooks: number; concurrency: number; synchronous: string; stmtCache: boolean }
+
+/**
+ * Diagnostic (--stmt-cache): Kysely's SQLite driver prepares every statement anew; better-sqlite3
+ * statements are reusable once `all()`/`run()` returned, so an LRU over `prepare` skips SQLite's
+ * compile step. The server does not do this today.
+ */
+function withStatementCache(db: SqliteDatabase.Database, max = 500): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = db.prepare.bind(db);
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== "prepare") return Reflect.get(target, prop, receiver);
+      return (sql: string) => {
+        let st = cache.get(sql);
+        if (st) { cache.delete(sql); cache.set(sql, st); return st; }
+        st = prepare(sql);
+        cache.set(sql, st);
+        if (cache.size > max) cache.delete(cache.keys().next().value!);
+        return st;
+      };
+    },
+  });
+}
 
 export async function runBench(o: BenchOptions, log: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "taiku-bench-connectors-"));
   const gh = await startGithub({ verify: async (t) => (t === TOKEN ? { accountId: "bench" } : null) });
   gh.seed(REPO, o.items, { prEvery: 10 });
-  const db = await openDb(dir, o.synchronous);
+  const db = await openDb(dir, o.synchronous, o.stmtCache);
+  log(`statement_cache ${o.stmtCache ? "on (diagnostic)" : "off, as the server"}`);
   log(`sqlite_synchronous ${o.synchronous === "default" ? "default (FULL), as the server" : o.synchronous}`);
   const clock = { now: () => Date.now() };
   const rt = new Runtime(new KyselyConnectorStorage(db, clock), {
@@ -124,6 +148,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     const hook = gh.hooks.get(REPO)![0]!;
     const path = new URL(hook.config.url).pathname;
     const lat: number[] = [];
+    const c3 = process.cpuUsage();
     for (let i = 0; i < o.hooks; i++) {
       const n = (i % items.length) + 1;
       const issue = gh.edit(REPO, n, { title: `edited ${i}` });
@@ -140,9 +165,11 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       lat.push(performance.now() - s);
       off();
     }
+    const hCpu = process.cpuUsage(c3);
     lat.sort((a, b) => a - b);
     const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]!.toFixed(2);
     log(`webhook_to_thread_ms p50 ${pct(50)} p90 ${pct(90)} p99 ${pct(99)} max ${lat.at(-1)!.toFixed(2)} (n=${lat.length}, sequential)`);
+    log(`webhook_cpu_ms_per_hook ${((hCpu.user + hCpu.system) / 1000 / lat.length).toFixed(2)} (sender, server and stand-in in this process)`);
   } finally {
     await rt.stop();
     await app.close();

@@ -35,33 +35,36 @@ export class EventFactory {
   }
 
   action(input: ActionInput & { phase: ActionPhase }): ActionEvent {
-    const action: Action = Object.freeze({
-      id: input.actionId,
-      kind: input.kind,
-      title: input.title,
-      detail: input.detail ?? {},
-    });
+    return this.make(input, input.phase);
+  }
+
+  actionStarted(input: ActionInput): ActionEvent {
+    return this.make(input, "started");
+  }
+
+  actionUpdated(input: ActionInput): ActionEvent {
+    return this.make(input, "updated");
+  }
+
+  actionCompleted(input: ActionInput & { ok: boolean | null }): ActionEvent {
+    return this.make(input, "completed");
+  }
+
+  /**
+   * One event per translated line, so this is hot: no copy of the input, and one freeze (the
+   * event; its action is typed readonly and only reachable through it).
+   */
+  private make(input: ActionInput, phase: ActionPhase): ActionEvent {
+    const action: Action = { id: input.actionId, kind: input.kind, title: input.title, detail: input.detail ?? {} };
     return Object.freeze({
       type: "action",
       engine: this.engine,
       action,
-      phase: input.phase,
+      phase,
       ok: input.ok ?? null,
       message: input.message ?? null,
       level: input.level ?? null,
     });
-  }
-
-  actionStarted(input: ActionInput): ActionEvent {
-    return this.action({ ...input, phase: "started" });
-  }
-
-  actionUpdated(input: ActionInput): ActionEvent {
-    return this.action({ ...input, phase: "updated" });
-  }
-
-  actionCompleted(input: ActionInput & { ok: boolean | null }): ActionEvent {
-    return this.action({ ...input, phase: "completed" });
   }
 
   completed(input: {

@@ -12,7 +12,7 @@ import type { AgentEvent, ActionEvent, ResumeToken } from "./model.js";
 import { sameToken } from "./model.js";
 import { DEFAULT_KILL_GRACE_MS, spawnGroup, terminateGroup, type SpawnedProcess } from "./proc.js";
 import type { ResumeCodec } from "./resume.js";
-import { BaseRunner, type RunOptions } from "./runner.js";
+import { BaseRunner, type RunOptions, type ThreadLocks } from "./runner.js";
 
 export interface JsonlState {
   noteSeq: number;
@@ -32,15 +32,19 @@ export interface EndContext<S> {
   found: ResumeToken | null;
 }
 
-/** Async queue of stdout lines with simple back-pressure on the source stream. */
+/**
+ * Async queue of stdout lines with simple back-pressure on the source stream. The consumer takes
+ * everything queued at once (one await per batch of lines, not per line).
+ */
 class LineQueue {
-  private readonly items: LineItem[] = [];
+  private items: LineItem[] = [];
   private ended = false;
   private wake: (() => void) | null = null;
   constructor(private readonly source: Readable) {}
   push(items: LineItem[]): void {
     if (items.length === 0) return;
-    this.items.push(...items);
+    if (this.items.length === 0) this.items = items;
+    else for (const it of items) this.items.push(it);
     if (this.items.length > 1024) this.source.pause();
     this.notify();
   }
@@ -53,12 +57,14 @@ class LineQueue {
     this.wake = null;
     w?.();
   }
-  async next(): Promise<LineItem | null> {
+  /** All queued lines (non-empty), or null at the end. */
+  async nextBatch(): Promise<LineItem[] | null> {
     for (;;) {
-      const item = this.items.shift();
-      if (item) {
-        if (this.items.length < 256 && this.source.isPaused()) this.source.resume();
-        return item;
+      if (this.items.length > 0) {
+        const batch = this.items;
+        this.items = [];
+        if (this.source.isPaused()) this.source.resume();
+        return batch;
       }
       if (this.ended) return null;
       await new Promise<void>((r) => (this.wake = r));
@@ -194,119 +200,145 @@ export abstract class JsonlSubprocessRunner<S extends JsonlState = JsonlState> e
 
   // ---- skeleton ----------------------------------------------------------------------------
 
-  protected async *runImpl(prompt: string, resume: ResumeToken | null, opts: RunOptions): AsyncGenerator<AgentEvent, void> {
-    const log = getLogger();
-    const state = this.newState(prompt, resume, opts);
-    this.startRun(prompt, resume, state, opts);
-    const argv = [this.command(), ...this.buildArgs(prompt, resume, state, opts)];
-    const payload = this.stdinPayload(prompt, resume, state);
-    const signal = opts.signal ?? null;
-    if (signal?.aborted) return;
+  protected runImpl(prompt: string, resume: ResumeToken | null, opts: RunOptions): AsyncGenerator<AgentEvent, void> {
+    return this.stream(prompt, resume, opts, null);
+  }
 
-    const proc: SpawnedProcess = await spawnGroup(argv, { cwd: opts.cwd ?? null, env: this.env(state) });
-    const { child } = proc;
-    const stdin = child.stdin!;
-    const stdout = child.stdout!;
-    const stderr = child.stderr!;
-    const tag = this.tag();
+  /**
+   * BaseRunner.run's contract (thread locks) inlined into the stream itself: one async-generator
+   * hop per event instead of two.
+   */
+  override run(prompt: string, resume: ResumeToken | null, opts: RunOptions = {}): AsyncGenerator<AgentEvent, void> {
+    return this.stream(prompt, resume, opts, this.locks);
+  }
 
-    let tornDown: Promise<number> | null = null;
-    const teardown = () => (tornDown ??= terminateGroup(proc, this.killGraceMs));
-    const onAbort = () => void teardown();
-    signal?.addEventListener("abort", onAbort, { once: true });
-
-    // stdin: payload then close; a child that exits early gives EPIPE, which is harmless.
-    stdin.on("error", (err) => log.debug(`${tag} stdin error`, { error: String(err) }));
-    if (payload) stdin.end(payload);
-    else stdin.end();
-
-    // stderr goes to logs only — never into events (spec §3.0).
-    const errSplit = new LineSplitter(this.maxLineBytes);
-    const logErr = (items: LineItem[]) => {
-      for (const it of items) if (it.kind === "line" && it.text.trim()) log.debug(`${tag} stderr`, { line: it.text });
-    };
-    stderr.on("data", (c: Buffer) => logErr(errSplit.push(c)));
-    stderr.on("end", () => logErr(errSplit.end()));
-    stderr.on("error", (err) => log.debug(`${tag} stderr error`, { error: String(err) }));
-
-    const outSplit = new LineSplitter(this.maxLineBytes);
-    const queue = new LineQueue(stdout);
-    stdout.on("data", (c: Buffer) => queue.push(outSplit.push(c)));
-    stdout.on("end", () => {
-      queue.push(outSplit.end());
-      queue.end();
-    });
-    stdout.on("error", (err) => {
-      log.debug(`${tag} stdout error`, { error: String(err) });
-      queue.end();
-    });
-    stdout.on("close", () => queue.end());
-
-    let found: ResumeToken | null = null;
-    let completed = false;
-    let droppedAfterCompleted = false;
-    let jsonlSeq = 0;
-
+  private async *stream(prompt: string, resume: ResumeToken | null, opts: RunOptions, locks: ThreadLocks | null): AsyncGenerator<AgentEvent, void> {
+    if (locks && resume && resume.engine !== this.engine) {
+      throw new Error(`resume token is for engine '${resume.engine}', not '${this.engine}'`);
+    }
+    let release: (() => void) | null = null;
     try {
-      for (;;) {
-        const item = await queue.next();
-        if (item === null) break;
-        if (completed) {
-          // Keep reading to EOF, but nothing is emitted after completed (R2).
-          if (!droppedAfterCompleted) log.debug(`${tag} output after completed dropped`);
-          droppedAfterCompleted = true;
-          continue;
-        }
-        let events: AgentEvent[];
-        if (item.kind === "overflow") {
-          events = this.overflowEvents(item.bytes, state);
-        } else {
-          const line = trimAscii(item.text);
-          if (!line) continue;
-          jsonlSeq++;
-          events = this.lineEvents(line, jsonlSeq, state, resume, found);
-        }
-        for (const ev of events) {
-          if (ev.type === "started") {
-            if (ev.engine !== this.engine) throw new Error(`started event for engine '${ev.engine}' from runner '${this.engine}'`);
-            if (resume && !sameToken(ev.resume, resume)) {
-              throw new Error(`resumed ${resume.value} but ${tag} started ${ev.resume.value}`);
+      // A resumed thread is locked before anything is spawned (C1).
+      if (locks && resume) release = await locks.acquire(resume, opts.signal);
+      const log = getLogger();
+      const state = this.newState(prompt, resume, opts);
+      this.startRun(prompt, resume, state, opts);
+      const argv = [this.command(), ...this.buildArgs(prompt, resume, state, opts)];
+      const payload = this.stdinPayload(prompt, resume, state);
+      const signal = opts.signal ?? null;
+      if (signal?.aborted) return;
+
+      const proc: SpawnedProcess = await spawnGroup(argv, { cwd: opts.cwd ?? null, env: this.env(state) });
+      const { child } = proc;
+      const stdin = child.stdin!;
+      const stdout = child.stdout!;
+      const stderr = child.stderr!;
+      const tag = this.tag();
+
+      let tornDown: Promise<number> | null = null;
+      const teardown = () => (tornDown ??= terminateGroup(proc, this.killGraceMs));
+      const onAbort = () => void teardown();
+      signal?.addEventListener("abort", onAbort, { once: true });
+
+      // stdin: payload then close; a child that exits early gives EPIPE, which is harmless.
+      stdin.on("error", (err) => log.debug(`${tag} stdin error`, { error: String(err) }));
+      if (payload) stdin.end(payload);
+      else stdin.end();
+
+      // stderr goes to logs only — never into events (spec §3.0).
+      const errSplit = new LineSplitter(this.maxLineBytes);
+      const logErr = (items: LineItem[]) => {
+        for (const it of items) if (it.kind === "line" && it.text.trim()) log.debug(`${tag} stderr`, { line: it.text });
+      };
+      stderr.on("data", (c: Buffer) => logErr(errSplit.push(c)));
+      stderr.on("end", () => logErr(errSplit.end()));
+      stderr.on("error", (err) => log.debug(`${tag} stderr error`, { error: String(err) }));
+
+      const outSplit = new LineSplitter(this.maxLineBytes);
+      const queue = new LineQueue(stdout);
+      stdout.on("data", (c: Buffer) => queue.push(outSplit.push(c)));
+      stdout.on("end", () => {
+        queue.push(outSplit.end());
+        queue.end();
+      });
+      stdout.on("error", (err) => {
+        log.debug(`${tag} stdout error`, { error: String(err) });
+        queue.end();
+      });
+      stdout.on("close", () => queue.end());
+
+      let found: ResumeToken | null = null;
+      let completed = false;
+      let droppedAfterCompleted = false;
+      let jsonlSeq = 0;
+
+      try {
+        read: for (;;) {
+          const batch = await queue.nextBatch();
+          if (batch === null) break;
+          for (const item of batch) {
+            if (completed) {
+              // Keep reading to EOF, but nothing is emitted after completed (R2).
+              if (!droppedAfterCompleted) log.debug(`${tag} output after completed dropped`);
+              droppedAfterCompleted = true;
+              continue read;
             }
-            if (found) {
-              if (sameToken(found, ev.resume)) continue; // duplicate started is swallowed (R12)
-              throw new Error(`${tag} started a second session ${ev.resume.value} after ${found.value}`);
+            let events: AgentEvent[];
+            if (item.kind === "overflow") {
+              events = this.overflowEvents(item.bytes, state);
+            } else {
+              const line = trimAscii(item.text);
+              if (!line) continue;
+              jsonlSeq++;
+              events = this.lineEvents(line, jsonlSeq, state, resume, found);
             }
-            found = ev.resume;
-            yield ev;
-          } else if (ev.type === "completed") {
-            completed = true;
-            yield ev;
-            break; // remaining events of the same line are discarded
-          } else {
-            yield ev;
+            for (const ev of events) {
+              if (ev.type === "started") {
+                if (ev.engine !== this.engine) throw new Error(`started event for engine '${ev.engine}' from runner '${this.engine}'`);
+                if (resume && !sameToken(ev.resume, resume)) {
+                  throw new Error(`resumed ${resume.value} but ${tag} started ${ev.resume.value}`);
+                }
+                if (found) {
+                  if (sameToken(found, ev.resume)) continue; // duplicate started is swallowed (R12)
+                  throw new Error(`${tag} started a second session ${ev.resume.value} after ${found.value}`);
+                }
+                found = ev.resume;
+                // A new thread takes its lock before yielding `started` (C3, C4).
+                if (locks && !release) release = await locks.acquire(ev.resume, opts.signal);
+                yield ev;
+              } else if (ev.type === "completed") {
+                completed = true;
+                yield ev;
+                break; // remaining events of the same line are discarded
+              } else {
+                yield ev;
+              }
+            }
           }
         }
-      }
-      if (signal?.aborted) return; // cancelled: no synthesised events (§5.3)
-      const rc = await proc.exited;
-      if (completed || signal?.aborted) return;
-      const end = rc !== 0 ? this.processErrorEvents(rc, { state, resume, found }) : this.streamEndEvents({ state, resume, found });
-      const dropped = this.dropped.get(state) ?? 0;
-      for (const ev of end) {
-        // A run that never started but printed unrecognised lines is most likely a CLI version
-        // this runner does not speak (spec §11.4): say so.
-        if (ev.type === "completed" && !found && dropped > 0 && ev.error) {
-          yield Object.freeze({ ...ev, error: `${ev.error} (${dropped} unrecognised line${dropped === 1 ? "" : "s"} — is \`${this.command()}\` up to date?)` });
-          break;
+        if (signal?.aborted) return; // cancelled: no synthesised events (§5.3)
+        const rc = await proc.exited;
+        if (completed || signal?.aborted) return;
+        const end = rc !== 0 ? this.processErrorEvents(rc, { state, resume, found }) : this.streamEndEvents({ state, resume, found });
+        const dropped = this.dropped.get(state) ?? 0;
+        for (const ev of end) {
+          // A run that never started but printed unrecognised lines is most likely a CLI version
+          // this runner does not speak (spec §11.4): say so.
+          if (ev.type === "completed" && !found && dropped > 0 && ev.error) {
+            yield Object.freeze({ ...ev, error: `${ev.error} (${dropped} unrecognised line${dropped === 1 ? "" : "s"} — is \`${this.command()}\` up to date?)` });
+            break;
+          }
+          yield ev;
+          if (ev.type === "completed") break;
         }
-        yield ev;
-        if (ev.type === "completed") break;
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+        if (proc.isRunning() || tornDown) await teardown();
+        stdout.destroy();
+        stderr.destroy();
       }
     } finally {
-      signal?.removeEventListener("abort", onAbort);
-      if (proc.isRunning() || tornDown) await teardown();
-      stdout.destroy();
-      stderr.destroy();
+      release?.();
     }
   }
 }

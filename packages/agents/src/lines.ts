@@ -23,6 +23,12 @@ export class LineSplitter {
     while (start < chunk.length) {
       const nl = chunk.indexOf(0x0a, start);
       const end = nl === -1 ? chunk.length : nl;
+      if (nl !== -1 && this.pending === 0 && !this.overflowing && end - start <= this.maxBytes) {
+        // Whole line inside this chunk: decode it in place (synchronously, so no copy is needed).
+        out.push({ kind: "line", text: decoder.decode(chunk.subarray(start, end)) });
+        start = nl + 1;
+        continue;
+      }
       this.append(chunk.subarray(start, end));
       if (nl === -1) break;
       out.push(this.take());
@@ -71,5 +77,14 @@ export class LineSplitter {
 
 /** ASCII whitespace trim, as Python's bytes.strip(). */
 export function trimAscii(s: string): string {
-  return s.replace(/^[\t\n\v\f\r ]+|[\t\n\v\f\r ]+$/g, "");
+  let start = 0;
+  let end = s.length;
+  while (start < end && isAsciiSpace(s.charCodeAt(start))) start++;
+  while (end > start && isAsciiSpace(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/** \t \n \v \f \r and space. */
+function isAsciiSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }

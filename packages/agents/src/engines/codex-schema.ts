@@ -54,3 +54,47 @@ export const codexEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("item.updated"), item: itemSchema }),
   z.object({ type: z.literal("item.completed"), item: itemSchema }),
 ]);
+
+const isPlainRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const COMMAND_STATUS = new Set(["in_progress", "completed", "failed", "declined"]);
+
+/**
+ * Hot-path pre-check for `decodeStrict` (common.ts): accepts only the frequent shapes, and only
+ * when `codexEventSchema` certainly accepts them too; anything else (`false`) goes through zod.
+ */
+export function codexFastCheck(data: unknown): boolean {
+  if (!isPlainRecord(data)) return false;
+  switch (data["type"]) {
+    case "item.started":
+    case "item.updated":
+    case "item.completed": {
+      const item = data["item"];
+      if (!isPlainRecord(item) || typeof item["id"] !== "string") return false;
+      switch (item["type"]) {
+        case "command_execution": {
+          const code = item["exit_code"];
+          return (
+            typeof item["command"] === "string" &&
+            typeof item["aggregated_output"] === "string" &&
+            (code === null || Number.isSafeInteger(code)) &&
+            COMMAND_STATUS.has(item["status"] as string)
+          );
+        }
+        case "agent_message": {
+          const phase = item["phase"];
+          return typeof item["text"] === "string" && (phase === undefined || phase === null || typeof phase === "string");
+        }
+        case "reasoning":
+          return typeof item["text"] === "string";
+        default:
+          return false;
+      }
+    }
+    case "turn.started":
+      return true;
+    case "thread.started":
+      return typeof data["thread_id"] === "string";
+    default:
+      return false;
+  }
+}

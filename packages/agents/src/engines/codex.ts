@@ -8,7 +8,7 @@ import { relativizeCommand, relativizePath } from "../paths.js";
 import { RegexResumeCodec } from "../resume.js";
 import type { RunOptions } from "../runner.js";
 import { defineEngineBackend, executableOf, optionalString, optionalStringList, type EngineConfig } from "./backend.js";
-import { codexEventSchema } from "./codex-schema.js";
+import { codexEventSchema, codexFastCheck } from "./codex-schema.js";
 import { decodeStrict, type Json } from "./common.js";
 
 export const CODEX_INSTALL_CMD = "npm install -g @openai/codex";
@@ -97,7 +97,7 @@ export class CodexRunner extends JsonlSubprocessRunner<CodexState> {
   }
 
   override decodeLine(line: string): unknown {
-    return decodeStrict(line, codexEventSchema);
+    return decodeStrict(line, codexEventSchema, codexFastCheck);
   }
 
   override decodeErrorEvents(): AgentEvent[] {

@@ -2,10 +2,13 @@ import type { SeqFrame } from "@taiku/protocol";
 
 /**
  * Decoded byte strings are views into the whole received socket chunk; keeping a view would keep the
- * chunk alive and break the ring's byte accounting (a 50-byte frame pinning 64 KiB). Copy such views.
+ * chunk alive and break the ring's byte accounting (a 50-byte frame pinning 64 KiB). Copy such views —
+ * unless the view is most of its buffer (a 64 KiB frame in the ≈ 65.6 KiB message `ws` assembled for
+ * it): the copy would only turn the whole message into garbage, and under a flood that garbage is what
+ * the server's peak RSS is made of.
  */
 export function compact(b: Uint8Array): Uint8Array {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+  return b.byteLength * 4 >= b.buffer.byteLength * 3 ? b : new Uint8Array(b);
 }
 
 /**

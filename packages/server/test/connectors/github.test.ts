@@ -81,6 +81,8 @@ describe("GitHub connector", () => {
     const closed = await t.http.req("PATCH", `/api/v1/inbox/links/${after.links[0]!.id}`, { body: { status: "closed" }, headers: t.headers });
     expect(closed.json().writeBack).toBe(true);
     await until("closed upstream", async () => gh.repos.get(REPO)![41]!.state === "closed");
+    await t.http.req("PATCH", `/api/v1/inbox/links/${after.links[0]!.id}`, { body: { status: "open" }, headers: t.headers });
+    await until("reopened upstream", async () => gh.repos.get(REPO)![41]!.state === "open");
   }, 180_000);
 
   it("falls back to polling with a visible 'webhooks unreachable' status when the hook URL is loopback", async () => {

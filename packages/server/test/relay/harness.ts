@@ -102,7 +102,6 @@ export async function startRelay(opts: HarnessOptions = {}): Promise<Harness> {
 
 // ---------------------------------------------------------------- raw test clients
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Msg = Record<string, any>;
 
 export class TestClient {
