@@ -8,7 +8,9 @@
  *   bufferutil                — ws's optional native frame masking (prebuilt binaries in the npm
  *                               package; ws falls back to JS when it is missing);
  *   pino transports (thread-stream workers) are not used: the server logs synchronously.
- * Then copies the built web app (packages/web/dist) to ./web, where webroot.ts looks first.
+ * Then copies the built web app (packages/web/dist) to ./web, where webroot.ts looks first, and the
+ * integrations tool catalogues (packages/server/scripts/catalogues/*.json) to dist/catalogues, where
+ * the bundled server's defaultCatalogueDir() looks first.
  *
  * Outputs: dist/taiku.js (bin, with shebang) and dist/lib.js (library API), sharing chunks.
  */
@@ -54,6 +56,7 @@ async function newestMtime(dir) {
 async function upToDate(outdir) {
   const bin = await stat(join(outdir, "taiku.js")).catch(() => null);
   if (!bin) return false;
+  if (!existsSync(join(outdir, "catalogues", "github.json"))) return false;
   for (const pkg of ["cli", "server", "protocol", "crypto", "agents"]) {
     if ((await newestMtime(join(repo, "packages", pkg, "src"))) > bin.mtimeMs) return false;
   }
@@ -107,6 +110,15 @@ async function main() {
     await cp(pluginsSrc, pluginsOut, { recursive: true });
     console.log(`bundle: copied ${pluginsSrc} -> ${pluginsOut}`);
   }
+  // Integrations tool catalogues: the server looks for `catalogues/` next to its module (dist/ here).
+  const cataloguesSrc = join(repo, "packages", "server", "scripts", "catalogues");
+  const cataloguesOut = join(outdir, "catalogues");
+  await rm(cataloguesOut, { recursive: true, force: true });
+  await mkdir(cataloguesOut, { recursive: true });
+  const catalogues = (await readdir(cataloguesSrc)).filter((f) => f.endsWith(".json"));
+  if (catalogues.length === 0) throw new Error(`bundle: no catalogues in ${cataloguesSrc}`);
+  for (const f of catalogues) await cp(join(cataloguesSrc, f), join(cataloguesOut, f));
+  console.log(`bundle: copied ${catalogues.length} integration catalogues -> ${cataloguesOut}`);
   const size = (await stat(join(outdir, "taiku.js"))).size;
   const inputs = Object.keys(result.metafile.inputs).length;
   console.log(`bundle: dist/taiku.js ${(size / 1024).toFixed(0)} KiB (+ lib.js, ${inputs} inputs), external: ${EXTERNAL.join(", ")}`);

@@ -260,6 +260,7 @@ Usage:
   taiku agents --transport telegram   run the agents' Telegram bridge on its own
   taiku agents doctor      check taiku.toml and which agent CLIs are installed
   taiku plugin new <dir>   scaffold a plugin (manifest, panel, MockHost test)
+  taiku integrations keygen|rotate-key   vault key of the OAuth integrations (taiku integrations --help)
   taiku --version          print the version
 
 Flags for taiku:
@@ -287,6 +288,8 @@ Flags for taiku serve:
   --tls-key <file>         TLS private key (PEM)
   --self-signed            serve https with a generated self-signed certificate
   Environment: TAIKU_HOME (data directory, default ~/.taiku), TAIKU_VIEWER_AUTH=on|off
+  Integrations: TAIKU_INTEGRATIONS=on|off, TAIKU_VAULT_KEY, TAIKU_EGRESS_HOSTS=host=url,…;
+    OAuth apps in [integrations.apps.<toolkit>] of $TAIKU_HOME/taiku.toml
 
 Flags for taiku agents:
   --transport <id>         transport to run (telegram; default: [agents] transport of the config)

@@ -9,6 +9,7 @@ import { runServe } from "./serve.js";
 import { runFunc } from "./func.js";
 import { runShare } from "./share-command.js";
 import { runAgentsCommand } from "./agents/command.js";
+import { runIntegrationsCommand } from "./integrations-command.js";
 import { CLI_VERSION } from "./version.js";
 
 export function processIo(): CliIo {
@@ -28,6 +29,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   try {
     if (argv[0] === "plugin") return runPluginCommand(argv.slice(1), io);
     if (argv[0] === "func") return await runFunc(argv.slice(1), io);
+    if (argv[0] === "integrations") return await runIntegrationsCommand(argv.slice(1), io);
     const args = parseCommandLine(argv, { env: io.env, cwd: io.cwd, homedir: io.homedir });
     switch (args.command) {
       case "version":

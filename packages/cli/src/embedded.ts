@@ -26,7 +26,7 @@ const isAddrInUse = (err: unknown) =>
 export async function startEmbeddedServer(opts: EmbeddedOptions): Promise<RunningServer> {
   const start = opts.startServer ?? (await import("@taiku/server")).startServer;
   if (typeof start !== "function") throw new CliError("this build has no embedded server; pass --server <url>");
-  const fromEnv = opts.env ? serverEnvOptions(opts.env) : {};
+  const fromEnv = opts.env ? serverEnvOptions(opts.env, opts.home) : {};
   const base: ServerOptions = {
     ...fromEnv,
     home: opts.home,

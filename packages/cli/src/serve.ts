@@ -14,7 +14,7 @@ export async function runServe(args: ServeArgs, io: CliIo, startServer?: StartSe
   let server;
   try {
     server = await start({
-      ...serverEnvOptions(io.env),
+      ...serverEnvOptions(io.env, args.home),
       home: args.home,
       host: args.host,
       port: args.port,

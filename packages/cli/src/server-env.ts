@@ -6,13 +6,14 @@
 import { LIMITS } from "@taiku/protocol";
 import { CliError } from "./exit-codes.js";
 import { findPluginsDir } from "./webroot.js";
+import { integrationsServerOptions, type IntegrationsServerOptions } from "./integrations-config.js";
 
 /** Relay settings that are not protocol limits but are tunable the same way. */
 const EXTRA_LIMIT_KEYS = ["viewerStallMs", "flowTickMs", "shellRingHardBytes",
   // Session-scoped HTTP routes (CLI filesystem, downloads, auth challenge, remote commands).
   "fsAnswerMs", "fsReadsPerUser", "fsStageMaxBytes", "fsWriteMaxBytes", "downloadTokenMs", "sessionNonceMs", "remoteCommandMs", "remoteMostRecent"];
 
-export interface ServerEnvOptions {
+export interface ServerEnvOptions extends IntegrationsServerOptions {
   limits?: Record<string, number>;
   pluginsDir?: string;
   pluginFileMaxBytes?: number;
@@ -45,8 +46,9 @@ export function parseSize(name: string, text: string): number {
   return Math.floor(Number(m[1]) * UNITS[(m[2] ?? "b").toLowerCase()]!);
 }
 
-export function serverEnvOptions(env: NodeJS.ProcessEnv): ServerEnvOptions {
-  const out: ServerEnvOptions = {};
+/** With `home`, also the `[integrations]` / `[egress]` tables of `<home>/taiku.toml` (see integrations-config.ts). */
+export function serverEnvOptions(env: NodeJS.ProcessEnv, home?: string): ServerEnvOptions {
+  const out: ServerEnvOptions = home !== undefined ? integrationsServerOptions(env, home) : {};
   if (env.TAIKU_LIMITS) out.limits = parseLimitsJson(env.TAIKU_LIMITS);
   const pluginsDir = findPluginsDir(env);
   if (pluginsDir) out.pluginsDir = pluginsDir;

@@ -46,7 +46,9 @@ describe("npm pack", () => {
     expect(files).toContain("dist/lib.js");
     expect(files).toContain("package.json");
     expect(files).toContain("README.md");
-    expect(files.filter((f) => f.startsWith("dist/")).every((f) => /^dist\/(taiku|lib|chunk-[A-Z0-9]+)\.js$/.test(f))).toBe(true);
+    expect(files.filter((f) => f.startsWith("dist/")).every((f) => /^dist\/((taiku|lib|chunk-[A-Z0-9]+)\.js|catalogues\/[a-z]+\.json)$/.test(f))).toBe(true);
+    // The integrations tool catalogues travel next to the bundle, where the server looks for them.
+    for (const toolkit of ["github", "linear", "slack", "gmail"]) expect(files).toContain(`dist/catalogues/${toolkit}.json`);
     if (webBuilt) {
       expect(files).toContain("web/index.html");
       expect(files.some((f) => f.startsWith("web/assets/"))).toBe(true);

@@ -80,8 +80,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerApiKeyRoutes(app, deps.auth, deps.accounts);
   registerCliLoginRoutes(app, deps.auth, deps.cliLogin, deps.signInLimiter);
   registerSessionRoutes(app, deps.auth, deps.relay);
-  registerSessionScopedRoutes(app, deps.auth, deps.relay);
-  if (deps.plugins) registerPluginPlatform(app, deps.auth, deps.relay, deps.plugins);
+  const sessionNonces = registerSessionScopedRoutes(app, deps.auth, deps.relay);
+  if (deps.plugins) registerPluginPlatform(app, deps.auth, deps.relay, deps.plugins, sessionNonces);
   deps.integrations?.(app, deps.auth);
   deps.connectors?.(app, deps.auth);
   registerStatic(app, deps.webRoot);

@@ -48,13 +48,21 @@ export function errorText(err: unknown): string {
   return flat.map((e) => (e instanceof Error ? e.message || e.name || e.constructor.name : String(e))).join("\n");
 }
 
-/** One-slot mailbox: at most one render in flight; events while it runs only mark it dirty. */
+/**
+ * One-slot mailbox: at most one render in flight; events while it runs only mark it dirty. With a
+ * `ready` gate (the transport's `editReady`), a dirty state is rendered only once an edit can
+ * actually go out, so a flood of events costs one render per delivered edit, not one per event.
+ */
 class ProgressEditor {
   private dirty = false;
   private stopped = false;
   private wake: (() => void) | null = null;
+  private readonly halt = new AbortController();
   private readonly loop: Promise<void>;
-  constructor(private readonly render: () => Promise<void>) {
+  constructor(
+    private readonly render: () => Promise<void>,
+    private readonly ready: ((signal: AbortSignal) => Promise<void>) | null = null,
+  ) {
     this.loop = this.run();
   }
   signal(): void {
@@ -70,6 +78,14 @@ class ProgressEditor {
     for (;;) {
       if (!this.dirty && !this.stopped) await new Promise<void>((r) => (this.wake = r));
       if (this.stopped) return;
+      if (this.ready) {
+        try {
+          await this.ready(this.halt.signal);
+        } catch (err) {
+          getLogger().debug("progress edit gate failed", { error: String(err) });
+        }
+        if (this.stopped) return;
+      }
       this.dirty = false;
       try {
         await this.render();
@@ -80,6 +96,7 @@ class ProgressEditor {
   }
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt.abort();
     this.kick();
     await this.loop;
   }
@@ -124,7 +141,7 @@ export async function handleMessage(cfg: ExecBridgeConfig, opts: HandleMessageOp
         if (sameRendered(message, delivered)) return;
         const r = await transport.edit({ ref: progressRef!, message, wait: false });
         if (r) delivered = message;
-      })
+      }, transport.editReady ? (signal) => transport.editReady!(progressRef!, signal) : null)
     : null;
 
   const abort = new AbortController();

@@ -27,7 +27,11 @@ export interface ProgressState {
 
 export class ProgressTracker {
   resume: ResumeToken | null = null;
-  private readonly actions = new Map<string, ActionState>();
+  /** The states in first-appearance order, and each id's index in it (kept incrementally). */
+  private readonly ordered: ActionState[] = [];
+  private readonly index = new Map<string, number>();
+  /** The last snapshot's actions, reused until the next change. */
+  private orderedCopy: readonly ActionState[] | null = null;
   private actionCount = 0;
   private seq = 0;
 
@@ -43,12 +47,13 @@ export class ProgressTracker {
     const { action } = ev;
     if (action.kind === "turn" || !action.id) return false;
     const completed = ev.phase === "completed";
-    const prev = this.actions.get(action.id);
+    const at = this.index.get(action.id);
+    const prev = at === undefined ? undefined : this.ordered[at];
     const hasOpen = !!prev && !prev.completed;
     const displayPhase = (ev.phase === "updated" || (ev.phase === "started" && hasOpen)) && !completed ? "updated" : ev.phase;
     if (!prev) this.actionCount++;
     this.seq++;
-    this.actions.set(action.id, {
+    const next: ActionState = {
       action,
       phase: ev.phase,
       displayPhase,
@@ -57,7 +62,14 @@ export class ProgressTracker {
       firstSeen: prev ? prev.firstSeen : this.seq,
       lastUpdate: this.seq,
       completed,
-    });
+    };
+    if (at === undefined) {
+      this.index.set(action.id, this.ordered.length);
+      this.ordered.push(next);
+    } else {
+      this.ordered[at] = next;
+    }
+    this.orderedCopy = null;
     return true;
   }
 
@@ -66,7 +78,7 @@ export class ProgressTracker {
     return {
       engine: this.engine,
       actionCount: this.actionCount,
-      actions: [...this.actions.values()].sort((a, b) => a.firstSeen - b.firstSeen),
+      actions: (this.orderedCopy ??= Object.freeze(this.ordered.slice())),
       resume: this.resume,
       resumeLine,
       contextLine: opts.contextLine ?? null,

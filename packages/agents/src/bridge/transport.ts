@@ -43,6 +43,12 @@ export interface Transport {
   send(opts: { channelId: ChannelId; message: RenderedMessage; options?: SendOptions }): Promise<MessageRef | null>;
   /** wait=false is fire-and-forget and returns `ref` when the write was accepted. */
   edit(opts: { ref: MessageRef; message: RenderedMessage; wait?: boolean }): Promise<MessageRef | null>;
+  /**
+   * Optional: resolves when a fire-and-forget edit of `ref` would go out without waiting (nothing
+   * pending for it, pacing elapsed), or when `signal` aborts. The bridge then renders progress only
+   * when it can be delivered, instead of after every event.
+   */
+  editReady?(ref: MessageRef, signal: AbortSignal): Promise<void>;
   delete(opts: { ref: MessageRef }): Promise<boolean>;
   close(): Promise<void>;
 }

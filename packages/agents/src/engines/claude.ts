@@ -9,7 +9,7 @@ import { which } from "../proc.js";
 import { RegexResumeCodec } from "../resume.js";
 import type { RunOptions } from "../runner.js";
 import { defineEngineBackend, executableOf, optionalBool, optionalString, optionalStringList, type EngineConfig } from "./backend.js";
-import { claudeEventSchema } from "./claude-schema.js";
+import { claudeEventSchema, claudeFastCheck } from "./claude-schema.js";
 import { compact, decodeStrict, isRecord, nonEmptyString, type Json } from "./common.js";
 import { toolAction } from "./tool-actions.js";
 
@@ -103,7 +103,7 @@ export class ClaudeRunner extends JsonlSubprocessRunner<ClaudeState> {
   }
 
   override decodeLine(line: string): unknown {
-    return decodeStrict(line, claudeEventSchema);
+    return decodeStrict(line, claudeEventSchema, claudeFastCheck);
   }
 
   override invalidJsonEvents(): AgentEvent[] {

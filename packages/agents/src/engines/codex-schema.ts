@@ -1,5 +1,6 @@
 /** codex `exec --json` line schema (spec §3.1 input tables; strict on known shapes). */
 import { z } from "zod";
+import { isRecord } from "./common.js";
 
 const int = z.number().int();
 const nullableInt = z.union([int, z.null()]);
@@ -55,7 +56,6 @@ export const codexEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("item.completed"), item: itemSchema }),
 ]);
 
-const isPlainRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const COMMAND_STATUS = new Set(["in_progress", "completed", "failed", "declined"]);
 
 /**
@@ -63,13 +63,13 @@ const COMMAND_STATUS = new Set(["in_progress", "completed", "failed", "declined"
  * when `codexEventSchema` certainly accepts them too; anything else (`false`) goes through zod.
  */
 export function codexFastCheck(data: unknown): boolean {
-  if (!isPlainRecord(data)) return false;
+  if (!isRecord(data)) return false;
   switch (data["type"]) {
     case "item.started":
     case "item.updated":
     case "item.completed": {
       const item = data["item"];
-      if (!isPlainRecord(item) || typeof item["id"] !== "string") return false;
+      if (!isRecord(item) || typeof item["id"] !== "string") return false;
       switch (item["type"]) {
         case "command_execution": {
           const code = item["exit_code"];

@@ -23,13 +23,31 @@ export const opencodeResumeCodec = new RegexResumeCodec({
 
 const common = { timestamp: z.number().int().nullish(), sessionID: z.string().nullish() };
 const part = z.record(z.string(), z.unknown()).nullish();
-const opencodeEventSchema = z.discriminatedUnion("type", [
+export const opencodeEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("step_start"), ...common, part }),
   z.object({ type: z.literal("step_finish"), ...common, part }),
   z.object({ type: z.literal("tool_use"), ...common, part }),
   z.object({ type: z.literal("text"), ...common, part }),
   z.object({ type: z.literal("error"), ...common, error: z.unknown().optional(), message: z.unknown().optional() }),
 ]);
+
+const OPENCODE_PART_EVENTS = new Set(["step_start", "step_finish", "tool_use", "text"]);
+
+/**
+ * Hot-path pre-check for `decodeStrict` (common.ts): `true` only for lines `opencodeEventSchema`
+ * certainly accepts; anything else (`false`) goes through zod.
+ */
+export function opencodeFastCheck(data: unknown): boolean {
+  if (!isRecord(data) || !OPENCODE_PART_EVENTS.has(data["type"] as string)) return false;
+  const ts = data["timestamp"];
+  const sid = data["sessionID"];
+  const part = data["part"];
+  return (
+    (ts === undefined || ts === null || Number.isSafeInteger(ts)) &&
+    (sid === undefined || sid === null || typeof sid === "string") &&
+    (part === undefined || part === null || isRecord(part))
+  );
+}
 
 interface OpencodeState extends JsonlState {
   factory: EventFactory;
@@ -89,7 +107,7 @@ export class OpencodeRunner extends JsonlSubprocessRunner<OpencodeState> {
   }
 
   override decodeLine(line: string): unknown {
-    return decodeStrict(line, opencodeEventSchema);
+    return decodeStrict(line, opencodeEventSchema, opencodeFastCheck);
   }
 
   override decodeErrorEvents(): AgentEvent[] {

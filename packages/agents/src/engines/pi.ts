@@ -40,7 +40,7 @@ export const piResumeCodec = new RegexResumeCodec({
 });
 
 const obj = z.record(z.string(), z.unknown());
-const piEventSchema = z.discriminatedUnion("type", [
+export const piEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session"), id: z.string().nullish(), version: z.number().int().nullish() }),
   z.object({ type: z.literal("agent_start") }),
   z.object({ type: z.literal("agent_end"), messages: z.array(obj) }),
@@ -57,6 +57,41 @@ const piEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("auto_retry_start") }),
   z.object({ type: z.literal("auto_retry_end") }),
 ]);
+
+const PI_BARE_EVENTS = new Set([
+  "agent_start", "turn_start", "turn_end", "tool_execution_update",
+  "auto_compaction_start", "auto_compaction_end", "auto_retry_start", "auto_retry_end",
+]);
+
+/**
+ * Hot-path pre-check for `decodeStrict` (common.ts): `true` only for lines `piEventSchema`
+ * certainly accepts; anything else (`false`) goes through zod.
+ */
+export function piFastCheck(data: unknown): boolean {
+  if (!isRecord(data)) return false;
+  const type = data["type"];
+  switch (type) {
+    case "message_start":
+    case "message_update": {
+      const m = data["message"];
+      return m === undefined || m === null || isRecord(m);
+    }
+    case "message_end":
+      return isRecord(data["message"]);
+    case "tool_execution_start": {
+      const name = data["toolName"];
+      const args = data["args"];
+      return typeof data["toolCallId"] === "string" && (name === undefined || name === null || typeof name === "string") && (args === undefined || args === null || isRecord(args));
+    }
+    case "tool_execution_end": {
+      const name = data["toolName"];
+      const err = data["isError"];
+      return typeof data["toolCallId"] === "string" && (name === undefined || name === null || typeof name === "string") && (err === undefined || err === null || typeof err === "boolean");
+    }
+    default:
+      return PI_BARE_EVENTS.has(type as string);
+  }
+}
 
 interface PendingAction {
   kind: string;
@@ -178,7 +213,7 @@ export class PiRunner extends JsonlSubprocessRunner<PiState> {
   }
 
   override decodeLine(line: string): unknown {
-    return decodeStrict(line, piEventSchema);
+    return decodeStrict(line, piEventSchema, piFastCheck);
   }
 
   override decodeErrorEvents(): AgentEvent[] {

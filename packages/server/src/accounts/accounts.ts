@@ -31,10 +31,30 @@ export interface ApiKeyInfo {
 
 export class EmailTakenError extends Error {}
 
+/**
+ * How long a successful API-key lookup is reused without reading the database. Revoking a key
+ * through this service drops it at once; the bound only limits how long a change made outside this
+ * process (another process on the same database) can go unseen.
+ */
+export const API_KEY_CACHE_MS = 5_000;
+const API_KEY_CACHE_MAX = 10_000;
+
+interface CachedKey {
+  account: Account;
+  keyId: string;
+  lastUsedAt: number;
+  at: number;
+}
+
 type AccountRow = { id: string; name: string; email: string | null };
 const toAccount = (r: AccountRow): Account => (r.email === null ? { id: r.id, name: r.name } : { id: r.id, name: r.name, email: r.email });
 
 export class AccountService implements AccountResolver {
+  /** Recent successful API-key lookups by key hash (never failures). */
+  private readonly keyCache = new Map<string, CachedKey>();
+  /** Bumped after every revocation, so a lookup that raced with one is not cached. */
+  private keyGeneration = 0;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
@@ -137,24 +157,42 @@ export class AccountService implements AccountResolver {
       .where("account_id", "=", accountId)
       .where("revoked", "=", 0)
       .executeTakeFirst();
+    // After the update: a lookup that read the row before it must not cache it (see fromApiKey).
+    this.keyGeneration++;
+    for (const [hash, hit] of this.keyCache) if (hit.keyId === keyId) this.keyCache.delete(hash);
     return res.numUpdatedRows > 0n;
   }
 
   async fromApiKey(apiKey: string): Promise<Account | null> {
     if (!isApiKeyShaped(apiKey)) return null;
+    const hash = sha256Hex(apiKey);
+    const hit = this.keyCache.get(hash);
+    if (hit) {
+      const now = this.now();
+      if (now >= hit.at && now - hit.at < API_KEY_CACHE_MS && now - hit.lastUsedAt < this.timers.apiKeyTouchMs) return hit.account;
+      this.keyCache.delete(hash);
+    }
+    const generation = this.keyGeneration;
     const row = await this.db
       .selectFrom("api_keys")
       .innerJoin("accounts", "accounts.id", "api_keys.account_id")
       .select(["accounts.id", "accounts.name", "accounts.email", "api_keys.id as key_id", "api_keys.last_used_at"])
-      .where("api_keys.key_hash", "=", sha256Hex(apiKey))
+      .where("api_keys.key_hash", "=", hash)
       .where("api_keys.revoked", "=", 0)
       .executeTakeFirst();
     if (!row) return null;
     const now = this.now();
-    if (row.last_used_at === null || now - row.last_used_at >= this.timers.apiKeyTouchMs) {
+    let lastUsedAt = row.last_used_at;
+    if (lastUsedAt === null || now - lastUsedAt >= this.timers.apiKeyTouchMs) {
       await this.db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", row.key_id).execute();
+      lastUsedAt = now;
     }
-    return toAccount(row);
+    const account = toAccount(row);
+    if (generation === this.keyGeneration) {
+      if (this.keyCache.size >= API_KEY_CACHE_MAX) this.keyCache.clear();
+      this.keyCache.set(hash, { account, keyId: row.key_id, lastUsedAt, at: now });
+    }
+    return account;
   }
 
   // ---- one-time sign-in codes -------------------------------------------------------------

@@ -86,6 +86,13 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
     return deps.service;
   };
   const caller = async (req: FastifyRequest) => (await requireCaller(deps.auth, req, { unauthenticated: INTEGRATION_ERRORS.notSignedIn })).account;
+  // Execute answers before its audit row is written; closing waits for the rows still queued.
+  if (deps.service) {
+    const service = deps.service;
+    app.addHook("onClose", async () => {
+      await service.auditFlushed();
+    });
+  }
   const pluginIdOf = (req: FastifyRequest): string | null => {
     const v = req.headers[PLUGIN_HEADER];
     const id = Array.isArray(v) ? v[0] : v;
@@ -189,7 +196,8 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
       }
       throw err;
     } finally {
-      await s.audit(account.id, { pluginId, toolkit, action, outcome, status }).catch((e: Error) => req.log.error({ err: e.message }, "audit write failed"));
+      // Not awaited: the row is queued in call order and written right after (see service.audit).
+      void s.audit(account.id, { pluginId, toolkit, action, outcome, status }).catch((e: Error) => req.log.error({ err: e.message }, "audit write failed"));
     }
   });
 

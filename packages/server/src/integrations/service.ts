@@ -102,6 +102,10 @@ export interface AuditEntry {
   status: number | null;
 }
 
+/** See IntegrationsService.connCache. */
+export const CONNECTION_CACHE_MS = 5_000;
+const CONNECTION_CACHE_MAX = 10_000;
+
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString("base64url")}`;
 
@@ -126,6 +130,16 @@ export class IntegrationsService implements IntegrationsProvider {
   private readonly mcpToolCache = new Map<string, { at: number; tools: Array<PublicTool & { mcpName: string }> }>();
   /** Counts refresh grants actually sent (observability; tests assert single-flight with the AS's own count). */
   refreshCount = 0;
+  /**
+   * The usable connection per (user, toolkit), with its tokens opened, so that an execute does not
+   * read and decrypt the row each time. Every write to integration_connections here drops it all
+   * (`connectionsChanged`); `CONNECTION_CACHE_MS` bounds how long a change made outside this process
+   * can go unseen. Plaintext tokens live in memory only, as they do during any request.
+   */
+  private readonly connCache = new Map<string, { connectionId: string; tokens: TokenSet; at: number }>();
+  private connGeneration = 0;
+  /** Audit inserts, chained: written in call order, and read back only after they landed. */
+  private auditTail: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: IntegrationsServiceDeps) {
     this.catalogues = new CatalogueStore(d.catalogueDir);
@@ -308,6 +322,7 @@ export class IntegrationsService implements IntegrationsProvider {
       .where("toolkit", "=", toolkit)
       .where("status", "in", ["INITIATED", "FAILED"])
       .execute();
+    this.connectionsChanged();
     const id = newId("conn");
     const state = generateState();
     const verifier = generateVerifier();
@@ -329,6 +344,7 @@ export class IntegrationsService implements IntegrationsProvider {
         updated_at: now,
       })
       .execute();
+    this.connectionsChanged();
     const redirectUrl = await authorizationUrl(app, { redirectUri: this.redirectUri, state, verifier });
     return { connectionId: id, redirectUrl, status: "INITIATED" };
   }
@@ -345,6 +361,7 @@ export class IntegrationsService implements IntegrationsProvider {
     if (!state || !row || row.status !== "INITIATED" || !row.pkce_verifier) return { ok: false, message: INTEGRATION_TEXT.unknownState, callbackUrl: null };
     // The state is single use, whatever happens next.
     await this.d.db.updateTable("integration_connections").set({ state_hash: null }).where("id", "=", row.id).execute();
+    this.connectionsChanged();
     const base = { callbackUrl: row.callback_url, connectionId: row.id, toolkit: row.toolkit };
     const now = this.d.now();
     if (row.created_at + this.d.timers.stateTtlMs < now) {
@@ -368,6 +385,7 @@ export class IntegrationsService implements IntegrationsProvider {
         })
         .where("id", "=", row.id)
         .execute();
+      this.connectionsChanged();
       // A successful reconnect replaces the user's older connections to the same toolkit.
       const older = await this.d.db
         .selectFrom("integration_connections")
@@ -401,6 +419,7 @@ export class IntegrationsService implements IntegrationsProvider {
   private async removeConnection(id: string, sealedTokens: string | null, app: ResolvedApp | null): Promise<void> {
     const tokens = this.tokensOf(id, sealedTokens);
     await this.d.db.deleteFrom("integration_connections").where("id", "=", id).execute();
+    this.connectionsChanged();
     if (tokens && app) await revokeTokens(app, this.d.fetch, tokens).catch(() => undefined);
   }
 
@@ -415,10 +434,16 @@ export class IntegrationsService implements IntegrationsProvider {
 
   private async setStatus(id: string, status: ConnectionStatus, error: string | null): Promise<void> {
     await this.d.db.updateTable("integration_connections").set({ status, error, updated_at: this.d.now() }).where("id", "=", id).execute();
+    this.connectionsChanged();
   }
 
   /** The user's usable access token for a toolkit, refreshed ahead of expiry; one refresh per connection at a time. */
   async accessToken(userId: string, toolkit: string): Promise<{ connectionId: string; token: string }> {
+    const key = userId + "\0" + toolkit;
+    const hit = this.connCache.get(key);
+    const at = this.d.now();
+    if (hit && at >= hit.at && at - hit.at < CONNECTION_CACHE_MS) return this.usableToken(hit.connectionId, toolkit, hit.tokens);
+    const generation = this.connGeneration;
     const row = await this.d.db
       .selectFrom("integration_connections")
       .select(["id", "status", "tokens", "expires_at"])
@@ -431,6 +456,21 @@ export class IntegrationsService implements IntegrationsProvider {
     if (row.status === "EXPIRED") throw new HttpError(409, INTEGRATION_TEXT.expired(toolkit));
     const tokens = this.tokensOf(row.id, row.tokens);
     if (!tokens) throw new HttpError(409, INTEGRATION_TEXT.notConnected(toolkit));
+    if (generation === this.connGeneration) {
+      if (this.connCache.size >= CONNECTION_CACHE_MAX) this.connCache.clear();
+      this.connCache.set(key, { connectionId: row.id, tokens, at: this.d.now() });
+    }
+    return this.usableToken(row.id, toolkit, tokens);
+  }
+
+  /** Drops every cached connection: called after each write to integration_connections. */
+  private connectionsChanged(): void {
+    this.connGeneration++;
+    this.connCache.clear();
+  }
+
+  private async usableToken(connectionId: string, toolkit: string, tokens: TokenSet): Promise<{ connectionId: string; token: string }> {
+    const row = { id: connectionId };
     const now = this.d.now();
     if (tokens.expiresAt === null || tokens.expiresAt - this.d.timers.refreshLeadMs > now) return { connectionId: row.id, token: tokens.accessToken };
     if (!tokens.refreshToken) {
@@ -471,6 +511,7 @@ export class IntegrationsService implements IntegrationsProvider {
       })
       .where("id", "=", id)
       .execute();
+    this.connectionsChanged();
     return fresh;
   }
 
@@ -528,14 +569,26 @@ export class IntegrationsService implements IntegrationsProvider {
 
   // ---------------------------------------------------------------- audit
 
-  async audit(userId: string, e: { pluginId: string | null; toolkit: string; action: string; outcome: string; status: number | null }): Promise<void> {
-    await this.d.db
-      .insertInto("integration_audit")
-      .values({ id: newId("aud"), account_id: userId, at: this.d.now(), plugin_id: e.pluginId, toolkit: e.toolkit, action: e.action.slice(0, 200), outcome: e.outcome, status: e.status })
-      .execute();
+  /**
+   * Records one audit row. The row is built now (time, id) and inserted after the ones recorded
+   * before it, so callers may answer without awaiting this; reads (`auditLog`) wait for it.
+   */
+  audit(userId: string, e: { pluginId: string | null; toolkit: string; action: string; outcome: string; status: number | null }): Promise<void> {
+    const row = { id: newId("aud"), account_id: userId, at: this.d.now(), plugin_id: e.pluginId, toolkit: e.toolkit, action: e.action.slice(0, 200), outcome: e.outcome, status: e.status };
+    const write = this.auditTail.then(async () => {
+      await this.d.db.insertInto("integration_audit").values(row).execute();
+    });
+    this.auditTail = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Resolves when every audit row recorded so far has been written (or failed and been reported). */
+  async auditFlushed(): Promise<void> {
+    await this.auditTail;
   }
 
   async auditLog(userId: string, limit: number): Promise<AuditEntry[]> {
+    await this.auditTail;
     const rows = await this.d.db
       .selectFrom("integration_audit")
       .selectAll()

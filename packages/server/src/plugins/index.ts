@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import type { Db } from "../db/database.js";
 import type { AuthConfig } from "../http/auth.js";
 import type { Relay } from "../seams.js";
+import type { NonceStore } from "../sessions/auth.js";
 import { registerEnablementRoutes } from "./enablement.js";
 import { PluginFileStore } from "./file-store.js";
 import { loadBuiltins, registerRegistryRoutes } from "./registry.js";
@@ -27,13 +28,13 @@ export interface PluginPlatformDeps {
   publicUrl: () => string;
 }
 
-export function registerPluginPlatform(app: FastifyInstance, auth: AuthConfig, relay: () => Relay, deps: PluginPlatformDeps): void {
+export function registerPluginPlatform(app: FastifyInstance, auth: AuthConfig, relay: () => Relay, deps: PluginPlatformDeps, nonces?: NonceStore): void {
   const owner = { auth, relay };
   registerUserKvRoutes(app, { ...owner, store: new UserKvStore(deps.db, deps.userKv, deps.now), limits: deps.userKv });
 
   const store = new PluginFileStore(deps.db, join(deps.home, "storage"), deps.storage, deps.now);
   // Own scope: storage routes take raw and multipart bodies, which no other route should accept.
-  void app.register((scope) => registerStorageRoutes(scope, { ...owner, store, limits: deps.storage, now: deps.now }));
+  void app.register((scope) => registerStorageRoutes(scope, { ...owner, nonces, store, limits: deps.storage, now: deps.now }));
 
   void app.register(async (scope) => {
     const builtins = await loadBuiltins(deps.pluginsDir, scope.log);

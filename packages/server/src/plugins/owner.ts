@@ -8,11 +8,14 @@ import { ERRORS, PLUGIN_ID_RE } from "@taiku/protocol";
 import type { Relay } from "../seams.js";
 import { apiKeyFrom, type AuthConfig, cookieFrom, requireCaller, SESSION_COOKIE } from "../http/auth.js";
 import { HttpError } from "../http/errors.js";
+import { type NonceStore, requireSessionFor } from "../sessions/auth.js";
 import { PLUGIN_TEXT } from "./texts.js";
 
 export interface OwnerDeps {
   auth: AuthConfig;
   relay: () => Relay;
+  /** The session-scoped HTTP auth nonces (§2.6.3); absent = session viewer auth is not accepted. */
+  nonces?: NonceStore;
 }
 
 export interface Target {
@@ -58,6 +61,24 @@ export async function resolveTarget(
     if (owner !== accountId) throw new HttpError(403, ERRORS.notOwner);
   }
   return { accountId, pluginId: checkPluginId(pluginId) };
+}
+
+/**
+ * Plugin file reads on the session-scoped route (§9.5, §11.3.6) accept account auth as
+ * `resolveTarget` does, or session viewer auth, which reads the session OWNER's file: participants
+ * play what the owner uploaded (bridge `readPluginFile({ from: "sessionOwner" })`). Session auth is
+ * used when its headers are sent, or when no account credential is; a missing, used or wrong proof
+ * is 401 `missing session auth challenge`. An anonymous session's owner has no files (404).
+ */
+export async function resolveReadTarget(deps: OwnerDeps, req: FastifyRequest<{ Params: ScopeParams }>, sessionNotFound: string): Promise<Target> {
+  const { sessionId, pluginId } = req.params;
+  const sessionHeaders = req.headers["x-taiku-session-nonce"] !== undefined || req.headers["x-taiku-session-key"] !== undefined;
+  const account = apiKeyFrom(req) !== null || cookieFrom(req, SESSION_COOKIE) !== null;
+  if (sessionId === undefined || !deps.nonces || (!sessionHeaders && account)) return resolveTarget(deps, req, sessionNotFound);
+  const { access } = await requireSessionFor(deps.relay(), deps.nonces, req, sessionId, "viewer", sessionNotFound);
+  checkPluginId(pluginId);
+  if (access.ownerAccountId === null) throw new HttpError(404, PLUGIN_TEXT.fileNotFound);
+  return { accountId: access.ownerAccountId, pluginId };
 }
 
 /** Both URL prefixes of a storage area: `/api/v1/<area>` and `/api/v1/sessions/:sessionId/<area>`. */

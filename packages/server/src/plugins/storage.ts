@@ -12,7 +12,7 @@ import { createRateLimiter, type RateLimiter } from "../accounts/rate-limit.js";
 import { HttpError } from "../http/errors.js";
 import type { PluginFileStore, StoredFile } from "./file-store.js";
 import { isSafeFileName } from "./filenames.js";
-import { type OwnerDeps, resolveTarget, type ScopeParams, scopedPrefixes, type Target } from "./owner.js";
+import { type OwnerDeps, resolveReadTarget, resolveTarget, type ScopeParams, scopedPrefixes, type Target } from "./owner.js";
 import type { PluginStorageLimits } from "./settings.js";
 import { PLUGIN_TEXT } from "./texts.js";
 
@@ -96,8 +96,9 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
       return { ok: true, size };
     });
 
+    // Also readable with session viewer auth: the session owner's file, for every participant (§9.5).
     app.get<{ Params: FileParams }>(`${prefix}/:pluginId/:filename`, async (req, reply) => {
-      const t = await readTarget(req);
+      const t = await resolveReadTarget(deps, req, ERRORS.sessionNotFound);
       const name = checkName(req.params.filename);
       limit(reads, t, ERRORS.readRateLimited);
       const file = await storage(req, () => store.stat(t, name));

@@ -21,10 +21,13 @@ export class Fanout {
 
   constructor(private readonly session: Session) {}
 
-  /** Ring bytes at which reading the CLI link stops: half-way between the ring cap and its hard cap. */
+  /**
+   * Ring bytes at which reading the CLI link stops: the ring cap plus one viewer window (3 MiB by
+   * default), at most half-way to the hard cap. Reading resumes under the cap plus half a window.
+   */
   private get readPauseBytes(): number {
     const cap = this.session.limits.shellRingBytes;
-    return cap + Math.max(0, this.session.ctx.ringHardCapBytes - cap) / 2;
+    return cap + Math.min(this.window, Math.max(0, this.session.ctx.ringHardCapBytes - cap) / 2);
   }
 
   private get window(): number {

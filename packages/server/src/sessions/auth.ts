@@ -90,7 +90,18 @@ export async function requireSession(
   level: SessionLevel,
   notFound: string = ERRORS.sessionNotFoundDot,
 ): Promise<SessionCaller> {
-  const sessionId = req.params.id;
+  return requireSessionFor(relay, nonces, req, req.params.id, level, notFound);
+}
+
+/** `requireSession` for routes whose session id is not the `:id` parameter (e.g. plugin storage's `:sessionId`). */
+export async function requireSessionFor(
+  relay: Relay,
+  nonces: NonceStore,
+  req: FastifyRequest,
+  sessionId: string,
+  level: SessionLevel,
+  notFound: string = ERRORS.sessionNotFoundDot,
+): Promise<SessionCaller> {
   const access = relay.session?.(sessionId);
   if (!access) throw new HttpError(404, notFound);
   const nonce = header(req, "x-taiku-session-nonce");

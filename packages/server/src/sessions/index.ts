@@ -20,7 +20,8 @@ export interface SessionRoutesOptions {
   stagingRoot?: string;
 }
 
-export function registerSessionScopedRoutes(app: FastifyInstance, auth: AuthConfig, relay: () => Relay, opts: SessionRoutesOptions = {}): void {
+/** Returns the nonce store, so other session-auth routes (plugin file reads) share the challenges. */
+export function registerSessionScopedRoutes(app: FastifyInstance, auth: AuthConfig, relay: () => Relay, opts: SessionRoutesOptions = {}): NonceStore {
   const now = opts.now ?? Date.now;
   const nonces = new NonceStore(now);
   const downloads = new DownloadStore(now, opts.stagingRoot);
@@ -54,4 +55,5 @@ export function registerSessionScopedRoutes(app: FastifyInstance, auth: AuthConf
   registerStateRoutes(app, live, nonces);
   registerFsRoutes(app, { relay: live, nonces, downloads });
   registerRemoteRoutes(app, auth, live);
+  return nonces;
 }

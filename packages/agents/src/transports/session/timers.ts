@@ -56,3 +56,20 @@ export class ManualTimers implements Timers {
     return this.pending.size;
   }
 }
+
+/** Sleeps `ms` on `timers`; resolves early (clearing the timer) when `signal` aborts. */
+export function sleepOn(timers: Timers, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      timers.clearTimeout(h);
+      done();
+    };
+    const h = timers.setTimeout(done, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

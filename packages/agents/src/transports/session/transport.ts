@@ -6,7 +6,7 @@
 import { getLogger } from "../../logger.js";
 import { followupsOf } from "../../bridge/presenter.js";
 import { refKey, type ChannelId, type MessageRef, type RenderedMessage, type SendOptions, type Transport } from "../../bridge/transport.js";
-import { realTimers, type Timers } from "./timers.js";
+import { realTimers, sleepOn, type Timers } from "./timers.js";
 
 /** What the host (the CLI) provides: its session chat store. Ids are strings. */
 export interface SessionChatPort {
@@ -112,6 +112,17 @@ export class SessionChatTransport implements Transport {
     }, delay);
     this.pending.set(key, entry);
     return opts.ref;
+  }
+
+  async editReady(ref: MessageRef, signal: AbortSignal): Promise<void> {
+    const key = refKey(ref);
+    while (!this.closed && !signal.aborted) {
+      const wait = this.interval - (this.timers.now() - (this.lastDelivery.get(key) ?? -Infinity));
+      const pending = this.pending.has(key);
+      if (!pending && wait <= 0) return;
+      // A pending edit is delivered when its interval ends; the next one may go an interval later.
+      await sleepOn(this.timers, Math.max(1, wait), signal);
+    }
   }
 
   async delete(opts: { ref: MessageRef }): Promise<boolean> {

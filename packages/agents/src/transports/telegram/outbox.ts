@@ -5,7 +5,7 @@
  * and re-queues the op unless a newer op with the same key arrived.
  */
 import { getLogger } from "../../logger.js";
-import { realTimers, type Timers } from "../session/timers.js";
+import { realTimers, sleepOn, type Timers } from "../session/timers.js";
 import { RetryAfter } from "./client.js";
 
 export type OpKind = "send" | "delete" | "edit";
@@ -61,6 +61,34 @@ export class TelegramOutbox {
       this.kick();
       if (!this.running) void this.worker();
     });
+  }
+
+  /**
+   * Resolves when an op with `key` would start without waiting: none pending under that key and
+   * pacing (and any 429 retry time) elapsed; or at once when closed or `signal` aborts.
+   */
+  async ready(key: string, signal: AbortSignal): Promise<void> {
+    while (!this.closed && !signal.aborted) {
+      const op = this.pending.get(key);
+      if (op) {
+        await new Promise<void>((r) => {
+          const done = () => {
+            signal.removeEventListener("abort", done);
+            r();
+          };
+          const resolve = op.resolve;
+          op.resolve = (v) => {
+            resolve(v);
+            done();
+          };
+          signal.addEventListener("abort", done, { once: true });
+        });
+        continue;
+      }
+      const wait = Math.max(this.nextAt, this.retryAt) - this.timers.now();
+      if (wait <= 0) return;
+      await sleepOn(this.timers, wait, signal);
+    }
   }
 
   /** Drops a pending op (e.g. the edits of a message being deleted). */

@@ -54,6 +54,10 @@ export class TelegramTransport implements Transport {
     return ref;
   }
 
+  editReady(ref: MessageRef, signal: AbortSignal): Promise<void> {
+    return this.outbox.ready(`edit:${ref.channelId}:${ref.messageId}`, signal);
+  }
+
   async delete(opts: { ref: MessageRef }): Promise<boolean> {
     const { ref } = opts;
     this.outbox.drop(`edit:${ref.channelId}:${ref.messageId}`);

@@ -54,16 +54,48 @@ export function defaultCatalogueDir(moduleDir = dirname(fileURLToPath(import.met
 
 export const toPublic = (t: PublicTool): PublicTool => ({ slug: t.slug, name: t.name, description: t.description, inputParameters: t.inputParameters });
 
+/** Per tool: the lower-cased haystack, and the same with `_` as spaces (`null` when identical). */
+interface SearchEntry {
+  hay: string;
+  underscored: string | null;
+}
+
+/**
+ * Search haystacks per tools array, built on the first search of that array (a loaded catalogue,
+ * or a cached MCP tool list) instead of on every request.
+ */
+const searchIndexes = new WeakMap<readonly PublicTool[], SearchEntry[]>();
+
+function searchIndex(tools: readonly PublicTool[]): SearchEntry[] {
+  let index = searchIndexes.get(tools);
+  if (!index || index.length !== tools.length) {
+    index = tools.map((t) => {
+      const hay = `${t.slug}\n${t.name}\n${t.description}`.toLowerCase();
+      const underscored = hay.replace(/_/g, " ");
+      return { hay, underscored: underscored === hay ? null : underscored };
+    });
+    searchIndexes.set(tools, index);
+  }
+  return index;
+}
+
 /** §12.6 plus: case-insensitive substring over slug, name and description; every word must match. */
 export function searchTools<T extends PublicTool>(tools: readonly T[], search: string | undefined, limit: number): T[] {
   const words = (search ?? "").toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return tools.slice(0, limit);
+  const index = searchIndex(tools);
   const out: T[] = [];
-  for (const t of tools) {
-    const hay = `${t.slug}\n${t.name}\n${t.description}`.toLowerCase();
-    const underscored = hay.replace(/_/g, " ");
-    if (words.every((w) => hay.includes(w) || underscored.includes(w))) {
-      out.push(t);
+  for (let i = 0; i < tools.length; i++) {
+    const { hay, underscored } = index[i]!;
+    let all = true;
+    for (const w of words) {
+      if (!hay.includes(w) && (underscored === null || !underscored.includes(w))) {
+        all = false;
+        break;
+      }
+    }
+    if (all) {
+      out.push(tools[i]!);
       if (out.length >= limit) break;
     }
   }
