@@ -25,6 +25,8 @@ serve({
       dir,
       env: { ...process.env, PS1: "$ ", PROMPT_COMMAND: "", HISTFILE: "/dev/null" },
       initialSize: { rows: 24, cols: 80 },
+      // BENCH_BACKLOG=65536: the CLI's optional larger output frames under backlog (coalescer.ts).
+      ...(process.env.BENCH_BACKLOG ? { outputBacklogBytes: Number(process.env.BENCH_BACKLOG) } : {}),
       log: (m) => process.env.BENCH_DEBUG && console.error(`[share] ${m}`),
     });
     setInterval(sampleFlow, 5).unref();

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   Emit, EventFactory, formatElapsed, handleMessage, Latch, MarkdownPresenter, MemoryTransport, ProgressTracker, Raise, resumeToken, Return,
   RunningTasks, ScriptRunner, shorten, splitMarkdownBody, Wait, codexResumeCodec, type ExecBridgeConfig, type ResumeToken,
+  MemoryChatPort, SessionChatTransport, Sleep, type ProgressState, type RenderedMessage, type ScriptStep,
 } from "../src/index.js";
 
 const f = new EventFactory("codex");
@@ -186,5 +187,39 @@ describe("handleMessage", () => {
     const sends = transport.calls.filter((c) => c.op === "send");
     expect(sends[1]).toMatchObject({ options: { replace: queued } });
     expect(transport.messages.get(`123:${queued!.messageId}`)!.deleted).toBe(true);
+  });
+});
+
+describe("progress under a flood of events", () => {
+  it("renders only when the transport can deliver an edit, and keeps first-appearance order", async () => {
+    class CountingPresenter extends MarkdownPresenter {
+      renders = 0;
+      last: ProgressState | null = null;
+      override renderProgress(state: ProgressState, opts: { elapsedS: number; label?: string }): RenderedMessage {
+        this.renders++;
+        this.last = state;
+        return super.renderProgress(state, opts);
+      }
+    }
+    const presenter = new CountingPresenter({ structured: true });
+    const port = new MemoryChatPort();
+    const transport = new SessionChatTransport(port, { editIntervalMs: 20 });
+    const steps: ScriptStep[] = [];
+    const actions = 1500;
+    for (let i = 0; i < actions; i++) {
+      steps.push(Emit(f.actionStarted({ actionId: `a${i}`, kind: "command", title: `step ${i}` })));
+      steps.push(Emit(f.actionCompleted({ actionId: `a${i}`, kind: "command", title: `step ${i}`, ok: true })));
+      if (i % 100 === 99) steps.push(Sleep(0.005));
+    }
+    steps.push(Return("done"));
+    const outcome = await handleMessage({ transport, presenter, finalNotify: false }, { runner: new ScriptRunner(steps, { engine: "codex" }), incoming: incoming(), resumeToken: null });
+    expect(outcome.kind).toBe("completed");
+    const progress = port.records[0]!;
+    // 3,000 tracked events: one render for the initial message, then at most one per delivered edit
+    // (plus one whose edit the final message superseded), never one per event.
+    const progressEdits = progress.edits - 1; // the last edit is the final message
+    expect(presenter.renders).toBeLessThanOrEqual(1 + progressEdits + 2);
+    expect(presenter.last!.actions.map((a) => a.action.id)).toEqual(Array.from({ length: actions }, (_, i) => `a${i}`));
+    expect(presenter.last!.actions.every((a) => a.completed)).toBe(true);
   });
 });

@@ -70,4 +70,35 @@ describe("TelegramOutbox", () => {
     outbox.close();
     expect(await pending).toBeNull();
   });
+
+  it("ready(key): once nothing is pending under the key and pacing has elapsed; at once on abort or close", async () => {
+    const { timers, outbox, op } = setup();
+    const never = new AbortController().signal;
+    let ready = false;
+    void op("edit:1:5", "edit", 1, "first");
+    await flush(); // "first" starts at 0: the next op may start at 1000
+    void op("edit:1:5", "edit", 1, "second");
+    void outbox.ready("edit:1:5", never).then(() => (ready = true));
+    await timers.advance(999);
+    expect(ready).toBe(false);
+    await timers.advance(1); // "second" starts at 1000: pacing again until 2000
+    expect(ready).toBe(false);
+    await timers.advance(1000);
+    expect(ready).toBe(true);
+    await outbox.ready("edit:1:5", never); // idle and paced: immediately
+
+    void op("edit:1:5", "edit", 1, "third");
+    const abort = new AbortController();
+    let aborted = false;
+    void outbox.ready("edit:1:5", abort.signal).then(() => (aborted = true));
+    await flush();
+    abort.abort();
+    await flush();
+    expect(aborted).toBe(true);
+    let closed = false;
+    void outbox.ready("edit:1:5", never).then(() => (closed = true));
+    outbox.close();
+    await flush();
+    expect(closed).toBe(true);
+  });
 });

@@ -15,7 +15,7 @@
  * Outputs: dist/taiku.js (bin, with shebang) and dist/lib.js (library API), sharing chunks.
  */
 import { build } from "esbuild";
-import { chmod, cp, mkdir, readdir, rm, stat } from "node:fs/promises";
+import { chmod, cp, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,8 +56,8 @@ async function newestMtime(dir) {
 async function upToDate(outdir) {
   const bin = await stat(join(outdir, "taiku.js")).catch(() => null);
   if (!bin) return false;
-  if (!existsSync(join(outdir, "catalogues", "github.json"))) return false;
-  for (const pkg of ["cli", "server", "protocol", "crypto", "agents"]) {
+  if (!existsSync(join(outdir, "catalogues", "github.json")) || !existsSync(join(outdir, "externals.json"))) return false;
+  for (const pkg of ["cli", "server", "protocol", "crypto", "agents", "connectors", "plugin-sdk"]) {
     if ((await newestMtime(join(repo, "packages", pkg, "src"))) > bin.mtimeMs) return false;
   }
   const webIndex = await stat(join(repo, "packages", "web", "dist", "index.html")).catch(() => null);
@@ -87,6 +87,12 @@ async function main() {
     metafile: true,
   });
   await chmod(join(outdir, "taiku.js"), 0o755);
+  // The bare imports left in the output, from esbuild's own record (not a text scan, which would
+  // also see import lines inside template strings such as `taiku plugin new`'s scaffold).
+  const externals = new Set();
+  for (const out of Object.values(result.metafile.outputs)) for (const i of out.imports) if (i.external) externals.add(i.path);
+  await writeFile(join(outdir, "externals.json"), JSON.stringify([...externals].sort(), null, 2) + "\n");
+
   // Remove chunks of earlier builds (after writing: a running binary never misses its chunks).
   const outputs = new Set(Object.keys(result.metafile.outputs).map((o) => resolve(process.cwd(), o)));
   for (const f of await readdir(outdir)) {

@@ -3,16 +3,19 @@
  * (keystroke echo latency), further reads within `flushMs` are batched and emitted when the timer
  * fires or when `flushBytes` accumulate. No chunk exceeds `maxChunk` (plaintext ≤ 64 KiB).
  *
- * Backlog (taiku deviation, docs/decisions.md): once a batch of `flushBytes` has gone out by size
- * within a batching window, output is arriving faster than that, so later batches of the same window
- * wait for `maxChunk` instead and leave as whole `maxChunk` frames (a shorter tail goes with the next
- * batch or the timer). Fewer, larger frames cut the per-frame costs (seal, CBOR, socket, relay, ack).
- * The window closes when a timer tick finds nothing pending, and the next read is sent at once again.
+ * Backlog (optional, `backlogBytes` > `flushBytes`; docs/decisions.md): once a batch of `flushBytes`
+ * has gone out by size within a batching window, output is arriving faster than that, so later batches
+ * of the same window wait for `backlogBytes` (≤ `maxChunk`) and leave as whole frames of that size (a
+ * shorter tail goes with the next batch or the timer). Fewer, larger frames cut the per-frame costs
+ * (seal, CBOR, socket, relay, ack). The window closes when a timer tick finds nothing pending, and the
+ * next read is sent at once again. Off by default (see docs/benchmarks.md for why).
  */
 export interface CoalescerOptions {
   flushMs: number;
   flushBytes: number;
   maxChunk: number;
+  /** Batch size once backlogged (default `flushBytes`: no growth). */
+  backlogBytes?: number;
   emit(chunk: Uint8Array): void;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
@@ -22,7 +25,7 @@ export class Coalescer {
   private parts: Uint8Array[] = [];
   private pendingBytes = 0;
   private timer: unknown = null;
-  /** Size that flushes a batch: `flushBytes`, or `maxChunk` while backlogged. */
+  /** Size that flushes a batch: `flushBytes`, or `backlogBytes` while backlogged. */
   private limit: number;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
@@ -44,7 +47,7 @@ export class Coalescer {
     } else if (this.pendingBytes >= this.limit) {
       const backlogged = this.limit !== this.opts.flushBytes;
       this.emitPending(backlogged);
-      this.limit = Math.max(this.opts.flushBytes, this.opts.maxChunk);
+      this.limit = this.backlogBytes;
     }
   }
 
@@ -60,11 +63,15 @@ export class Coalescer {
     this.flush();
   }
 
-  /** Emit pending bytes in `maxChunk` pieces; with `wholeOnly`, a tail shorter than `maxChunk` stays pending. */
+  private get backlogBytes(): number {
+    return Math.min(this.opts.maxChunk, Math.max(this.opts.flushBytes, this.opts.backlogBytes ?? 0));
+  }
+
+  /** Emit pending bytes in `maxChunk` pieces; with `wholeOnly`, whole `backlogBytes` pieces and the tail stays pending. */
   private emitPending(wholeOnly: boolean): void {
     if (this.pendingBytes === 0) return;
     const all = this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.pendingBytes);
-    const max = this.opts.maxChunk;
+    const max = wholeOnly ? this.backlogBytes : this.opts.maxChunk;
     const end = wholeOnly ? all.byteLength - (all.byteLength % max) : all.byteLength;
     this.parts = end < all.byteLength ? [all.subarray(end)] : [];
     this.pendingBytes = all.byteLength - end;

@@ -88,7 +88,7 @@ const mcpSchema = z
 const integrationsSchema = z
   .object({
     enabled: z.boolean().optional(),
-    apps: z.record(z.enum(BUILTIN_TOOLKITS), appSchema).optional(),
+    apps: z.partialRecord(z.enum(BUILTIN_TOOLKITS), appSchema).optional(),
     mcp_servers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "toolkit slugs are lower case letters, digits, - and _"), mcpSchema).optional(),
     refresh_lead_ms: ms.optional(),
     state_ttl_ms: ms.optional(),
@@ -228,4 +228,11 @@ export function integrationsServerOptions(env: NodeJS.ProcessEnv, home: string):
     ...(Object.keys(integrations).length ? { integrations } : {}),
     ...(Object.keys(egressHosts).length ? { egressHosts } : {}),
   };
+}
+
+/** The server's "no vault key" start-up error as a plain CLI error that also names `taiku integrations keygen`. */
+export function vaultKeyCliError(err: unknown): CliError | null {
+  const message = (err as Error)?.message ?? "";
+  if (!/^Integrations need a vault key/.test(message)) return null;
+  return new CliError(`${message}\nor run: taiku integrations keygen`);
 }

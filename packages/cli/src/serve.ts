@@ -3,6 +3,7 @@ import type { ServeArgs } from "./args.js";
 import type { StartServerFn } from "./embedded.js";
 import { CliError } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { vaultKeyCliError } from "./integrations-config.js";
 import { serverEnvOptions } from "./server-env.js";
 import { findWebRoot } from "./webroot.js";
 
@@ -27,7 +28,7 @@ export async function runServe(args: ServeArgs, io: CliIo, startServer?: StartSe
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE") throw new CliError(`${args.host}:${args.port} is already in use; pick another with --port or TAIKU_LISTEN`);
-    throw err;
+    throw vaultKeyCliError(err) ?? err;
   }
   io.stdout.write(`taiku server listening on ${server.url} (data in ${args.home})\n`);
   await new Promise<void>((resolve) => {

@@ -56,6 +56,8 @@ export interface SessionOptions {
   /** Link socket backpressure: pause every PTY above `high` queued bytes, resume under `low`. */
   socketHighWater?: number;
   socketLowWater?: number;
+  /** Output batch size once backlogged (≤ 64 KiB; default: the spec's 16 KiB batches). See coalescer.ts. */
+  outputBacklogBytes?: number;
   initialSize?: { rows: number; cols: number };
   /** Ask the server for a one-time sign-in code for the admin link (owner token / API key). */
   ownerSignIn?: boolean;
@@ -122,6 +124,7 @@ export class ShareSession extends EventEmitter {
       flushMs: opts.limits.outputFlushMs,
       flushBytes: opts.limits.outputFlushBytes,
       maxChunk: opts.limits.maxDataPlaintext,
+      ...(opts.outputBacklogBytes ? { backlogBytes: opts.outputBacklogBytes } : {}),
       onOutput: (id, chunk) => this.onOutput(id, chunk),
       onExit: (id) => this.onShellExit(id),
     });

@@ -30,6 +30,8 @@ export interface StartShareOptions {
   kdf?: KdfOptions;
   resendBufferBytes?: number;
   socketHighWater?: number;
+  /** See SessionOptions.outputBacklogBytes (benchmarks). */
+  outputBacklogBytes?: number;
   socketLowWater?: number;
   initialSize?: { rows: number; cols: number };
   spawn?: SpawnPty;
@@ -105,6 +107,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     ...(options.kdf ? { kdf: options.kdf } : {}),
     ...(options.resendBufferBytes ? { resendBufferBytes: options.resendBufferBytes } : {}),
     ...(options.socketHighWater ? { socketHighWater: options.socketHighWater } : {}),
+    ...(options.outputBacklogBytes ? { outputBacklogBytes: options.outputBacklogBytes } : {}),
     ...(options.socketLowWater ? { socketLowWater: options.socketLowWater } : {}),
     ...(options.initialSize ? { initialSize: options.initialSize } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -41,6 +41,8 @@ export interface ShellPoolOptions {
   flushMs: number;
   flushBytes: number;
   maxChunk: number;
+  /** Coalescer batch size under backlog (see coalescer.ts); default: no growth. */
+  backlogBytes?: number;
   onOutput(shellId: number, chunk: Uint8Array): void;
   onExit(shellId: number, exitCode: number): void;
 }
@@ -67,6 +69,7 @@ export class ShellPool {
       flushMs: this.opts.flushMs,
       flushBytes: this.opts.flushBytes,
       maxChunk: this.opts.maxChunk,
+      ...(this.opts.backlogBytes ? { backlogBytes: this.opts.backlogBytes } : {}),
       emit: (chunk) => this.opts.onOutput(id, chunk),
     });
     const shell: Shell = { id, rows, cols, pty, coalescer };

@@ -82,13 +82,14 @@ describe("OutputBuffer", () => {
 });
 
 describe("Coalescer", () => {
-  function harness(flushBytes = 100, maxChunk = 64) {
+  function harness(flushBytes = 100, maxChunk = 64, backlogBytes?: number) {
     const out: string[] = [];
     let pending: (() => void) | null = null;
     const c = new Coalescer({
       flushMs: 10,
       flushBytes,
       maxChunk,
+      ...(backlogBytes ? { backlogBytes } : {}),
       emit: (chunk) => out.push(Buffer.from(chunk).toString()),
       setTimer: (fn) => (pending = fn),
       clearTimer: () => (pending = null),
@@ -124,8 +125,8 @@ describe("Coalescer", () => {
     expect(h.out.map((s) => s.length)).toEqual([1, 64, 64, 22]);
   });
 
-  it("under backlog batches grow to whole maxChunk frames; idle resets to the first read at once, then flushBytes", () => {
-    const h = harness(16, 64);
+  it("with backlogBytes, batches grow to whole frames of that size under backlog; idle resets to the first read at once", () => {
+    const h = harness(16, 64, 64);
     h.c.push(Buffer.from("a"));
     h.c.push(Buffer.alloc(20, "b")); // first batch of the window: flushBytes, as the spec has it
     h.c.push(Buffer.alloc(30, "c")); // backlogged now: waits for maxChunk
@@ -140,6 +141,13 @@ describe("Coalescer", () => {
     h.c.push(Buffer.from("e"));
     h.c.push(Buffer.alloc(20, "f"));
     expect(h.out.slice(4)).toEqual(["e", "f".repeat(20)]);
+  });
+
+  it("without backlogBytes a window keeps flushing at flushBytes (the spec's batching)", () => {
+    const h = harness(16, 64);
+    h.c.push(Buffer.from("a"));
+    for (let i = 0; i < 3; i++) h.c.push(Buffer.alloc(20, "b"));
+    expect(h.out.map((s) => s.length)).toEqual([1, 20, 20, 20]);
   });
 
   it("dispose flushes what is pending", () => {

@@ -1,7 +1,9 @@
-import { readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { AccountService, API_KEY_CACHE_MS, DEFAULT_ACCOUNT_TIMERS } from "../../src/accounts/accounts.js";
 import { DEFAULT_ARGON2, hashPassword, verifyPassword } from "../../src/accounts/passwords.js";
+import { migrate, openDatabase } from "../../src/db/database.js";
 import { sessionCookie, signUp, start, tempHome } from "./helpers.js";
 
 describe("passwords", () => {
@@ -199,5 +201,46 @@ describe("one-time sign-in code", () => {
     // Only an API key can mint codes: a cookie (even with Origin) cannot.
     const cookieOnly = await s.http.post("/api/v1/auth/one-time-code", undefined, { cookie: sessionCookie(signedIn), origin: s.server.publicUrl });
     expect([cookieOnly.status, cookieOnly.text]).toEqual([401, "missing authentication"]);
+  });
+});
+
+describe("API key lookups (cached)", () => {
+  it("revoking a key stops it at once, even right after a cached use; other keys keep working; last_used_at still advances", async () => {
+    const home = await tempHome();
+    await mkdir(home, { recursive: true });
+    const db = await openDatabase(join(home, "taiku.db"));
+    try {
+      await migrate(db);
+      let now = 1_000_000;
+      const accounts = new AccountService(db, () => now, { memoryKiB: 1024, iterations: 1, parallelism: 1 }, DEFAULT_ACCOUNT_TIMERS);
+      const alice = await accounts.create("Alice", null, null);
+      const a = await accounts.createApiKey(alice.id, "a");
+      const b = await accounts.createApiKey(alice.id, "b");
+      const lastUsed = async (id: string) => (await db.selectFrom("api_keys").select("last_used_at").where("id", "=", id).executeTakeFirstOrThrow()).last_used_at;
+
+      expect(await accounts.fromApiKey(a.apiKey)).toEqual(alice);
+      expect(await accounts.fromApiKey(b.apiKey)).toEqual(alice);
+      expect(await lastUsed(a.id)).toBe(now);
+      now += 10;
+      expect(await accounts.fromApiKey(a.apiKey)).toEqual(alice); // served from the cache
+
+      // Revoked while cached: refused on the very next lookup, and concurrently started ones never re-cache it.
+      const racing = accounts.fromApiKey(a.apiKey);
+      expect(await accounts.revokeApiKey(alice.id, a.id)).toBe(true);
+      await racing;
+      expect(await accounts.fromApiKey(a.apiKey)).toBeNull();
+      now += 10;
+      expect(await accounts.fromApiKey(a.apiKey)).toBeNull();
+      expect(await accounts.fromApiKey(b.apiKey)).toEqual(alice);
+
+      // The touch interval is still honoured with the cache in front of the database.
+      now += DEFAULT_ACCOUNT_TIMERS.apiKeyTouchMs + API_KEY_CACHE_MS;
+      expect(await accounts.fromApiKey(b.apiKey)).toEqual(alice);
+      expect(await lastUsed(b.id)).toBe(now);
+      // A key unknown to the database is never cached as valid.
+      expect(await accounts.fromApiKey("tk_" + "B".repeat(40))).toBeNull();
+    } finally {
+      await db.destroy();
+    }
   });
 });

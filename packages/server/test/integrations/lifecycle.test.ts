@@ -97,6 +97,21 @@ describe("token lifecycle", () => {
     expect((await t.http.req("DELETE", `/api/v1/integrations/connections/${answer.connectionId}`, { headers: t.headers })).status).toBe(404);
   });
 
+  it("a reconnect takes effect on the next execute although the previous connection was cached", async () => {
+    const { gh, t } = await setup();
+    await connect(t, "github");
+    expect((await execute(t, "github", "GITHUB_CREATE_AN_ISSUE", { owner: "octo", repo: "hello", title: "a" })).status).toBe(200);
+    expect((await execute(t, "github", "GITHUB_CREATE_AN_ISSUE", { owner: "octo", repo: "hello", title: "b" })).status).toBe(200);
+    const first = tokenSeen(gh);
+    expect(tokenSeen(gh, -2)).toBe(first);
+    await connect(t, "github");
+    expect((await execute(t, "github", "GITHUB_CREATE_AN_ISSUE", { owner: "octo", repo: "hello", title: "c" })).status).toBe(200);
+    expect(tokenSeen(gh)).not.toBe(first);
+    // The audit trail keeps every execute, in order, although execute answers before writing it.
+    const audit = (await t.http.get("/api/v1/integrations/audit", t.headers)).json().entries as Array<{ outcome: string; at: number }>;
+    expect(audit.map((e) => e.outcome)).toEqual(["ok", "ok", "ok"]);
+  });
+
   it("connections belong to the account and survive a restart", async () => {
     const as = await realAs();
     const gh = await startGithub({ verify: (x) => as.verify(x) });

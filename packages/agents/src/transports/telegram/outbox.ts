@@ -38,6 +38,8 @@ export class TelegramOutbox {
   private retryAt = 0;
   private wake: (() => void) | null = null;
   private closed = false;
+  /** Aborted by close(): ends `ready` waits. */
+  private readonly closing = new AbortController();
   private running = false;
 
   constructor(opts: OutboxOptions = {}) {
@@ -67,7 +69,8 @@ export class TelegramOutbox {
    * Resolves when an op with `key` would start without waiting: none pending under that key and
    * pacing (and any 429 retry time) elapsed; or at once when closed or `signal` aborts.
    */
-  async ready(key: string, signal: AbortSignal): Promise<void> {
+  async ready(key: string, abort: AbortSignal): Promise<void> {
+    const signal = AbortSignal.any([abort, this.closing.signal]);
     while (!this.closed && !signal.aborted) {
       const op = this.pending.get(key);
       if (op) {
@@ -168,6 +171,7 @@ export class TelegramOutbox {
 
   close(): void {
     this.closed = true;
+    this.closing.abort();
     for (const op of this.pending.values()) op.resolve(null);
     this.pending.clear();
     this.kick();
