@@ -368,7 +368,18 @@ describe("integrations in Chromium", () => {
     const before = readFileSync(join(home, "vault.key"), "utf8");
     // Connect again (the page above disconnected), through the bridge and the popup.
     const demo = frame(a, DEMO);
-    const [popup] = await Promise.all([a.waitForEvent("popup"), demo.locator("#connect").click()]);
+    a.on("console", (m) => console.log("DEBUG console", m.text()));
+    a.on("popup", (p) => console.log("DEBUG popup", p.url()));
+    await demo.locator("#connect").click({ timeout: 5000 });
+    for (let i = 0; i < 22; i++) { await a.waitForTimeout(1000); const o = await demo.locator("#output").textContent(); if (!o?.startsWith("Error")) { console.log("DEBUG after", i, o); break; } }
+    await a.screenshot({ path: "/tmp/igdbg/a.png" });
+    console.log("DEBUG out", await demo.locator("#output").textContent(), a.frames().map((x) => x.url()));
+    const [popup] = await Promise.all([
+      a.waitForEvent("popup", { timeout: 25_000 }).catch(async (err: Error) => {
+        throw new Error(`${err.message}; demo output: ${await demo.locator("#output").textContent()}`);
+      }),
+      demo.locator("#connect").click(),
+    ]);
     await consentAt(popup);
     await popup.close();
     const out = execFileSync(process.execPath, [TAIKU_BIN, "integrations", "rotate-key", "--server", server.url], { env: { ...process.env, TAIKU_HOME: home }, encoding: "utf8" });

@@ -44,10 +44,11 @@ const { values: opt } = parseArgs({
     "plugin-host": { type: "string", default: "localhost" },
     deadline: { type: "string", default: "300" },
     "no-isolate-sandbox": { type: "boolean", default: false },
+    "fill-keys": { type: "string", default: "600" },
   },
 });
 const N = Number(opt.calls), WARMUP = Number(opt.warmup), SECONDS = Number(opt.seconds), WINDOW = Number(opt.window);
-const SAMPLES = Number(opt.samples), GAP = Number(opt.gap);
+const SAMPLES = Number(opt.samples), GAP = Number(opt.gap), FILL = Number(opt["fill-keys"]);
 
 const cleanups = [];
 const cleanup = async () => {
@@ -182,6 +183,20 @@ async function main() {
     console.log(`bridge ${method.padEnd(13)} ${WINDOW} in flight for ${tp.seconds.toFixed(1)} s: ${Math.round(tp.perSecond)} calls/s (${tp.calls} calls, ${tp.errors} errors)`);
     // Let the session KV diffs of the flood drain from the server and both browsers before the next part.
     await a.waitForTimeout(1000);
+  }
+
+  // The same calls with a nearly full session KV (--fill-keys entries of ~100 bytes): the host's KV
+  // view does per-call work proportional to the plugin's entries.
+  if (FILL > 0) {
+    const keys = await fa.evaluate(([k, b]) => window.bench.fill(k, b), [FILL, 90]);
+    await a.waitForTimeout(1000);
+    for (const method of ["getPluginData", "setPluginData"]) {
+      const prof = PROF ? await startProfile(a) : null;
+      const lat = await fa.evaluate(([m, n, w]) => window.bench.latency(m, n, w), [method, Math.min(N, 2000), Math.min(WARMUP, 200)]);
+      if (prof) console.log(`  profile of page A during ${method} with a full KV: ${await prof.stop(`a-${method}-full`)}`);
+      console.log(`bridge ${method.padEnd(13)} with ${keys} keys in session KV, round trip (1 in flight): ${pct(lat)}  mean ${f2(lat.mean)} ms  ${Math.round(lat.perSecond)} calls/s`);
+    }
+    await fa.evaluate(() => window.bench.clear("fill"));
   }
 
   // The floor: a bare page with one iframe under the same sandbox attributes, echoing each request at

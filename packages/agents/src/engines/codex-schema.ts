@@ -57,10 +57,62 @@ export const codexEventSchema = z.discriminatedUnion("type", [
 ]);
 
 const COMMAND_STATUS = new Set(["in_progress", "completed", "failed", "declined"]);
+const ITEM_STATUS = new Set(["in_progress", "completed", "failed"]);
+const CHANGE_KINDS = new Set(["add", "delete", "update"]);
+
+const isInt = (v: unknown): boolean => Number.isSafeInteger(v);
+const everyOf = (v: unknown, ok: (x: Record<string, unknown>) => boolean): boolean => {
+  if (!Array.isArray(v)) return false;
+  for (const x of v) if (!isRecord(x) || !ok(x)) return false;
+  return true;
+};
+
+/** The item shapes of `codexItemSchemas`, checked by hand; `item.id` is a string already. */
+function codexItemOk(item: Record<string, unknown>): boolean {
+  const type = item["type"];
+  switch (type) {
+    case "command_execution": {
+      const code = item["exit_code"];
+      return typeof item["command"] === "string" && typeof item["aggregated_output"] === "string" && (code === null || isInt(code)) && COMMAND_STATUS.has(item["status"] as string);
+    }
+    case "agent_message": {
+      const phase = item["phase"];
+      return typeof item["text"] === "string" && (phase === undefined || phase === null || typeof phase === "string");
+    }
+    case "reasoning":
+      return typeof item["text"] === "string";
+    case "file_change":
+      return everyOf(item["changes"], (c) => typeof c["path"] === "string" && CHANGE_KINDS.has(c["kind"] as string)) && ITEM_STATUS.has(item["status"] as string);
+    case "mcp_tool_call": {
+      const result = item["result"];
+      const error = item["error"];
+      return (
+        typeof item["server"] === "string" &&
+        typeof item["tool"] === "string" &&
+        // zod 4: a key typed z.unknown() must still be present.
+        Object.hasOwn(item, "arguments") &&
+        (result === null || (isRecord(result) && everyOf(result["content"], () => true) && Object.hasOwn(result, "structured_content"))) &&
+        (error === null || (isRecord(error) && typeof error["message"] === "string")) &&
+        ITEM_STATUS.has(item["status"] as string)
+      );
+    }
+    case "collab_tool_call":
+      return true;
+    case "web_search":
+      return typeof item["query"] === "string";
+    case "todo_list":
+      return everyOf(item["items"], (i) => typeof i["text"] === "string" && typeof i["completed"] === "boolean");
+    case "error":
+      return typeof item["message"] === "string";
+    default:
+      // Unknown item types only need a string type (and the id checked by the caller).
+      return typeof type === "string" && codexItemSchemas[type] === undefined;
+  }
+}
 
 /**
- * Hot-path pre-check for `decodeStrict` (common.ts): accepts only the frequent shapes, and only
- * when `codexEventSchema` certainly accepts them too; anything else (`false`) goes through zod.
+ * Hot-path pre-check for `decodeStrict` (common.ts): `true` only when `codexEventSchema` certainly
+ * accepts the value; anything else (`false`) goes through zod, which decides and words the error.
  */
 export function codexFastCheck(data: unknown): boolean {
   if (!isRecord(data)) return false;
@@ -69,31 +121,22 @@ export function codexFastCheck(data: unknown): boolean {
     case "item.updated":
     case "item.completed": {
       const item = data["item"];
-      if (!isRecord(item) || typeof item["id"] !== "string") return false;
-      switch (item["type"]) {
-        case "command_execution": {
-          const code = item["exit_code"];
-          return (
-            typeof item["command"] === "string" &&
-            typeof item["aggregated_output"] === "string" &&
-            (code === null || Number.isSafeInteger(code)) &&
-            COMMAND_STATUS.has(item["status"] as string)
-          );
-        }
-        case "agent_message": {
-          const phase = item["phase"];
-          return typeof item["text"] === "string" && (phase === undefined || phase === null || typeof phase === "string");
-        }
-        case "reasoning":
-          return typeof item["text"] === "string";
-        default:
-          return false;
-      }
+      return isRecord(item) && typeof item["id"] === "string" && codexItemOk(item);
     }
     case "turn.started":
       return true;
     case "thread.started":
       return typeof data["thread_id"] === "string";
+    case "turn.completed": {
+      const u = data["usage"];
+      return isRecord(u) && isInt(u["input_tokens"]) && isInt(u["cached_input_tokens"]) && isInt(u["output_tokens"]);
+    }
+    case "turn.failed": {
+      const e = data["error"];
+      return isRecord(e) && typeof e["message"] === "string";
+    }
+    case "error":
+      return typeof data["message"] === "string";
     default:
       return false;
   }

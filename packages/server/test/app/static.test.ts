@@ -33,7 +33,7 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
 describe("static web app", () => {
   it("serves index.html for app routes, files by path, with caching and security headers", async () => {
     const s = await start({ webRoot: await webRoot() });
-    for (const path of ["/", "/s/AbC123", "/login?next=/account", "/signup", "/verify?code=BCDFGHJK", "/account", "/dashboard"]) {
+    for (const path of ["/", "/s/AbC123", "/login?next=/account", "/signup", "/verify?code=BCDFGHJK", "/account", "/dashboard", "/integrations"]) {
       const res = await s.http.get(path);
       expect([path, res.status, res.text]).toEqual([path, 200, "<!doctype html><title>taiku app</title>"]);
       expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryStorage } from "../common/services.js";
 import { PluginCatalog } from "./catalog.js";
 import { LocalPluginStore, SECRETS_KEY } from "./local-store.js";
-import { SessionKvView } from "./session-kv.js";
+import { kvBytes, kvEntryBytes, SessionKvView } from "./session-kv.js";
 import { diffEvents } from "./state-events.js";
 import { FakeSession, registered } from "./testing.js";
 import { bindHotkeys, matchesHotkey, sanitizeSvg } from "./ui-logic.js";
@@ -61,6 +61,58 @@ describe("SessionKvView (optimistic writes, last writer wins by server arrival)"
     kv.delete("p", "missing");
     expect(sent).toEqual(["set k", "set k"]);
     expect(() => kv.set("p", "x", () => 1)).toThrow(/Invalid params/);
+  });
+
+  it("checks the quota to the byte as the store changes under it (remembered sizes stay exact)", () => {
+    const server: Record<string, unknown> = {};
+    const kv = new SessionKvView({ serverEntries: () => server, sendSet: () => {}, sendDelete: () => {} }, 100);
+    // A naive reference: every entry of the current view measured afresh.
+    const fits = (key: string, value: unknown) => {
+      const view = kv.entries("p");
+      delete view[key];
+      return kvBytes(view) + kvEntryBytes(key, value) <= 100;
+    };
+    const attempt = (key: string, value: unknown) => {
+      const expected = fits(key, value);
+      let ok = true;
+      try {
+        kv.set("p", key, value);
+      } catch (err) {
+        expect((err as Error).message).toBe("Session KV quota exceeded (64 KiB per plugin per session)");
+        ok = false;
+      }
+      expect([key, value, ok]).toEqual([key, value, expected]);
+      return ok;
+    };
+    expect(attempt("a", "x".repeat(97))).toBe(true); // 1 + 99 = 100 bytes exactly
+    expect(attempt("b", 1)).toBe(false);
+    // Another client shrank "a" on the server after our write was echoed: the freed bytes count at once.
+    kv.onDiff("p", "a", true);
+    server.a = "é".repeat(10); // 1 + 2 + 20 bytes (UTF-8)
+    kv.onDiff("p", "a", false);
+    expect(attempt("b", "y".repeat(74))).toBe(true); // 23 + 1 + 76 = 100
+    expect(attempt("c", 0)).toBe(false);
+    kv.delete("p", "b");
+    expect(attempt("c", [1, 2])).toBe(true);
+    // Randomised against the reference: server writes and deletes, local writes, echoes.
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let i = 0; i < 2000; i++) {
+      const key = "k" + rnd(6);
+      const op = rnd(4);
+      if (op === 0) {
+        server[key] = "s".repeat(rnd(40));
+        kv.onDiff("p", key, false);
+      } else if (op === 1) {
+        delete server[key];
+        kv.onDiff("p", key, false);
+      } else if (op === 2) {
+        kv.delete("p", key);
+      } else if (attempt(key, { v: "v".repeat(rnd(50)) }) && rnd(2) === 0) {
+        server[key] = kv.get("p", key);
+        kv.onDiff("p", key, true);
+      }
+    }
   });
 });
 

@@ -5,7 +5,9 @@
  * client made to that key has come back (last writer wins in server arrival order).
  *
  * Quota: Σ over keys (UTF-8 bytes of key + UTF-8 bytes of JSON.stringify(value)) ≤ 65 536 per plugin,
- * checked here before sending, with the same text the server uses.
+ * checked here before sending, with the same text the server uses. Sizes are remembered per entry
+ * (by value identity), so a write measures only what changed: re-encoding a full 64 KiB store on every
+ * `setPluginData` made a write cost O(store) (bench/bridge, docs/benchmarks.md "Plugin bridge").
  */
 import { BRIDGE_ERRORS, jsonByteLength } from "@taiku/protocol";
 
@@ -21,6 +23,8 @@ export function kvBytes(entries: Record<string, unknown>): number {
 }
 
 type Pending = { count: number; deleted: boolean; value: unknown };
+/** An entry's size as last measured, valid while the entry still holds this very value. */
+type Sized = { value: unknown; bytes: number };
 
 export interface KvSink {
   /** Current server copy of one plugin's entries. */
@@ -31,6 +35,7 @@ export interface KvSink {
 
 export class SessionKvView {
   private readonly pending = new Map<string, Map<string, Pending>>();
+  private readonly sizes = new Map<string, Map<string, Sized>>();
 
   constructor(
     private readonly sink: KvSink,
@@ -47,8 +52,29 @@ export class SessionKvView {
   }
 
   get(pluginId: string, key: string): unknown {
-    const e = this.entries(pluginId);
-    return Object.hasOwn(e, key) ? e[key] : null;
+    const p = this.pending.get(pluginId)?.get(key);
+    if (p) return p.deleted ? null : p.value;
+    const server = this.sink.serverEntries(pluginId);
+    return Object.hasOwn(server, key) ? server[key] : null;
+  }
+
+  /** UTF-8 bytes of the plugin's entries as this client sees them, leaving `except` out. */
+  private usedBytes(pluginId: string, except: string): number {
+    const server = this.sink.serverEntries(pluginId);
+    const pending = this.pending.get(pluginId);
+    const known = this.sizes.get(pluginId);
+    const next = new Map<string, Sized>();
+    let total = 0;
+    const add = (key: string, value: unknown) => {
+      let sized = known?.get(key);
+      if (!sized || sized.value !== value) sized = { value, bytes: kvEntryBytes(key, value) };
+      next.set(key, sized);
+      if (key !== except) total += sized.bytes;
+    };
+    for (const key of Object.keys(server)) if (!pending?.has(key)) add(key, server[key]);
+    for (const [key, p] of pending ?? []) if (!p.deleted) add(key, p.value);
+    this.sizes.set(pluginId, next);
+    return total;
   }
 
   /** Throws the documented quota error (nothing sent) when the write would exceed 64 KiB. */
@@ -62,15 +88,16 @@ export class SessionKvView {
     if (text === undefined) throw new Error(BRIDGE_ERRORS.invalidParams("value must be JSON"));
     // Round-trip through JSON so what we hold locally is exactly what every other client will see.
     const json = JSON.parse(text) as unknown;
-    const current = this.entries(pluginId);
-    const before = kvBytes(current) - (Object.hasOwn(current, key) ? kvEntryBytes(key, current[key]) : 0);
-    if (before + kvEntryBytes(key, json) > this.quota) throw new Error(BRIDGE_ERRORS.sessionKvQuota);
+    const bytes = enc.encode(key).byteLength + enc.encode(text).byteLength;
+    if (this.usedBytes(pluginId, key) + bytes > this.quota) throw new Error(BRIDGE_ERRORS.sessionKvQuota);
     this.track(pluginId, key, { deleted: false, value: json });
+    this.sizes.get(pluginId)?.set(key, { value: json, bytes });
     this.sink.sendSet(pluginId, key, json);
   }
 
   delete(pluginId: string, key: string): void {
-    if (!Object.hasOwn(this.entries(pluginId), key)) return;
+    const p = this.pending.get(pluginId)?.get(key);
+    if (p ? p.deleted : !Object.hasOwn(this.sink.serverEntries(pluginId), key)) return;
     this.track(pluginId, key, { deleted: true, value: null });
     this.sink.sendDelete(pluginId, key);
   }
