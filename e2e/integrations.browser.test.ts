@@ -370,7 +370,12 @@ describe("integrations in Chromium", () => {
     const demo = frame(a, DEMO);
     a.on("console", (m) => console.log("DEBUG console", m.text()));
     a.on("popup", (p) => console.log("DEBUG popup", p.url()));
+    const ff = a.frames().find((fr) => fr.url().includes(`/plugins/${DEMO}/`))!;
+    console.log("DEBUG pre", await ff.evaluate(`(() => { window.__clicks = []; document.addEventListener("click", (e) => window.__clicks.push(e.target.id), true); const ps = window.postMessage; return [typeof document.getElementById("connect").onclick, pluginId, authToken.length]; })()`));
+    const orig = await ff.evaluate(`(() => { const p = window.parent; window.__posts = []; return 1; })()`);
     await demo.locator("#connect").click({ timeout: 5000 });
+    await a.waitForTimeout(500);
+    console.log("DEBUG clicks", orig, await ff.evaluate(`window.__clicks`), await ff.evaluate(`document.getElementById("output").textContent`));
     for (let i = 0; i < 22; i++) { await a.waitForTimeout(1000); const o = await demo.locator("#output").textContent(); if (!o?.startsWith("Error")) { console.log("DEBUG after", i, o); break; } }
     await a.screenshot({ path: "/tmp/igdbg/a.png" });
     console.log("DEBUG out", await demo.locator("#output").textContent(), a.frames().map((x) => x.url()));
