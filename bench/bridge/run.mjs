@@ -217,7 +217,7 @@ async function main() {
   const ow = stats(oneWay.map((s) => s.ms));
   console.log(`session KV propagation A→B one-way (setPluginData in A → plugin_data_changed in B, timeOrigin clocks): ${pct(ow)}  received ${oneWay.length}/${SAMPLES}, ${GAP} ms apart`);
   const rt = stats(sent.rtt);
-  console.log(`session KV propagation A→B→A round trip (B echoes in its handler): ${pct(rt)}  lost ${sent.lost}`);
+  console.log(`session KV propagation A→B→A round trip (B echoes in its handler): ${pct(rt)}  unmatched ${sent.lost} (a later echo was already there when A read it)`);
   console.log(`  round trip / 2: p50 ${f2(rt.p50 / 2)} ms  p99 ${f2(rt.p99 / 2)} ms`);
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -200,6 +200,10 @@ describe("progress under a flood of events", () => {
         this.last = state;
         return super.renderProgress(state, opts);
       }
+      override renderFinal(state: ProgressState, opts: { elapsedS: number; status: string; answer: string }): RenderedMessage {
+        this.last = state;
+        return super.renderFinal(state, opts);
+      }
     }
     const presenter = new CountingPresenter({ structured: true });
     const port = new MemoryChatPort();
@@ -219,6 +223,7 @@ describe("progress under a flood of events", () => {
     // (plus one whose edit the final message superseded), never one per event.
     const progressEdits = progress.edits - 1; // the last edit is the final message
     expect(presenter.renders).toBeLessThanOrEqual(1 + progressEdits + 2);
+    // The final render sees every action, in first-appearance order.
     expect(presenter.last!.actions.map((a) => a.action.id)).toEqual(Array.from({ length: actions }, (_, i) => `a${i}`));
     expect(presenter.last!.actions.every((a) => a.completed)).toBe(true);
   });

@@ -20,6 +20,14 @@ function setup(opts: Partial<ConstructorParameters<typeof MockHost>[0]> = {}, ti
 
 const bin = new Uint8Array([1, 2, 3]).buffer;
 
+function seedInbox(mock: MockHost) {
+  mock.state.inbox.set("t1", {
+    thread: { id: "t1", title: "Crash on start", archived: false, createdAt: 1, updatedAt: 2 },
+    links: [{ id: "l1", source: "github:issue:octo/hello/1", type: "issue", status: "open", title: "Crash on start", sourceUrl: "https://github.com/octo/hello/issues/1", channelId: "octo/hello", connection: "c1", connector: "github", meta: null }],
+    notes: [{ id: "n1", key: "description", content: "It crashes", contentType: "text", createdAt: 1, author: { contactId: null, userId: null, name: "octocat", email: null }, linkId: "l1", reNoteId: null, fromConnector: true, deliveryError: null }],
+  });
+}
+
 /** One SDK call per bridge method, with the raw params it must produce. Complete by type. */
 const CALLS: { [M in BridgeMethod]: [(t: TaikuPlugin) => Promise<unknown>, Record<string, unknown>?] } = {
   getSession: [(t) => t.getSession()],
@@ -92,6 +100,12 @@ const CALLS: { [M in BridgeMethod]: [(t: TaikuPlugin) => Promise<unknown>, Recor
   "integrations.tools": [(t) => t.integrations.tools("github", { search: "issue", limit: 25 }), { toolkit: "github", search: "issue", limit: 25 }],
   "integrations.execute": [(t) => t.integrations.execute("github", "GITHUB_CREATE_AN_ISSUE", { title: "x" }), { toolkit: "github", action: "GITHUB_CREATE_AN_ISSUE", arguments: { title: "x" } }],
   respondAlias: [(t) => t.respondAlias(7, { stdout: "ok\n" }), { invocationId: 7, stdout: "ok\n" }],
+  "inbox.list": [(t) => t.inbox.list({ limit: 10, channel: "octo/hello" }), { limit: 10, channel: "octo/hello" }],
+  "inbox.get": [(t) => t.inbox.get("t1"), { threadId: "t1" }],
+  "inbox.reply": [(t) => t.inbox.reply("t1", "Thanks!"), { threadId: "t1", content: "Thanks!" }],
+  "inbox.setStatus": [(t) => t.inbox.setStatus("l1", "closed"), { linkId: "l1", status: "closed" }],
+  "inbox.setState": [(t) => t.inbox.setState("t1", { unread: false }), { threadId: "t1", unread: false }],
+  "inbox.connections": [(t) => t.inbox.connections()],
 };
 
 describe("TaikuPlugin against MockHost: every bridge method", () => {
@@ -99,6 +113,7 @@ describe("TaikuPlugin against MockHost: every bridge method", () => {
     const { mock, taiku } = setup();
     await taiku.setPluginData("k", 1); // so reads of stateful fixtures find something
     await taiku.writePluginFile("a.bin", bin);
+    seedInbox(mock);
     mock.handle("integrations.connect", () => ({ connectionId: "c1", redirectUrl: "https://auth.example/x", status: "INITIATED", opened: false }));
     mock.handle("integrations.execute", () => ({ successful: true, data: { number: 1 } }));
     mock.requests.length = 0;
@@ -134,6 +149,27 @@ describe("TaikuPlugin against MockHost: every bridge method", () => {
     await expect(taiku.getShells()).resolves.toEqual([{ id: 1, rows: 24, cols: 80 }, { id: 2, rows: 24, cols: 80 }]);
     await expect(taiku.getUserRole()).resolves.toEqual({ role: "reader", userId: 1 });
     await expect(taiku.integrations.list()).resolves.toEqual({ connections: [] });
+  });
+
+  it("MockHost's inbox: list, read, reply and close a seeded thread; inbox.write is its own permission", async () => {
+    const { mock, taiku } = setup();
+    await expect(taiku.inbox.list()).resolves.toEqual({ threads: [], next: null });
+    await expect(taiku.inbox.get("nope")).rejects.toThrow("Thread not found");
+    seedInbox(mock);
+    const list = await taiku.inbox.list();
+    expect(list.threads).toEqual([expect.objectContaining({ id: "t1", title: "Crash on start", link: expect.objectContaining({ id: "l1", status: "open" }) })]);
+    await expect(taiku.inbox.reply("t1", "  ")).rejects.toThrow("Invalid params: content is required");
+    await expect(taiku.inbox.reply("t1", "On it")).resolves.toMatchObject({ note: { content: "On it" }, writeBack: false });
+    await taiku.inbox.setStatus("l1", "closed");
+    const t = await taiku.inbox.get("t1");
+    expect(t.notes.map((n) => n.content)).toEqual(["It crashes", "On it"]);
+    expect(t.links[0]!.status).toBe("closed");
+    const ro = setup({ permissions: ["inbox.read"] });
+    seedInbox(ro.mock);
+    await expect(ro.taiku.inbox.get("t1")).resolves.toMatchObject({ thread: { id: "t1" } });
+    await expect(ro.taiku.inbox.reply("t1", "x")).rejects.toThrow("Permission denied: inbox.write is required for inbox.reply");
+    const none = setup({ permissions: [] });
+    await expect(none.taiku.inbox.list()).rejects.toThrow("Permission denied: inbox.read is required for inbox.list");
   });
 
   it("passes settings and secrets configured on the mock", async () => {

@@ -10,6 +10,11 @@ import type {
   IntegrationsConnectResult,
   IntegrationsListResult,
   IntegrationsToolsResult,
+  InboxConnectionsResult,
+  InboxListResult,
+  InboxReplyResult,
+  InboxThreadResult,
+  InboxWriteBackResult,
 } from "@taiku/protocol";
 import { BridgeClient, type CallOptions } from "./client.js";
 
@@ -158,5 +163,24 @@ export class TaikuPlugin extends BridgeClient {
     /** Resolves with the integration's raw result, verbatim; upstream failures reject with the upstream text. */
     execute: <T = unknown>(toolkit: string, action: string, args?: Record<string, unknown>, o?: CallOptions): Promise<T> =>
       this.#call("integrations.execute", { toolkit, action, arguments: args }, o) as Promise<T>,
+  };
+
+  /**
+   * The signed-in user's inbox: GitHub issues and pull requests, Linear issues synced by connectors
+   * (`inbox.read` to read and receive `inbox.*` events, `inbox.write` to reply and change status).
+   */
+  readonly inbox = {
+    /** Threads, newest first; pass the result's `next` as `before` for the next page. */
+    list: (filter: { limit?: number; before?: string; connection?: string; channel?: string } = {}, o?: CallOptions): Promise<InboxListResult> =>
+      this.#call("inbox.list", filter, o),
+    get: (threadId: string, o?: CallOptions): Promise<InboxThreadResult> => this.#call("inbox.get", { threadId }, o),
+    /** Add a note as the user; the server writes it back upstream as a comment (`writeBack: true`). */
+    reply: (threadId: string, content: string, reNoteId?: string, o?: CallOptions): Promise<InboxReplyResult> =>
+      this.#call("inbox.reply", { threadId, content, ...(reNoteId !== undefined ? { reNoteId } : {}) }, o),
+    /** `closed` / `open` on GitHub, a workflow state id on Linear; written back upstream. */
+    setStatus: (linkId: string, status: string, o?: CallOptions): Promise<InboxWriteBackResult> => this.#call("inbox.setStatus", { linkId, status }, o),
+    setState: (threadId: string, state: { unread?: boolean; todo?: boolean; todoDate?: string | null }, o?: CallOptions): Promise<InboxWriteBackResult> =>
+      this.#call("inbox.setState", { threadId, ...state }, o),
+    connections: (o?: CallOptions): Promise<InboxConnectionsResult> => this.#call("inbox.connections", undefined, o),
   };
 }

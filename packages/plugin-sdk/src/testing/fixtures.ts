@@ -10,6 +10,8 @@ import {
   type BridgeMethod,
   type BridgeMethodParams,
   type BridgeMethodResult,
+  type InboxThreadResult,
+  type InboxThreadSummary,
   type Role,
 } from "@taiku/protocol";
 
@@ -26,6 +28,11 @@ export interface MockState {
   settings: Map<string, unknown>;
   secrets: Map<string, string>;
   files: Map<string, Uint8Array>;
+  /**
+   * The inbox behind `inbox.*`: thread id → the `inbox.get` answer. Empty by default; seed it to test an
+   * inbox plugin (`inbox.reply` appends a note, `inbox.setStatus` changes the link, as a host would).
+   */
+  inbox: Map<string, InboxThreadResult>;
 }
 
 /** Thrown by a fixture to answer `error` with this text. */
@@ -57,6 +64,21 @@ type Fixture<M extends BridgeMethod> = (params: BridgeMethodParams<M>, state: Mo
 export type Fixtures = { [M in BridgeMethod]: Fixture<M> };
 
 const ack = () => BRIDGE_ACK;
+
+function inboxThread(s: MockState, threadId: string): InboxThreadResult {
+  const t = s.inbox.get(threadId);
+  if (!t) throw new MockError("Thread not found");
+  return t;
+}
+function inboxSummary(t: InboxThreadResult): InboxThreadSummary {
+  const l = t.links[0];
+  const last = t.notes.at(-1);
+  return {
+    id: t.thread.id, title: t.thread.title, preview: last?.content?.slice(0, 200) ?? null, archived: t.thread.archived,
+    createdAt: t.thread.createdAt, updatedAt: t.thread.updatedAt, unread: false, todo: false,
+    link: l ? { id: l.id, source: l.source, type: l.type, status: l.status, channelId: l.channelId, sourceUrl: l.sourceUrl, instanceId: l.connection, twistId: l.connector } : null,
+  };
+}
 
 export const DEFAULT_FIXTURES: Fixtures = {
   getSession: (_, s) => ({
@@ -157,6 +179,32 @@ export const DEFAULT_FIXTURES: Fixtures = {
   "integrations.connect": () => { throw new MockError(INTEGRATION_ERRORS.notEnabled); },
   "integrations.tools": () => ({ tools: [] }),
   "integrations.execute": () => { throw new MockError(INTEGRATION_ERRORS.notEnabled); },
+
+  // The inbox: an in-memory stand-in for the connectors' inbox (state.inbox), with no connector behind it.
+  "inbox.list": ({ limit }, s) => ({
+    threads: [...s.inbox.values()].sort((a, b) => b.thread.updatedAt - a.thread.updatedAt).slice(0, limit).map(inboxSummary),
+    next: null,
+  }),
+  "inbox.get": ({ threadId }, s) => inboxThread(s, threadId),
+  "inbox.reply": ({ threadId, content, reNoteId }, s) => {
+    const t = inboxThread(s, threadId);
+    const now = Date.now();
+    const id = `note-${t.notes.length + 1}`;
+    t.notes.push({
+      id, key: null, content, contentType: "text", createdAt: now, author: { contactId: null, userId: String(s.userId), name: "You", email: null },
+      linkId: t.links[0]?.id ?? null, reNoteId: reNoteId ?? null, fromConnector: false, deliveryError: null,
+    });
+    t.thread.updatedAt = now;
+    return { note: { id, content, createdAt: now }, writeBack: false };
+  },
+  "inbox.setStatus": ({ linkId, status }, s) => {
+    const link = [...s.inbox.values()].flatMap((t) => t.links).find((l) => l.id === linkId);
+    if (!link) throw new MockError("Link not found");
+    link.status = status;
+    return { writeBack: false };
+  },
+  "inbox.setState": ({ threadId }, s) => (inboxThread(s, threadId), { writeBack: false }),
+  "inbox.connections": () => ({ connections: [] }),
 
   respondAlias: ack,
 };

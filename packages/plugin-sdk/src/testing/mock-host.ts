@@ -84,6 +84,7 @@ export class MockHost {
       settings: new Map(Object.entries(opts.settings ?? {})),
       secrets: new Map(Object.entries(opts.secrets ?? {})),
       files: new Map(),
+      inbox: new Map(),
     };
     for (const [method, value] of Object.entries(opts.data ?? {})) this.handle(method, () => value);
     win.addEventListener("message", this.#onMessage);

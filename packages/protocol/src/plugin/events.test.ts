@@ -6,6 +6,8 @@ agent_status agent.user_message agent.assistant_message agent.thinking agent.too
 agent.session_start agent.session_end agent.turn_complete agent.file_change agent.interrupt session_renamed shell_adopted
 adoption_requested adoption_resolved layout_changed tile_opened tile_closed tile_focused workspace_changed tunnels_changed
 plugin_enabled plugin_disabled plugin_data_changed plugin_event settings_changed panel_visibility hotkey alias_invoked`.split(/\s+/);
+// taiku's own events beyond §8 (docs/plugin-guide.md "Inbox").
+const TAIKU_EVENTS = ["inbox.thread_updated", "inbox.note_added"];
 
 // §17 event data fields, copied from the spec so a renamed key fails loudly.
 const SPEC_FIELDS = `shellId shellIds count userName userId device canWrite focus previousFocus message mine instanceId sessionId
@@ -20,14 +22,14 @@ describe("events", () => {
   });
 
   it("names exactly the events of §8", () => {
-    expect([...PLUGIN_EVENT_TYPES].sort()).toEqual([...SPEC_EVENTS].sort());
+    expect([...PLUGIN_EVENT_TYPES].sort()).toEqual([...SPEC_EVENTS, ...TAIKU_EVENTS].sort());
   });
   it("gates content events behind their permission, on top of events.subscribe", () => {
     const base = ["events.subscribe"];
     expect(canReceiveEvent({ type: "shell:data", data: { shellId: 1 } }, base, "p")).toBe(true);
     expect(canReceiveEvent({ type: "shell:data", data: { shellId: 1 } }, [], "p")).toBe(false);
     for (const [type, perm] of [["chat", "chat.read"], ["agent_status", "agent.events"], ["agent.tool_call", "agent.events"],
-      ["tunnels_changed", "tunnel.read"], ["alias_invoked", "shell.alias"]] as const) {
+      ["tunnels_changed", "tunnel.read"], ["alias_invoked", "shell.alias"], ["inbox.thread_updated", "inbox.read"], ["inbox.note_added", "inbox.read"]] as const) {
       expect(canReceiveEvent({ type, data: {} }, base, "p"), type).toBe(false);
       expect(canReceiveEvent({ type, data: {} }, [...base, perm], "p"), type).toBe(true);
     }
@@ -35,6 +37,7 @@ describe("events", () => {
   it("gates every agent.* event, even ones newer than this table", () => {
     for (const t of PLUGIN_EVENT_TYPES.filter((t) => t.startsWith("agent"))) expect(eventPermission(t, {}, "p")).toBe("agent.events");
     expect(eventPermission("agent.future_thing", {}, "p")).toBe("agent.events");
+    expect(eventPermission("inbox.future_thing", {}, "p")).toBe("inbox.read");
   });
   it("plugin_data_changed: own plugin free, other plugins need kv.read", () => {
     expect(eventPermission("plugin_data_changed", { pluginId: "me" }, "me")).toBeNull();

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { PluginPermission } from "./permissions.js";
+import { inboxNoteAddedData, inboxThreadUpdatedData } from "./inbox.js";
 
 const n = z.number();
 const s = z.string();
@@ -75,6 +76,8 @@ export const PLUGIN_EVENTS = {
   settings_changed: { data: data({ keys: z.array(s) }) },
   panel_visibility: { data: data({ panelId: s, visible: z.boolean() }) },
   hotkey: { data: data({ hotkeyId: s }) },
+  "inbox.thread_updated": { data: inboxThreadUpdatedData, permission: "inbox.read" },
+  "inbox.note_added": { data: inboxNoteAddedData, permission: "inbox.read" },
   alias_invoked: {
     data: data({ invocationId: n, name: s, args: z.array(s), shellId: n, cwd: s, userName: s }),
     permission: "shell.alias",
@@ -96,6 +99,7 @@ export const ANY_EVENT = "*";
  */
 export function eventPermission(type: string, data: unknown, receiverPluginId: string): PluginPermission | null {
   if (type.startsWith("agent.") || type.startsWith("agent_")) return "agent.events";
+  if (type.startsWith("inbox.")) return "inbox.read";
   if (type === "plugin_data_changed") {
     const owner = (data as { pluginId?: unknown } | null)?.pluginId;
     return owner === receiverPluginId ? null : "kv.read";
@@ -116,4 +120,4 @@ export function canReceiveEvent(
 }
 
 /** Event-name categories of the official Event Log filter (§8 notes): each is a substring of its events. */
-export const PLUGIN_EVENT_CATEGORIES = ["agent", "chat", "user", "shell", "terminal", "layout", "tile", "workspace", "tunnel", "plugin"] as const;
+export const PLUGIN_EVENT_CATEGORIES = ["agent", "chat", "user", "shell", "terminal", "layout", "tile", "workspace", "tunnel", "plugin", "inbox"] as const;

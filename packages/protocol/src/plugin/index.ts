@@ -5,6 +5,7 @@ export * from "./methods.js";
 export * from "./bridge.js";
 export * from "./events.js";
 export * from "./integrations.js";
+export * from "./inbox.js";
 export * from "./manifest.js";
 export * from "./results.js";
 export * from "./method-docs.js";

@@ -26,6 +26,7 @@ const S = {
   files: "Plugin file storage (per account, per plugin)",
   settings: "Local settings and secrets",
   integrations: "Integrations",
+  inbox: "Inbox",
   aliases: "Shell aliases",
 } as const;
 
@@ -114,6 +115,13 @@ export const METHOD_DOCS: { readonly [M in BridgeMethod]: MethodDoc } = {
   "integrations.connect": d(S.integrations, "Start OAuth for a declared toolkit; the host opens the popup and reports `opened`.", "`{ connectionId, redirectUrl, status, opened }`"),
   "integrations.tools": d(S.integrations, "A declared toolkit's tools (limit default 50, clamped to 100).", "`{ tools: Array<{ slug, name, description, inputParameters }> }`"),
   "integrations.execute": d(S.integrations, "Run a tool as the signed-in user.", "the integration's raw result, verbatim"),
+
+  "inbox.list": d(S.inbox, "Threads synced into the signed-in user's inbox, newest first (`limit` default 50; pass `next` as `before`; filter by `connection` / `channel`).", "`{ threads: Array<{ id, title, preview, unread, todo, updatedAt, link: { id, source, type, status, sourceUrl, … } }>, next }`"),
+  "inbox.get": d(S.inbox, "One thread with its links and notes (the issue body and its comments), oldest note first.", "`{ thread, links: Array<{ id, type, status, title, sourceUrl, … }>, notes: Array<{ id, content, createdAt, author, fromConnector, deliveryError }> }`"),
+  "inbox.reply": d(S.inbox, "Add a note as the signed-in user; the server writes it back upstream (a GitHub or Linear comment).", "`{ note: { id, content, createdAt }, writeBack }`"),
+  "inbox.setStatus": d(S.inbox, "Change a link's status (`closed` / `open` on GitHub, a state id on Linear); written back upstream.", "`{ writeBack }`"),
+  "inbox.setState": d(S.inbox, "Mark a thread read / unread or to-do for the signed-in user.", "`{ writeBack }`"),
+  "inbox.connections": d(S.inbox, "The user's connector connections (what feeds the inbox), with channel counts and re-auth state.", "`{ connections: Array<{ id, connector, accountName, needsReauth, webhooks, channels: { total, enabled, syncing } }> }`"),
 
   respondAlias: d(S.aliases, "Answer an `alias_invoked` event; the shell prints the output and exits with `exitCode`."),
 };

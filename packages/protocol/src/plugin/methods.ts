@@ -16,6 +16,14 @@ import {
   integrationsListParams,
   integrationsToolsParams,
 } from "./integrations.js";
+import {
+  inboxConnectionsParams,
+  inboxGetParams,
+  inboxListParams,
+  inboxReplyParams,
+  inboxSetStateParams,
+  inboxSetStatusParams,
+} from "./inbox.js";
 
 const none = z.object({});
 const int = z.number().int();
@@ -179,6 +187,14 @@ export const METHOD_PARAMS = {
   "integrations.connect": integrationsConnectParams,
   "integrations.tools": integrationsToolsParams,
   "integrations.execute": integrationsExecuteParams,
+
+  // Inbox (connectors: synced GitHub / Linear items; docs/connectors.md)
+  "inbox.list": inboxListParams,
+  "inbox.get": inboxGetParams,
+  "inbox.reply": inboxReplyParams,
+  "inbox.setStatus": inboxSetStatusParams,
+  "inbox.setState": inboxSetStateParams,
+  "inbox.connections": inboxConnectionsParams,
 
   // §7.14 Shell aliases
   respondAlias: z.object({

@@ -46,6 +46,8 @@ export const PLUGIN_PERMISSIONS = {
   "integrations.read": { risk: "low", description: "List your connected accounts and browse the declared apps' tools" },
   "integrations.connect": { risk: "medium", description: "Start connecting your account on the declared apps" },
   "integrations.execute": { risk: "high", description: "Act as you on the declared apps (run their tools)" },
+  "inbox.read": { risk: "medium", description: "Read your inbox: issues, pull requests and comments synced from your connected accounts" },
+  "inbox.write": { risk: "high", description: "Reply, close and reopen items in your inbox as you (written back to GitHub or Linear)" },
 } as const satisfies Record<string, PluginPermissionInfo>;
 
 export type PluginPermission = keyof typeof PLUGIN_PERMISSIONS;
@@ -146,6 +148,13 @@ export const METHOD_PERMISSIONS: { readonly [M in BridgeMethod]: readonly Plugin
   "integrations.connect": ["integrations.connect"],
   "integrations.tools": ["integrations.read"],
   "integrations.execute": ["integrations.execute"],
+
+  "inbox.list": ["inbox.read"],
+  "inbox.get": ["inbox.read"],
+  "inbox.connections": ["inbox.read"],
+  "inbox.reply": ["inbox.write"],
+  "inbox.setStatus": ["inbox.write"],
+  "inbox.setState": ["inbox.write"],
 
   respondAlias: ["shell.alias"],
 };

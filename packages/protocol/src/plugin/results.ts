@@ -7,6 +7,7 @@ import type { Role } from "../common.js";
 import type { PluginAgentStatus } from "./events.js";
 import type { IntegrationsConnectResult, IntegrationsListResult, IntegrationsToolsResult } from "./integrations.js";
 import type { BridgeMethod } from "./methods.js";
+import type { InboxConnectionsResult, InboxListResult, InboxReplyResult, InboxThreadResult, InboxWriteBackResult } from "./inbox.js";
 
 export type BridgeAck = { ok: true };
 export type PluginAgentType = "claude" | "codex" | "opencode";
@@ -113,6 +114,12 @@ export interface BridgeResultMap {
   "integrations.connect": IntegrationsConnectResult;
   "integrations.tools": IntegrationsToolsResult;
   "integrations.execute": unknown;
+  "inbox.list": InboxListResult;
+  "inbox.get": InboxThreadResult;
+  "inbox.reply": InboxReplyResult;
+  "inbox.setStatus": InboxWriteBackResult;
+  "inbox.setState": InboxWriteBackResult;
+  "inbox.connections": InboxConnectionsResult;
   respondAlias: BridgeAck;
 }
 export type BridgeMethodResult<M extends BridgeMethod> = BridgeResultMap[M];

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sendText, TEXT } from "./errors.js";
 
 /** Client-side routes of the web app (§1.6, §11.3.8). */
-export const APP_ROUTES = ["/", "/s/:id", "/login", "/signup", "/verify", "/account", "/dashboard", "/integrations"];
+export const APP_ROUTES = ["/", "/s/:id", "/login", "/signup", "/verify", "/account", "/dashboard", "/integrations", "/connections"];
 
 export const MIME: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -10,6 +10,7 @@ import {
 } from "@taiku/protocol";
 import { ownerOf } from "../common/session-state.js";
 import { createRemoteMethods } from "./remote-methods.js";
+import { createInboxMethods } from "./inbox-methods.js";
 import type { HostServices, Mount, RegisteredPlugin } from "./types.js";
 
 export interface CallContext {
@@ -237,6 +238,7 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
 
     // ------------------------------------------------------------ HTTP-backed: user KV, files, fs, integrations
     ...createRemoteMethods(s),
+    ...createInboxMethods(s),
   };
 }
 

@@ -12,6 +12,7 @@ import { LocalPluginStore } from "../local-store.js";
 import { outputTap } from "../output-tap.js";
 import { SessionKvView } from "../session-kv.js";
 import { routeSessionEvents } from "../state-events.js";
+import { InboxEventStream } from "../inbox-events.js";
 import type { HostUi, RegisteredPlugin } from "../types.js";
 import { bindHotkeys, matchesHotkey, type BoundHotkey } from "../ui-logic.js";
 
@@ -38,6 +39,11 @@ export class PluginRuntime {
   readonly catalog: PluginCatalog;
   readonly bridge: BridgeHost;
   private hotkeys: BoundHotkey[] = [];
+  /** `/api/v1/inbox/events` → `inbox.*` plugin events, open while a plugin holds `inbox.read`. */
+  private readonly inboxEvents = new InboxEventStream({
+    open: (url) => new EventSource(url, { withCredentials: true }),
+    emit: (type, data) => this.bridge.emit(type, data),
+  });
   private cleanups: Array<() => void> = [];
   tiles: () => Array<{ key: number; type: string; active?: boolean; shellId?: number }> = () => [];
 
@@ -80,6 +86,8 @@ export class PluginRuntime {
     await this.client.whenOnline().catch(() => undefined);
     this.catalog.session = this.client.state.sessionPlugins;
     await this.catalog.init(this.client.state.accountId !== null);
+    this.inboxEvents.update(this.catalog.plugins.values(), this.client.state.accountId !== null);
+    this.cleanups.push(() => this.inboxEvents.stop());
     this.version++;
   }
 
@@ -96,6 +104,7 @@ export class PluginRuntime {
     this.hotkeys = bindHotkeys(this.plugins, isMac());
     for (const p of changed) this.bridge.refresh(p.manifest.id);
     for (const p of added) this.bridge.emit("plugin_enabled", { pluginId: p.manifest.id, serverManaged: p.serverManaged });
+    this.inboxEvents.update(this.plugins, this.client.state.accountId !== null);
     this.version++;
   }
 
