@@ -324,11 +324,14 @@ describe("integrations in Chromium", () => {
   it("the Integrations page shows the connection, browses tools with their input schema, and the audit log", async () => {
     // The session header links to the page for a signed-in user.
     expect(await a.locator('[data-testid="integrations-link"]').getAttribute("href")).toBe("/integrations");
+    if (process.env.BISECT === "5") return;
     const page = await ctxA.newPage();
+    if (process.env.BISECT === "4") return page.close();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     await page.goto(`${server.url}/account`);
     await page.click('[data-testid="integrations-link"]');
     await page.waitForURL(`${server.url}/integrations`);
+    if (process.env.BISECT === "3") return page.close();
     const row = page.locator('[data-testid="toolkit"][data-toolkit="github"]');
     await expect.poll(() => row.locator('[data-testid="toolkit-status"]').textContent(), { timeout: 15_000 }).toBe("ACTIVE");
     expect(await page.locator('[data-testid="toolkit"][data-toolkit="slack"] [data-testid="toolkit-status"]').textContent()).toBe("Not configured");
@@ -349,7 +352,9 @@ describe("integrations in Chromium", () => {
     expect(first).toContain("GITHUB_CREATE_AN_ISSUE");
     expect(first).toContain("upstream_error");
     expect(await audit.nth(1).textContent()).toMatch(/GITHUB_CREATE_AN_ISSUE[\s\S]*ok/);
+    if (process.env.BISECT === "2") return page.close();
     await page.screenshot({ path: join(SCREENSHOTS, "taiku-integrations-desktop.png"), fullPage: true });
+    if (process.env.BISECT === "1") return page.close();
 
     // Phone width: nothing overflows sideways.
     await page.setViewportSize({ width: 390, height: 844 });

@@ -48,10 +48,12 @@ function sdkSignature(method) {
   const re = ns
     ? new RegExp(`\\b${short}: (?:<[^>]*>)?\\(([^)]*)\\) =>`)
     : new RegExp(`\\b${short}(?:<[^>]*>)?\\(([^)]*)\\): Promise`);
-  const m = dts.match(re);
+  // A namespaced method is looked up inside its own `readonly <ns>: { … }` block (inbox.list ≠ integrations.list).
+  const scope = ns ? dts.slice(dts.indexOf(`readonly ${ns}: {`)) : dts;
+  const m = scope.match(re);
   if (!m) return "—";
   const args = m[1].split(/, (?=\w+\??:)/).filter((a) => !/^o\?: CallOptions$/.test(a)).map((a) => a.replace(/ & CallOptions/, "").replace(/(?:Omit<)?In<"[^"]+">(?:, [^>]*>)?/, "{ …params }"));
-  return `${ns ? `integrations.${short}` : short}(${args.join(", ")})`;
+  return `${ns ? `${ns}.${short}` : short}(${args.join(", ")})`;
 }
 
 const lines = [];
@@ -149,6 +151,7 @@ row(["---", "---"]);
 for (const [name, v] of Object.entries(P.BRIDGE_ERRORS)) row([name, code(render(v))]);
 row(["permissionDenied", code(P.permissionDeniedError("<permission>", "<method>"))]);
 for (const [name, v] of Object.entries(P.INTEGRATION_ERRORS)) row([`integrations.${name}`, code(render(v))]);
+for (const [name, v] of Object.entries(P.INBOX_ERRORS ?? {})) row([`inbox.${name}`, code(render(v))]);
 w();
 w(`\`${P.notSupportedError("<method>")}\` means the method belongs to the platform but this server does not offer it; test \`err.notSupported\` (SDK) and degrade gracefully. \`Unknown method: <method>\` means the name is not part of the platform.`);
 w();

@@ -1,0 +1,269 @@
+/**
+ * Connectors in real Chromium (issue "Connectors", items 3 and 5): a `taiku serve` process with
+ * integrations (and so connectors) on, a real OAuth 2.0 authorization server and the GitHub REST
+ * stand-in behind `[egress.hosts]`. A signed-up user connects GitHub (consent in a browser window),
+ * sets up the GitHub connection on the Connections page, enables a repository and watches its sync
+ * reach "done"; the Inbox plugin lists the stand-in's issues, a reply becomes a comment upstream, and
+ * closing the issue closes it upstream. A plugin without `inbox.read` is refused before any request.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
+import { launchChromium } from "./harness/chromium.js";
+import { TAIKU_BIN, tempHome } from "./harness/processes.js";
+import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import { startAs, type RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
+import { startGithub, type GithubStandIn } from "../packages/server/test/integrations/standins/github.js";
+
+const INBOX = "taiku.inbox";
+const REPO = "octo/hello";
+const SEEDED = 12;
+const CLIENT_ID = "taiku-e2e-inbox";
+const CLIENT_SECRET = `secret-${randomBytes(8).toString("hex")}`;
+const SCREENSHOTS = process.env.TAIKU_E2E_SCREENSHOTS ?? tmpdir();
+
+let browser: Browser;
+let as: RealAs;
+let gh: GithubStandIn;
+let home: string;
+let server: ServerProc;
+let share: ShareProc;
+let ctx: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function loopbackOnly(c: BrowserContext): Promise<void> {
+  await c.route((url) => !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname), (route) => route.abort());
+}
+
+const frame = (p: Page, id: string): FrameLocator => p.frameLocator(`iframe[data-plugin-id="${id}"]`);
+
+async function enablePlugin(p: Page, id: string): Promise<void> {
+  await p.click('[data-testid="plugins-open"]');
+  await p.click(`[data-testid="plugin-row"][data-plugin-id="${id}"] [data-testid="plugin-enable"]`);
+  await p.waitForSelector('[data-testid="plugin-permissions-dialog"]');
+  await p.click('[data-testid="plugin-approve"]');
+  await p.click('[data-testid="plugin-manager-close"]');
+  await p.waitForSelector(`iframe[data-plugin-id="${id}"]`, { state: "attached" });
+}
+
+/** A raw bridge request from inside a plugin's own frame (its identity and its manifest). */
+async function inPlugin<T>(p: Page, id: string, method: string, params: unknown): Promise<T> {
+  const f = p.frames().find((fr) => fr.url().includes(`/plugins/${id}/`));
+  if (!f) throw new Error(`no frame for ${id}`);
+  return f.evaluate(async ([m, prm]) => {
+    const w = window as unknown as { __raw?: { ctx: Record<string, string> | null; pending: Map<string, (r: unknown) => void> } };
+    if (!w.__raw) {
+      const raw = { ctx: null as Record<string, string> | null, pending: new Map<string, (r: unknown) => void>() };
+      w.__raw = raw;
+      window.addEventListener("message", (e) => {
+        if (e.source !== window.parent) return;
+        const d = e.data as Record<string, unknown>;
+        if (d?.type === "taiku:init") raw.ctx = { pluginId: String(d.pluginId), panelId: String(d.panelId), authToken: String(d.authToken) };
+        if (d?.type === "taiku:response" && raw.pending.has(String(d.id))) {
+          raw.pending.get(String(d.id))!(d);
+          raw.pending.delete(String(d.id));
+        }
+      });
+      window.parent.postMessage({ type: "taiku:ready" }, "*");
+      for (let i = 0; i < 100 && !raw.ctx; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    const id = `e2e_${Math.random().toString(36).slice(2)}`;
+    return new Promise((resolve) => {
+      w.__raw!.pending.set(id, resolve);
+      window.parent.postMessage({ type: "taiku:request", id, ...w.__raw!.ctx, method: m, params: prm }, "*");
+    });
+  }, [method, params] as const) as Promise<T>;
+}
+
+/** Signs in and consents at the authorization server in a browser window until taiku's callback answers. */
+async function consentAt(popup: Page): Promise<string> {
+  const callback = `${server.url}/api/v1/integrations/callback`;
+  for (let step = 0; step < 6; step++) {
+    await popup.waitForLoadState("domcontentloaded");
+    if (popup.url().startsWith(callback)) break;
+    const login = popup.locator('input[name="login"]');
+    const consent = popup.locator('input[name="prompt"][value="consent"]');
+    await expect.poll(async () => (await login.count()) + (await consent.count()) > 0 || popup.url().startsWith(callback), { timeout: 15_000 }).toBe(true);
+    if (popup.url().startsWith(callback)) break;
+    if (await login.count()) {
+      await login.fill("octocat-inbox");
+      await popup.fill('input[name="password"]', "anything");
+    }
+    await Promise.all([popup.waitForNavigation(), popup.click('button[type="submit"]')]);
+  }
+  await expect.poll(() => popup.url(), { timeout: 15_000 }).toContain("/api/v1/integrations/callback");
+  return (await popup.locator("h1").textContent()) ?? "";
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  as = await startAs();
+  gh = await startGithub({ verify: (t) => as.verify(t) });
+  gh.seed(REPO, SEEDED, { prEvery: 6 });
+
+  home = tempHome("taiku-inbox-");
+  execFileSync(process.execPath, [TAIKU_BIN, "integrations", "keygen"], { env: { ...process.env, TAIKU_HOME: home }, encoding: "utf8" });
+  writeFileSync(
+    join(home, "taiku.toml"),
+    [
+      "[integrations.apps.github]",
+      `client_id = "${CLIENT_ID}"`,
+      `client_secret_env = "E2E_INBOX_GITHUB_SECRET"`,
+      `scopes = ["repo", "read:user"]`,
+      `issuer = "${as.issuer}"`,
+      `authorization_endpoint = "${as.endpoints.authorizationEndpoint}"`,
+      `token_endpoint = "${as.endpoints.tokenEndpoint}"`,
+      `revocation_endpoint = "${as.endpoints.revocationEndpoint}"`,
+      `revocation_style = "rfc7009"`,
+      "",
+      "[egress.hosts]",
+      `"api.github.com" = "${gh.url}"`,
+      "",
+    ].join("\n"),
+  );
+  server = await startServe({ TAIKU_HOME: home, TAIKU_INTEGRATIONS: "on", E2E_INBOX_GITHUB_SECRET: CLIENT_SECRET });
+  as.setClients([{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${server.url}/api/v1/integrations/callback`] }]);
+
+  ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  await loopbackOnly(ctx);
+  const signup = await ctx.request.post(`${server.url}/api/v1/auth/signup`, {
+    data: { name: "Linus", email: `linus-${randomBytes(4).toString("hex")}@example.test`, password: "correct horse battery staple" },
+    headers: { origin: server.url },
+  });
+  expect(signup.status()).toBe(201);
+  const key = await ctx.request.post(`${server.url}/api/v1/auth/api-keys`, { data: { label: "e2e inbox" }, headers: { origin: server.url } });
+  expect(key.status()).toBe(201);
+  share = await startShare(server, ["--token", ((await key.json()) as { apiKey: string }).apiKey]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await share?.stop();
+  await server?.stop();
+  await gh?.close();
+  await as?.close();
+});
+
+describe("connectors and the inbox in Chromium", () => {
+  it("connects GitHub, enables a repository in the Connections page and sees its sync reach done", async () => {
+    // The OAuth account: started over HTTP as the signed-in user, consent in a browser window.
+    const started = await ctx.request.post(`${server.url}/api/v1/integrations/connections`, {
+      data: { toolkit: "github", callbackUrl: `${server.url}/api/v1/integrations/callback` },
+      headers: { origin: server.url },
+    });
+    expect(started.status()).toBeLessThan(300);
+    const { redirectUrl } = (await started.json()) as { redirectUrl: string };
+    const consent = await ctx.newPage();
+    await consent.goto(redirectUrl);
+    expect(await consentAt(consent)).toBe("Connected — you can close this tab");
+    await consent.close();
+
+    // The Connections page, reached from the account page's link.
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => pageErrors.push(e.message));
+    await p.goto(`${server.url}/account`);
+    await p.click('[data-testid="connections-link"]');
+    await p.waitForURL(`${server.url}/connections`);
+    const github = p.locator('[data-testid="connector"][data-connector="github"]');
+    await github.locator('[data-testid="connection-create"]').click();
+    const channel = github.locator(`[data-testid="channel"][data-channel-id="${REPO}"]`);
+    await expect.poll(() => channel.count(), { timeout: 15_000 }).toBe(1);
+    expect(await channel.getAttribute("data-sync")).toBe("off");
+    expect(await channel.locator('[data-testid="channel-toggle"]').isChecked()).toBe(false);
+    // The hook URL is loopback: GitHub could not deliver webhooks, and the page says so.
+    await expect.poll(() => github.locator('[data-testid="webhooks-unreachable"]').count(), { timeout: 15_000 }).toBe(1);
+
+    // Enable: the channel goes through pending/syncing to done, with the item count.
+    const seen = new Set<string>();
+    await channel.locator('[data-testid="channel-toggle"]').check();
+    await expect.poll(async () => {
+      const s = (await channel.getAttribute("data-sync")) ?? "";
+      seen.add(s);
+      return s;
+    }, { timeout: 60_000, intervals: [100] }).toBe("done");
+    expect([...seen].every((s) => ["off", "pending", "syncing", "done"].includes(s))).toBe(true);
+    await expect.poll(() => channel.locator('[data-testid="channel-sync"]').textContent(), { timeout: 15_000 }).toBe(`Synced · ${SEEDED} items`);
+    expect(await channel.locator('[data-testid="channel-toggle"]').isChecked()).toBe(true);
+    await p.screenshot({ path: join(SCREENSHOTS, "inbox-connections.png") });
+
+    // The same page at phone width still shows the channel and its state.
+    await p.setViewportSize({ width: 390, height: 800 });
+    expect(await channel.locator('[data-testid="channel-sync"]').isVisible()).toBe(true);
+    await p.screenshot({ path: join(SCREENSHOTS, "inbox-connections-phone.png"), fullPage: true });
+    await p.close();
+  });
+
+  it("the Inbox plugin lists the stand-in's issues, replies upstream and closes the issue", async () => {
+    page = await ctx.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(share.links.session!);
+    await page.waitForSelector('[data-testid="terminal-1"]', { timeout: 30_000 });
+    await page.waitForFunction(() => (window as any).__taiku.client.state.accountId !== null);
+    await enablePlugin(page, INBOX);
+    const inbox = frame(page, INBOX);
+
+    const threads = inbox.locator('[data-testid="inbox-thread"]');
+    await expect.poll(() => threads.count(), { timeout: 20_000 }).toBe(SEEDED);
+    const titles = (await inbox.locator('[data-testid="inbox-thread"] .title').allTextContents()).sort();
+    expect(titles).toEqual(gh.repos.get(REPO)!.map((i) => i.title).sort());
+
+    // Events from the server's stream reach the plugin (gated by inbox.read): record them in its frame.
+    const inboxFrame = page.frames().find((f) => f.url().includes(`/plugins/${INBOX}/`))!;
+    await inboxFrame.evaluate(() => {
+      const w = window as unknown as { __inboxEvents: string[] };
+      w.__inboxEvents = [];
+      window.addEventListener("message", (e) => {
+        const d = e.data as { type?: string; event?: { type: string } };
+        if (d?.type === "taiku:event" && d.event?.type.startsWith("inbox.")) w.__inboxEvents.push(d.event.type);
+      });
+    });
+
+    // Read Issue 3: its body is the first note.
+    await inbox.locator('[data-testid="inbox-thread"]').filter({ has: inbox.locator(".title", { hasText: /^Issue 3$/ }) }).click();
+    await expect.poll(() => inbox.locator("#thread-title").textContent(), { timeout: 15_000 }).toBe("Issue 3");
+    await expect.poll(() => inbox.locator('[data-testid="inbox-note"] .body').first().textContent(), { timeout: 15_000 }).toBe("Body of 3");
+
+    // Reply: the note is written back as a comment on the stand-in.
+    const reply = `Looking into it ${randomBytes(3).toString("hex")}`;
+    await inbox.locator("#reply-text").fill(reply);
+    await inbox.locator("#reply-send").click();
+    await expect.poll(() => gh.comments.get(`${REPO}#3`)?.map((c) => c.body) ?? [], { timeout: 30_000 }).toEqual([reply]);
+    await expect.poll(() => inbox.locator('[data-testid="inbox-note"] .body').allTextContents(), { timeout: 15_000 }).toContain(reply);
+    await expect.poll(() => inboxFrame.evaluate(() => (window as unknown as { __inboxEvents: string[] }).__inboxEvents), { timeout: 15_000 })
+      .toContain("inbox.note_added");
+    // One note for the reply, even after its upstream key came back.
+    expect((await inbox.locator('[data-testid="inbox-note"] .body').allTextContents()).filter((t) => t === reply)).toHaveLength(1);
+
+    // Close, then reopen: both written back.
+    await inbox.locator("#toggle-status").click();
+    await expect.poll(() => gh.repos.get(REPO)!.find((i) => i.number === 3)!.state, { timeout: 30_000 }).toBe("closed");
+    await expect.poll(() => inbox.locator("#thread-status").textContent(), { timeout: 15_000 }).toBe("closed");
+    await expect.poll(() => inbox.locator("#toggle-status").textContent(), { timeout: 15_000 }).toBe("Reopen");
+    await inbox.locator("#toggle-status").click();
+    await expect.poll(() => gh.repos.get(REPO)!.find((i) => i.number === 3)!.state, { timeout: 30_000 }).toBe("open");
+    await page.screenshot({ path: join(SCREENSHOTS, "inbox-plugin.png") });
+  });
+
+  it("a plugin without inbox.read is refused, and no inbox request leaves the page", async () => {
+    await enablePlugin(page, "taiku.event-log");
+    const inboxRequests: string[] = [];
+    const onRequest = (r: { url(): string }) => void (r.url().includes("/api/v1/inbox/threads") && inboxRequests.push(r.url()));
+    ctx.on("request", onRequest);
+    const denied = await inPlugin<{ error?: string; result?: unknown }>(page, "taiku.event-log", "inbox.list", {});
+    expect(denied.error).toBe("Permission denied: inbox.read is required for inbox.list");
+    const write = await inPlugin<{ error?: string }>(page, "taiku.event-log", "inbox.reply", { threadId: "x", content: "hi" });
+    expect(write.error).toBe("Permission denied: inbox.write is required for inbox.reply");
+    // The Inbox plugin, which declares it, is answered.
+    const allowed = await inPlugin<{ result?: { threads: unknown[] } }>(page, INBOX, "inbox.list", { limit: 5 });
+    expect(allowed.result?.threads).toHaveLength(5);
+    ctx.off("request", onRequest);
+    expect(inboxRequests.filter((u) => u.includes("limit=5"))).toHaveLength(1);
+    expect(inboxRequests.filter((u) => !u.includes("limit=5") && !u.includes("limit=100"))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
