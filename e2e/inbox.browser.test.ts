@@ -73,7 +73,7 @@ async function inPlugin<T>(p: Page, id: string, method: string, params: unknown)
       for (let i = 0; i < 100 && !raw.ctx; i++) await new Promise((r) => setTimeout(r, 50));
     }
     const id = `e2e_${Math.random().toString(36).slice(2)}`;
-    return new Promise((resolve) => {
+    return new Promise<unknown>((resolve) => {
       w.__raw!.pending.set(id, resolve);
       window.parent.postMessage({ type: "taiku:request", id, ...w.__raw!.ctx, method: m, params: prm }, "*");
     });
@@ -185,7 +185,7 @@ describe("connectors and the inbox in Chromium", () => {
       const s = (await channel.getAttribute("data-sync")) ?? "";
       seen.add(s);
       return s;
-    }, { timeout: 60_000, intervals: [100] }).toBe("done");
+    }, { timeout: 60_000, interval: 100 }).toBe("done");
     expect([...seen].every((s) => ["off", "pending", "syncing", "done"].includes(s))).toBe(true);
     await expect.poll(() => channel.locator('[data-testid="channel-sync"]').textContent(), { timeout: 15_000 }).toBe(`Synced · ${SEEDED} items`);
     expect(await channel.locator('[data-testid="channel-toggle"]').isChecked()).toBe(true);
@@ -264,6 +264,41 @@ describe("connectors and the inbox in Chromium", () => {
     ctx.off("request", onRequest);
     expect(inboxRequests.filter((u) => u.includes("limit=5"))).toHaveLength(1);
     expect(inboxRequests.filter((u) => !u.includes("limit=5") && !u.includes("limit=100"))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows the re-auth prompt when the GitHub account is gone, and resumes after reconnecting", async () => {
+    // The user disconnects GitHub under Integrations; the next write-back finds no token.
+    const integ = ((await (await ctx.request.get(`${server.url}/api/v1/integrations/connections`)).json()) as { connections: Array<{ id: string; toolkit: string }> })
+      .connections.find((c) => c.toolkit === "github")!;
+    expect((await ctx.request.delete(`${server.url}/api/v1/integrations/connections/${integ.id}`, { headers: { origin: server.url } })).status()).toBeLessThan(300);
+    const inbox = frame(page, INBOX);
+    await inbox.locator("#reply-text").fill("Sent while disconnected");
+    await inbox.locator("#reply-send").click();
+
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => pageErrors.push(e.message));
+    await p.goto(`${server.url}/connections`);
+    const github = p.locator('[data-testid="connector"][data-connector="github"]');
+    await expect.poll(() => github.locator('[data-testid="reauth-prompt"]').count(), { timeout: 30_000 }).toBe(1);
+    expect(await github.locator('[data-testid="reauth-prompt"]').textContent()).toContain("GitHub needs you to sign in again");
+    expect(gh.comments.get(`${REPO}#3`)?.map((c) => c.body)).not.toContain("Sent while disconnected");
+
+    // Reconnect the account, then "Resume syncing": the prompt goes and the channel syncs to done again.
+    const started = await ctx.request.post(`${server.url}/api/v1/integrations/connections`, {
+      data: { toolkit: "github", callbackUrl: `${server.url}/api/v1/integrations/callback` },
+      headers: { origin: server.url },
+    });
+    const consent = await ctx.newPage();
+    await consent.goto(((await started.json()) as { redirectUrl: string }).redirectUrl);
+    expect(await consentAt(consent)).toBe("Connected — you can close this tab");
+    await consent.close();
+    await github.locator('[data-testid="reauth-done"]').click();
+    await expect.poll(() => github.locator('[data-testid="reauth-prompt"]').count(), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => p.locator('[data-testid="connections-notice"]').textContent(), { timeout: 15_000 }).toBe("GitHub is syncing again.");
+    const channel = github.locator(`[data-testid="channel"][data-channel-id="${REPO}"]`);
+    await expect.poll(() => channel.getAttribute("data-sync"), { timeout: 60_000, interval: 100 }).toBe("done");
+    await p.close();
     expect(pageErrors).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  * `taiku` starts its embedded server and serves the web app from `web/` inside the package.
  */
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { builtinModules } from "node:module";
@@ -90,7 +91,9 @@ describe("npm pack", () => {
     expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" })).toBe("taiku 0.1.0\n");
 
     const home = await mkdtemp(join(tmpdir(), "taiku-pack-home-"));
-    const c = runTaiku(["--shell", "/bin/sh", "--port", "0"], { TAIKU_HOME: home, TAIKU_CONFIG_DIR: join(home, "cfg"), TAIKU_SERVER: "", TAIKU_WEB_ROOT: "" }, bin);
+    // Integrations on: the bundled server must find the tool catalogues shipped in dist/catalogues.
+    const vaultKey = randomBytes(32).toString("base64");
+    const c = runTaiku(["--shell", "/bin/sh", "--port", "0"], { TAIKU_HOME: home, TAIKU_CONFIG_DIR: join(home, "cfg"), TAIKU_SERVER: "", TAIKU_WEB_ROOT: "", TAIKU_INTEGRATIONS: "on", TAIKU_VAULT_KEY: vaultKey }, bin);
     try {
       const [, link] = await c.waitForLine(/^session: (\S+)$/m);
       const origin = new URL(link!).origin;
@@ -99,6 +102,12 @@ describe("npm pack", () => {
         expect(page.status).toBe(200);
         expect(await page.text()).toContain("<html");
       }
+      const ownerToken = (await readFile(join(home, "owner-token"), "utf8")).trim();
+      const toolkits = await fetch(`${origin}/api/v1/integrations/toolkits`, { headers: { "x-taiku-token": ownerToken } });
+      expect(toolkits.status).toBe(200);
+      const counts = Object.fromEntries(((await toolkits.json()) as { toolkits: Array<{ slug: string; toolCount: number }> }).toolkits.map((t) => [t.slug, t.toolCount]));
+      expect(counts.github).toBeGreaterThan(1000);
+      expect(Math.min(counts.linear!, counts.slack!, counts.gmail!)).toBeGreaterThan(10);
       c.proc.kill("SIGTERM");
       expect((await c.exit).code).toBe(0);
     } finally {
