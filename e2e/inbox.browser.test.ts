@@ -284,7 +284,8 @@ describe("connectors and the inbox in Chromium", () => {
     expect(await github.locator('[data-testid="reauth-prompt"]').textContent()).toContain("GitHub needs you to sign in again");
     expect(gh.comments.get(`${REPO}#3`)?.map((c) => c.body)).not.toContain("Sent while disconnected");
 
-    // Reconnect the account, then "Resume syncing": the prompt goes and the channel syncs to done again.
+    // Reconnect the account: the connection becoming ACTIVE clears the re-auth state by itself (no
+    // "Resume syncing" click); after a reload the prompt is gone and the channel syncs to done again.
     const started = await ctx.request.post(`${server.url}/api/v1/integrations/connections`, {
       data: { toolkit: "github", callbackUrl: `${server.url}/api/v1/integrations/callback` },
       headers: { origin: server.url },
@@ -293,9 +294,9 @@ describe("connectors and the inbox in Chromium", () => {
     await consent.goto(((await started.json()) as { redirectUrl: string }).redirectUrl);
     expect(await consentAt(consent)).toBe("Connected — you can close this tab");
     await consent.close();
-    await github.locator('[data-testid="reauth-done"]').click();
-    await expect.poll(() => github.locator('[data-testid="reauth-prompt"]').count(), { timeout: 15_000 }).toBe(0);
-    await expect.poll(() => p.locator('[data-testid="connections-notice"]').textContent(), { timeout: 15_000 }).toBe("GitHub is syncing again.");
+    await p.reload();
+    await expect.poll(() => github.locator('[data-testid="channel"]').count(), { timeout: 15_000 }).toBe(1);
+    expect(await github.locator('[data-testid="reauth-prompt"]').count()).toBe(0);
     const channel = github.locator(`[data-testid="channel"][data-channel-id="${REPO}"]`);
     await expect.poll(() => channel.getAttribute("data-sync"), { timeout: 60_000, interval: 100 }).toBe("done");
     await p.close();

@@ -272,7 +272,8 @@ Flags for taiku:
   --dir <path>             session working directory (default: current directory)
   --port <n>               port of the embedded server (default 8080, else a free port)
   --tunnel <port[,port]>   publish local HTTP ports (not supported yet)
-  --plugin <id|url>        add a session-managed plugin (repeatable; not supported yet)
+  --plugin <id|url|./dir>  add a session-managed plugin (repeatable); a directory is served
+                           through this CLI and reloads on change
   --no-fs                  disable CLI-backed filesystem access
   --agents                 run coding agents from session chat (owner and writers may start runs)
   --agents-owner-only      like --agents, but only the owner may start runs

@@ -23,7 +23,8 @@ import { ShellPool, type SpawnPty } from "./shells.js";
 import { ChatLog, type ChatMessage } from "./chat.js";
 import { presenceLine } from "./printer.js";
 import { fetchOneTimeCode, withSignIn } from "./signin.js";
-import { FsServer } from "./fs-server.js";
+import { FsServer, NO_SUCH_FILE } from "./fs-server.js";
+import type { SessionPlugins } from "./local-plugins.js";
 
 export interface ShareLinks {
   /** `#key`: writer, or reader with --enable-readers. */
@@ -70,6 +71,8 @@ export interface SessionOptions {
    * startShare sets it only for the embedded server's local owner token (see fs/func docs).
    */
   shellToken?: string;
+  /** `taiku --plugin`: sent as `setSessionPlugins` after every sync; answers `pluginFile`. */
+  plugins?: SessionPlugins;
 }
 
 export interface EndResult {
@@ -116,6 +119,7 @@ export class ShareSession extends EventEmitter {
     this.log = opts.log ?? (() => {});
     this.chat = new ChatLog(opts.limits.chatRing);
     this.done = new Promise((r) => (this.endResolve = r));
+    if (opts.plugins) this.on("synced", () => this.sendSessionPlugins());
     this.pool = new ShellPool({
       spawn: opts.spawn,
       shell: opts.shell,
@@ -260,6 +264,13 @@ export class ShareSession extends EventEmitter {
     return () => this.off("chat", listener);
   }
 
+  /** Send the `--plugin` set (`setSessionPlugins`); again after a resume and after a local plugin changed. */
+  sendSessionPlugins(): void {
+    const plugins = this.opts.plugins?.list(this.sessionId) ?? [];
+    if (plugins.length === 0 || !this.live || this.awaitingSync || this.ended) return;
+    this.link.send({ t: "setSessionPlugins", plugins });
+  }
+
   /** End the session: tell the server (`close`), stop every shell. */
   async close(reason = "host ended the session"): Promise<EndResult> {
     return this.end({ exitCode: EXIT.ok, reason }, true);
@@ -364,6 +375,10 @@ export class ShareSession extends EventEmitter {
         return;
       case "tunnelRequest":
         this.link.send({ t: "tunnelResponse", requestId: msg.requestId, status: 502, headers: [], bodyChunk: new Uint8Array(0), end: true, error: "tunnels are not supported by this CLI yet" });
+        return;
+      case "pluginFile":
+        if (this.opts.plugins) void this.opts.plugins.handle(msg, (m) => this.link.send(m));
+        else this.link.send({ t: "fsResponse", requestId: msg.requestId, ok: false, error: NO_SUCH_FILE, json: new Uint8Array(0), data: new Uint8Array(0), end: true });
         return;
       case "fsRequest":
         this.fsServer ??= new FsServer({

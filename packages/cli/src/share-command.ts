@@ -14,7 +14,6 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
     if (args.verbose) io.stderr.write(`[taiku] ${m}${eol}`);
   };
   if (args.tunnelPorts.length > 0) warn("tunnels are not supported by this server yet; --tunnel ignored");
-  if (args.plugins.length > 0) warn(`session plugins from the command line are not supported yet; ignoring ${args.plugins.join(", ")}`);
 
   const creds = await loadCredentials(configDir(io.env, io.homedir)).catch((err: Error) => {
     warn(err.message);
@@ -40,6 +39,7 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
     embedded: { ...(args.port !== undefined ? { port: args.port } : {}), logLevel: args.verbose ? "info" : "silent" },
     log: verbose,
     ...(args.noFs ? { noFs: true } : {}),
+    ...(args.plugins.length > 0 ? { plugins: args.plugins, onPluginWarning: warn } : {}),
     ...(args.agents ? { agents: { ownerOnly: args.agentsOwnerOnly ?? false, ...(args.config ? { configPath: args.config } : {}) } } : {}),
     ...extra,
   });

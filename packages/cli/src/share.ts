@@ -10,6 +10,7 @@ import type { RunningServer } from "@taiku/server";
 import { startEmbeddedServer, type StartServerFn } from "./embedded.js";
 import { nodePtySpawn, type SpawnPty } from "./shells.js";
 import { ShareSession, type EndResult, type ShareLinks } from "./session.js";
+import { SessionPlugins } from "./local-plugins.js";
 import { CLI_VERSION } from "./version.js";
 import { findWebRoot } from "./webroot.js";
 import { startShareAgents, type ShareAgents, type ShareAgentsOptions } from "./agents/index.js";
@@ -39,6 +40,12 @@ export interface StartShareOptions {
   log?: (message: string) => void;
   /** `--no-fs`: refuse CLI-backed filesystem requests. */
   noFs?: boolean;
+  /** `taiku --plugin <id|manifest-url|./dir>` values (validated before the session opens). */
+  plugins?: string[];
+  /** Warnings about `--plugin` values (unknown permissions, a change that left an invalid manifest). */
+  onPluginWarning?: (message: string) => void;
+  /** Debounce of the `--plugin ./dir` watcher (ms; tests lower it). */
+  pluginReloadMs?: number;
   /** `taiku --agents`: run coding agents from the session chat (off unless given). */
   agents?: ShareAgentsOptions | boolean;
   /** Embedded server settings (used only without `server`). */
@@ -72,6 +79,15 @@ const cleanEnv = (env: NodeJS.ProcessEnv): Record<string, string> =>
 export async function startShare(options: StartShareOptions = {}): Promise<ShareHandle> {
   const env = options.env ?? process.env;
   const limits: Limits = { ...LIMITS, ...options.limits };
+  // Bad --plugin values fail before anything starts, with a message naming the field.
+  const plugins = options.plugins?.length
+    ? await SessionPlugins.resolve(options.plugins, {
+        cwd: process.cwd(),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.pluginReloadMs !== undefined ? { debounceMs: options.pluginReloadMs } : {}),
+        warn: options.onPluginWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)),
+      })
+    : undefined;
   let embedded: RunningServer | undefined;
   let server = options.server;
   let token = options.token;
@@ -113,6 +129,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.noFs ? { noFs: true } : {}),
+    ...(plugins ? { plugins } : {}),
     // Only the embedded server's local owner token goes into the shells (for `taiku func`): whoever
     // can type in these shells can already read it from $TAIKU_HOME/owner-token as this user.
     ...(embedded && token === embedded.ownerToken ? { shellToken: token } : {}),
@@ -123,10 +140,12 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
   try {
     await session.start();
   } catch (err) {
+    plugins?.close();
     await session.close().catch(() => {});
     await stopEmbedded();
     throw err;
   }
+  plugins?.watch(() => session.sendSessionPlugins());
   let agents: ShareAgents | undefined;
   if (options.agents) {
     const a = options.agents === true ? {} : options.agents;
@@ -138,12 +157,14 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
         ...(options.log ? { log: options.log } : {}),
       });
     } catch (err) {
+      plugins?.close();
       await session.close().catch(() => {});
       await stopEmbedded();
       throw err;
     }
   }
   const done = session.done.then(async (r) => {
+    plugins?.close();
     await agents?.close();
     await stopEmbedded();
     return r;

@@ -74,6 +74,15 @@ const up = {
     adminVerifier: bytesOfLength(32),
     notice: frame,
   }),
+  /**
+   * taiku addition: the CLI owns the session, so `taiku --plugin` adds session-managed plugins (§10)
+   * with this message after `hello` (and again after a resume, and when a `--plugin ./dir` changes).
+   * Each entry is added or replaced, enabled; entries not listed are left alone.
+   */
+  setSessionPlugins: z.object({
+    t: z.literal("setSessionPlugins"),
+    plugins: z.array(z.object({ pluginId: z.string().min(1).max(128), manifestUrl: z.string().min(1).max(2048) })).max(32),
+  }),
   /** proto `Close`: end the session gracefully (Ctrl-C, last shell exited). */
   close: z.object({ t: z.literal("close"), reason: z.string().max(256).optional() }),
 };
@@ -131,6 +140,12 @@ const down = {
     length: uint,
     data: bytes,
   }),
+  /**
+   * taiku addition: read a file of a `--plugin ./dir` directory (served at
+   * `/api/s/<sessionId>/local-plugins/<pluginId>/<path>`). Answered with `fsResponse` (same
+   * `requestId` space as `fsRequest`): `data` chunks, then `end`. Confined to that directory.
+   */
+  pluginFile: z.object({ t: z.literal("pluginFile"), requestId: uint, pluginId: z.string().max(128), path: z.string().max(4096) }),
   aliasResult: z.object({ t: z.literal("aliasResult"), invocationId: uint, frame: frame.nullable(), timeout: z.boolean() }),
   aliases: z.object({ t: z.literal("aliases"), names: z.array(z.string()) }),
   /** taiku addition: flow control — hold or resume reading this shell's PTY (viewers are behind). */

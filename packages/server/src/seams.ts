@@ -137,6 +137,8 @@ export interface SessionAccess {
   setPluginEnabled(pluginId: string, enabled: boolean): boolean;
   // CLI filesystem (§11.3.5)
   fs(call: FsCall): Promise<FsOutcome>;
+  /** A file of a `taiku --plugin ./dir` directory, read through the CLI (`pluginFile`). */
+  pluginFile?(pluginId: string, path: string, maxBytes: number): Promise<FsOutcome>;
   // Remote commands (§13)
   remoteClients(): RemoteClient[];
   /** userId of the client owning the shell (connected), else undefined. */

@@ -10,7 +10,7 @@ import type { Kysely } from "kysely";
 import { GitHub, KyselyConnectorStorage, Linear, Runtime, type ConnectorTables, type RuntimeConfig, type TwistClass } from "@taiku/connectors";
 import type { AuthConfig } from "../http/auth.js";
 import type { IntegrationsService } from "../integrations/index.js";
-import { registerConnectorRoutes } from "./routes.js";
+import { registerConnectorRoutes, type ConsentGate } from "./routes.js";
 
 export interface ConnectorsOptions {
   /** Default: on whenever integrations are enabled (connectors read tokens from the same vault). */
@@ -55,7 +55,7 @@ export function setupConnectors(p: {
 }): ConnectorsSetup {
   const o = p.options ?? {};
   const enabled = o.enabled ?? p.integrationsEnabled;
-  if (!enabled) return { runtime: null, register: (app, auth) => registerConnectorRoutes(app, { runtime: null, auth, instanceOptions: {} }), start: async () => {}, close: async () => {} };
+  if (!enabled) return { runtime: null, register: (app, auth) => registerConnectorRoutes(app, { runtime: null, auth, instanceOptions: {}, consent: null }), start: async () => {}, close: async () => {} };
   const db = p.db as Kysely<ConnectorTables>;
   const clock = { now: p.now };
   const storage = new KyselyConnectorStorage(db, clock);
@@ -71,7 +71,7 @@ export function setupConnectors(p: {
       if (!service) return null;
       try {
         const t = await service.accessToken(userId, provider);
-        return { token: t.token, scopes: [] };
+        return { token: t.token, scopes: t.scopes };
       } catch {
         return null;
       }
@@ -83,14 +83,65 @@ export function setupConnectors(p: {
     },
   });
   for (const [id, cls] of Object.entries({ ...BUILTIN_CONNECTORS, ...o.twists })) runtime.register(id, cls);
+  const consent = service ? consentGate(runtime, service) : null;
   return {
     runtime,
-    register: (app, auth) => registerConnectorRoutes(app, { runtime, auth, instanceOptions: o.instanceOptions ?? {} }),
+    register: (app, auth) => registerConnectorRoutes(app, { runtime, auth, instanceOptions: o.instanceOptions ?? {}, consent }),
     start: async (publicUrl) => {
       if (!o.hookBaseUrl) runtime.config.hookBaseUrl = publicUrl;
       await runtime.start();
     },
     close: () => runtime.stop(),
+  };
+}
+
+/** Required scopes of a connector: a flat list, or `ScopeConfig.required` (spec §4.8). */
+export function requiredScopes(meta: Record<string, unknown>): string[] {
+  const s = meta.scopes as string[] | { required?: string[] } | undefined;
+  return Array.isArray(s) ? s : (s?.required ?? []);
+}
+
+/**
+ * Scopes and consent between connectors and the integrations connection they share (issue 6): every
+ * authorization asks for the union of the toolkit app's scopes and those of the user's connectors on
+ * that toolkit; enabling a channel whose connector needs a scope the connection was not granted
+ * answers a re-consent URL, and the enable is held until that authorization completes. A connection
+ * becoming ACTIVE also clears the needs-re-auth state of the user's connectors on it and recovers
+ * their channels. Held enables live in memory (a restart drops them: enable the channel again).
+ */
+function consentGate(runtime: Runtime, service: IntegrationsService): ConsentGate {
+  const held = new Map<string, Array<{ instanceId: string; channelId: string; scopes: string[] }>>();
+  const instancesOn = async (userId: string, toolkit: string) =>
+    (await runtime.storage.instancesOf(userId)).filter((i) => i.status !== "deactivated" && runtime.metadata(i.twist_id).provider === toolkit);
+  service.setConnectionHooks({
+    scopes: async (userId, toolkit) => (await instancesOn(userId, toolkit)).flatMap((i) => requiredScopes(runtime.metadata(i.twist_id))),
+    activated: async (userId, toolkit, granted) => {
+      for (const inst of await instancesOn(userId, toolkit)) if (inst.needs_reauth_at !== null) await runtime.reauthorized(inst.id);
+      const key = `${userId}\0${toolkit}`;
+      const waiting = held.get(key) ?? [];
+      held.delete(key);
+      for (const w of waiting) {
+        if (!w.scopes.every((s) => granted.includes(s))) continue;
+        const row = await runtime.storage.channelGet(w.instanceId, w.channelId);
+        if (row && !row.enabled && row.removed_at === null) await runtime.enableChannel(w.instanceId, w.channelId, userId);
+      }
+    },
+  });
+  return {
+    async check(userId, instance, channelId) {
+      const meta = runtime.metadata(instance.twist_id);
+      const toolkit = meta.provider as string | undefined;
+      if (!toolkit) return null;
+      const needed = requiredScopes(meta);
+      const granted = await service.grantedScopes(userId, toolkit);
+      const missing = granted === null ? needed : needed.filter((s) => !granted.includes(s));
+      if (granted !== null && missing.length === 0) return null;
+      const { redirectUrl } = await service.connect(userId, toolkit, service.redirectUri, needed);
+      const key = `${userId}\0${toolkit}`;
+      const list = (held.get(key) ?? []).filter((w) => !(w.instanceId === instance.id && w.channelId === channelId));
+      held.set(key, [...list, { instanceId: instance.id, channelId, scopes: needed }]);
+      return { redirectUrl, missingScopes: missing };
+    },
   };
 }
 

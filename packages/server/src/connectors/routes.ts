@@ -13,6 +13,13 @@ export interface ConnectorRouteDeps {
   runtime: Runtime | null;
   auth: AuthConfig;
   instanceOptions: Record<string, Record<string, unknown>>;
+  /** Scope check before an enable (index.ts consentGate); null without integrations. */
+  consent?: ConsentGate | null;
+}
+
+export interface ConsentGate {
+  /** null when the connection's granted scopes cover the connector; else a new authorization asking for the union. */
+  check(userId: string, instance: { id: string; twist_id: string }, channelId: string): Promise<{ redirectUrl: string; missingScopes: string[] } | null>;
 }
 
 export const HOOK_BODY_LIMIT = 5 * 1024 * 1024;
@@ -131,7 +138,12 @@ export function registerConnectorRoutes(app: FastifyInstance, d: ConnectorRouteD
     const r = rt();
     const row = await r.storage.channelGet(inst.id, channelId);
     if (!row || row.removed_at !== null) throw new HttpError(404, "Channel not found");
-    if (body.enabled && !row.enabled) await r.enableChannel(inst.id, channelId, me.id);
+    if (body.enabled && !row.enabled) {
+      const consent = await d.consent?.check(me.id, inst, channelId);
+      // The connection lacks scopes this connector needs: consent first; the enable proceeds after it.
+      if (consent) return { needsConsent: true, redirectUrl: consent.redirectUrl, missingScopes: consent.missingScopes, channel: channelView(0)(row) };
+      await r.enableChannel(inst.id, channelId, me.id);
+    }
     if (!body.enabled && row.enabled) await r.disableChannel(inst.id, channelId);
     return { channel: channelView(0)((await r.storage.channelGet(inst.id, channelId))!) };
   });

@@ -107,6 +107,18 @@ export const CONNECTION_CACHE_MS = 5_000;
 const CONNECTION_CACHE_MAX = 10_000;
 
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+/** A token answer's `scope` (space- or comma-separated, as GitHub and Linear send it) as a list. */
+export const parseScopes = (scope: string | undefined): string[] => (scope ?? "").split(/[\s,]+/).filter(Boolean);
+const union = (...lists: string[][]): string[] => [...new Set(lists.flat())];
+
+/**
+ * Connector hooks (set by the connectors host): the scopes a user's enabled connectors need for a
+ * toolkit (added to every authorization request), and a notice when a connection becomes ACTIVE.
+ */
+export interface ConnectionHooks {
+  scopes(userId: string, toolkit: string): Promise<string[]>;
+  activated(userId: string, toolkit: string, grantedScopes: string[]): Promise<void>;
+}
 const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString("base64url")}`;
 
 /** Error texts this module adds (documented ones come from @taiku/protocol INTEGRATION_ERRORS). */
@@ -143,6 +155,11 @@ export class IntegrationsService implements IntegrationsProvider {
 
   constructor(private readonly d: IntegrationsServiceDeps) {
     this.catalogues = new CatalogueStore(d.catalogueDir);
+  }
+
+  private hooks: ConnectionHooks | null = null;
+  setConnectionHooks(h: ConnectionHooks): void {
+    this.hooks = h;
   }
 
   get redirectUri(): string {
@@ -311,9 +328,14 @@ export class IntegrationsService implements IntegrationsProvider {
     return out.map(({ id, toolkit, status }) => ({ id, toolkit, status }));
   }
 
-  async connect(userId: string, toolkit: string, callbackUrl: string): Promise<{ connectionId: string; redirectUrl: string; status: string }> {
+  /**
+   * Starts an authorization. The request asks for the union of the toolkit app's scopes, the scopes
+   * of the user's connectors on this toolkit and `extraScopes` (a connector about to be enabled).
+   */
+  async connect(userId: string, toolkit: string, callbackUrl: string, extraScopes: string[] = []): Promise<{ connectionId: string; redirectUrl: string; status: string }> {
     if (!this.knownToolkit(toolkit)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
-    const app = await this.resolveApp(toolkit);
+    const resolved = await this.resolveApp(toolkit);
+    const app = this.isMcp(toolkit) ? resolved : { ...resolved, scopes: union(resolved.scopes, (await this.hooks?.scopes(userId, toolkit)) ?? [], extraScopes) };
     const now = this.d.now();
     // Earlier unfinished attempts for this toolkit are superseded.
     await this.d.db
@@ -334,7 +356,8 @@ export class IntegrationsService implements IntegrationsProvider {
         toolkit,
         status: "INITIATED",
         tokens: null,
-        pkce_verifier: this.d.vault.seal(verifier, `connection:${id}:pkce`),
+        // The requested scopes ride along (sealed JSON); a token answer without `scope` grants them (RFC 6749 §5.1).
+        pkce_verifier: this.d.vault.seal(JSON.stringify({ v: verifier, s: app.scopes }), `connection:${id}:pkce`),
         key_id: this.d.vault.currentKeyId,
         state_hash: sha256(state),
         callback_url: callbackUrl,
@@ -370,8 +393,12 @@ export class IntegrationsService implements IntegrationsProvider {
     }
     try {
       const app = await this.resolveApp(row.toolkit);
-      const verifier = this.d.vault.open(row.pkce_verifier, `connection:${row.id}:pkce`);
+      const opened = this.d.vault.open(row.pkce_verifier, `connection:${row.id}:pkce`);
+      const pending = opened.startsWith("{") ? (JSON.parse(opened) as { v: string; s: string[] }) : { v: opened, s: app.scopes };
+      const verifier = pending.v;
       const tokens = await exchangeCode(app, this.d.fetch, { params, expectedState: state, verifier, redirectUri: this.redirectUri, now });
+      // Granted scopes: the token answer's `scope`, else what was requested.
+      tokens.scope = (tokens.scope !== undefined ? parseScopes(tokens.scope) : pending.s).join(" ");
       await this.d.db
         .updateTable("integration_connections")
         .set({
@@ -396,6 +423,7 @@ export class IntegrationsService implements IntegrationsProvider {
         .execute();
       for (const o of older) await this.removeConnection(o.id, o.tokens, app);
       this.mcpToolCache.delete(row.account_id + "\0" + row.toolkit);
+      await this.hooks?.activated(row.account_id, row.toolkit, parseScopes(tokens.scope)).catch(() => undefined);
       return { ok: true, message: "Connected", ...base };
     } catch (err) {
       const message = err instanceof OAuthFlowError || err instanceof HttpError ? err.message : `authorization failed: ${(err as Error).message}`;
@@ -437,8 +465,22 @@ export class IntegrationsService implements IntegrationsProvider {
     this.connectionsChanged();
   }
 
+  /** Scopes granted to the user's ACTIVE connection to a toolkit; null without one. */
+  async grantedScopes(userId: string, toolkit: string): Promise<string[] | null> {
+    const row = await this.d.db
+      .selectFrom("integration_connections")
+      .select(["id", "tokens"])
+      .where("account_id", "=", userId)
+      .where("toolkit", "=", toolkit)
+      .where("status", "=", "ACTIVE")
+      .orderBy("updated_at", "desc")
+      .executeTakeFirst();
+    const tokens = row ? this.tokensOf(row.id, row.tokens) : null;
+    return tokens ? parseScopes(tokens.scope) : null;
+  }
+
   /** The user's usable access token for a toolkit, refreshed ahead of expiry; one refresh per connection at a time. */
-  async accessToken(userId: string, toolkit: string): Promise<{ connectionId: string; token: string }> {
+  async accessToken(userId: string, toolkit: string): Promise<{ connectionId: string; token: string; scopes: string[] }> {
     const key = userId + "\0" + toolkit;
     const hit = this.connCache.get(key);
     const at = this.d.now();
@@ -469,12 +511,13 @@ export class IntegrationsService implements IntegrationsProvider {
     this.connCache.clear();
   }
 
-  private async usableToken(connectionId: string, toolkit: string, tokens: TokenSet): Promise<{ connectionId: string; token: string }> {
+  private async usableToken(connectionId: string, toolkit: string, tokens: TokenSet): Promise<{ connectionId: string; token: string; scopes: string[] }> {
     const row = { id: connectionId };
     const now = this.d.now();
-    if (tokens.expiresAt === null || tokens.expiresAt - this.d.timers.refreshLeadMs > now) return { connectionId: row.id, token: tokens.accessToken };
+    const scopes = parseScopes(tokens.scope);
+    if (tokens.expiresAt === null || tokens.expiresAt - this.d.timers.refreshLeadMs > now) return { connectionId: row.id, token: tokens.accessToken, scopes };
     if (!tokens.refreshToken) {
-      if (tokens.expiresAt > now) return { connectionId: row.id, token: tokens.accessToken };
+      if (tokens.expiresAt > now) return { connectionId: row.id, token: tokens.accessToken, scopes };
       await this.setStatus(row.id, "EXPIRED", "access token expired and no refresh token");
       throw new HttpError(409, INTEGRATION_TEXT.expired(toolkit));
     }
@@ -484,7 +527,7 @@ export class IntegrationsService implements IntegrationsProvider {
       this.refreshing.set(row.id, flight);
     }
     const fresh = await flight;
-    return { connectionId: row.id, token: fresh.accessToken };
+    return { connectionId: row.id, token: fresh.accessToken, scopes: parseScopes(fresh.scope) };
   }
 
   private async refresh(id: string, toolkit: string, tokens: TokenSet): Promise<TokenSet> {
@@ -493,6 +536,8 @@ export class IntegrationsService implements IntegrationsProvider {
     let fresh: TokenSet;
     try {
       fresh = await refreshTokens(app, this.d.fetch, tokens.refreshToken!, this.d.now());
+      // A refresh answer without `scope` keeps the grant's scopes.
+      fresh.scope = fresh.scope !== undefined ? parseScopes(fresh.scope).join(" ") : tokens.scope ?? "";
     } catch (err) {
       if (err instanceof OAuthFlowError && err.code) {
         // The AS refused (invalid_grant: revoked or expired refresh token): the user must reconnect.

@@ -63,6 +63,7 @@ export function sessionAccess(s: Session): SessionAccess {
     },
 
     fs: (call) => s.fs.request(call),
+    pluginFile: (pluginId, path, maxBytes) => s.fs.pluginFile(pluginId, path, maxBytes),
 
     remoteClients(): RemoteClient[] {
       return s.authedPeers().map((p) => ({

@@ -4,6 +4,9 @@ import { compact } from "./ring.js";
 import { issueOwnership } from "./shell.js";
 import type { Session } from "./session.js";
 
+/** Same cap as admin `setSessionPlugin` (browser-messages.ts). */
+const MAX_SESSION_PLUGINS = 256;
+
 export function handleCliMessage(session: Session, msg: CliUp): void {
   if (msg.t !== "pong" && msg.t !== "fsResponse") session.dirty = true; // heartbeats alone do not warrant a new snapshot
   switch (msg.t) {
@@ -69,6 +72,19 @@ export function handleCliMessage(session: Session, msg: CliUp): void {
     case "fsResponse":
       session.fs.onResponse(msg);
       return;
+    case "setSessionPlugins": {
+      // The CLI owns the session (`taiku --plugin`): entries are added or replaced, enabled.
+      let changed = false;
+      for (const p of msg.plugins) {
+        if (!Object.hasOwn(session.plugins, p.pluginId) && Object.keys(session.plugins).length >= MAX_SESSION_PLUGINS) break;
+        const prev = session.plugins[p.pluginId];
+        if (prev?.manifest_url === p.manifestUrl && prev.enabled) continue;
+        session.plugins[p.pluginId] = { manifest_url: p.manifestUrl, enabled: true };
+        changed = true;
+      }
+      if (changed) session.broadcast({ t: "sessionPlugins", plugins: session.plugins });
+      return;
+    }
     case "error":
       session.ctx.deps.logger.warn({ sessionId: session.id }, "CLI reported an error");
       return;

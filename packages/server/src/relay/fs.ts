@@ -21,7 +21,11 @@ interface Pending {
 
 export interface FsLink {
   connected(): boolean;
-  send(msg: { t: "fsRequest"; requestId: number; op: FsCall["op"]; path: string; userId: number; offset: number; length: number; data: Uint8Array }): void;
+  send(
+    msg:
+      | { t: "fsRequest"; requestId: number; op: FsCall["op"]; path: string; userId: number; offset: number; length: number; data: Uint8Array }
+      | { t: "pluginFile"; requestId: number; pluginId: string; path: string },
+  ): void;
 }
 
 export class FsBroker {
@@ -38,16 +42,25 @@ export class FsBroker {
   }
 
   request(call: FsCall): Promise<FsOutcome> {
+    return this.start(call, (requestId) => ({
+      t: "fsRequest", requestId, op: call.op, path: call.path, userId: call.userId,
+      offset: call.offset ?? 0, length: call.length ?? 0, data: call.data ?? EMPTY,
+    }));
+  }
+
+  /** A file of a `taiku --plugin ./dir` directory, read by the CLI (`pluginFile`, answered by `fsResponse`). */
+  pluginFile(pluginId: string, path: string, maxBytes: number): Promise<FsOutcome> {
+    return this.start({ op: "read", path, userId: 0, maxBytes }, (requestId) => ({ t: "pluginFile", requestId, pluginId, path }));
+  }
+
+  private start(call: FsCall, message: (requestId: number) => Parameters<FsLink["send"]>[0]): Promise<FsOutcome> {
     if (!this.link.connected()) return Promise.resolve({ ok: false, kind: "notConnected", error: "CLI not connected" });
     const requestId = this.nextId++;
     return new Promise<FsOutcome>((resolve) => {
       const timer = setTimeout(() => this.finish(requestId, { ok: false, kind: "timeout", error: "CLI did not respond" }), this.answerMs());
       timer.unref?.();
       this.pending.set(requestId, { call, chunks: [], bytes: 0, timer, chain: Promise.resolve(), resolve });
-      this.link.send({
-        t: "fsRequest", requestId, op: call.op, path: call.path, userId: call.userId,
-        offset: call.offset ?? 0, length: call.length ?? 0, data: call.data ?? EMPTY,
-      });
+      this.link.send(message(requestId));
     });
   }
 

@@ -11,6 +11,7 @@ import type { Relay } from "../seams.js";
 import { NonceStore } from "./auth.js";
 import { DownloadStore } from "./downloads.js";
 import { registerFsRoutes } from "./fs-routes.js";
+import { registerLocalPluginRoutes } from "./local-plugin-routes.js";
 import { registerRemoteRoutes } from "./remote-routes.js";
 import { registerStateRoutes } from "./state-routes.js";
 
@@ -55,5 +56,6 @@ export function registerSessionScopedRoutes(app: FastifyInstance, auth: AuthConf
   registerStateRoutes(app, live, nonces);
   registerFsRoutes(app, { relay: live, nonces, downloads });
   registerRemoteRoutes(app, auth, live);
+  registerLocalPluginRoutes(app, live);
   return nonces;
 }
