@@ -2,6 +2,7 @@
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { CatalogueStore, defaultCatalogueDir, searchTools } from "../../src/integrations/toolkits/catalogue.js";
+import { FEATURED_TOOLS } from "../../src/integrations/toolkits/featured.js";
 // @ts-expect-error plain ESM script without types
 import { assignSlugs, upperSnake } from "../../scripts/catalogue-lib.mjs";
 
@@ -58,5 +59,18 @@ describe("generated catalogues", () => {
     expect(hits.map((t) => t.slug)).toContain("GITHUB_CREATE_AN_ISSUE");
     expect(searchTools(tools, "GITHUB_CREATE_AN_ISSUE", 5).map((t) => t.slug)).toContain("GITHUB_CREATE_AN_ISSUE");
     expect(searchTools(tools, "", 7)).toHaveLength(7);
+  });
+});
+
+describe("featured tools", () => {
+  it("every featured slug exists in its catalogue, and an unfiltered listing starts with them", () => {
+    const store = new CatalogueStore(defaultCatalogueDir());
+    for (const [toolkit, slugs] of Object.entries(FEATURED_TOOLS)) {
+      const entry = store.get(toolkit)!;
+      for (const slug of slugs) expect(entry.bySlug.has(slug), `${toolkit}: ${slug}`).toBe(true);
+      expect(searchTools(entry.catalogue.tools, undefined, 50).slice(0, slugs.length).map((t) => t.slug)).toEqual([...slugs]);
+    }
+    // seed 000's demo lists 50 tools and offers them in a dropdown: the everyday GitHub tool is there.
+    expect(searchTools(store.get("github")!.catalogue.tools, undefined, 50).map((t) => t.slug)).toContain("GITHUB_CREATE_AN_ISSUE");
   });
 });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
+import { featuredFirst } from "./featured.js";
 
 export interface HttpBinding {
   method: string;
@@ -133,6 +134,7 @@ export class CatalogueStore {
     const file = join(this.dir, `${toolkit}.json`);
     if (!existsSync(file)) return null;
     const catalogue = JSON.parse(readFileSync(file, "utf8")) as Catalogue;
+    catalogue.tools = featuredFirst(toolkit, catalogue.tools);
     const entry = { catalogue, bySlug: new Map(catalogue.tools.map((t) => [t.slug, t])) };
     this.cache.set(toolkit, entry);
     return entry;
