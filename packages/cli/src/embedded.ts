@@ -4,6 +4,7 @@
  */
 import type { RunningServer, ServerOptions } from "@taiku/server";
 import { CliError } from "./exit-codes.js";
+import { vaultKeyCliError } from "./integrations-config.js";
 import { serverEnvOptions } from "./server-env.js";
 
 export type StartServerFn = (options: ServerOptions) => Promise<RunningServer>;
@@ -40,13 +41,15 @@ export async function startEmbeddedServer(opts: EmbeddedOptions): Promise<Runnin
       return await start({ ...base, port: opts.port });
     } catch (err) {
       if (isAddrInUse(err)) throw new CliError(`port ${opts.port} is already in use; pick another with --port`);
-      throw err;
+      throw vaultKeyCliError(err) ?? err;
     }
   }
   try {
     return await start({ ...base, port: 8080 });
   } catch (err) {
-    if (!isAddrInUse(err)) throw err;
-    return start({ ...base, port: 0 });
+    if (!isAddrInUse(err)) throw vaultKeyCliError(err) ?? err;
+    return start({ ...base, port: 0 }).catch((e: unknown) => {
+      throw vaultKeyCliError(e) ?? e;
+    });
   }
 }
