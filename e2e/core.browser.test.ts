@@ -123,15 +123,27 @@ describe("taiku core in Chromium", () => {
     const before = `before-${randomBytes(4).toString("hex")}`;
     await typeInto(writer, `echo ${before}`);
     await waitForText(writer, new RegExp(`^${before}$`, "m"));
-    await server.restart();
-    const after = `after-${randomBytes(4).toString("hex")}`;
-    // The CLI re-attaches and the page reconnects by themselves; typing works again.
+    // The page must notice the restart (its socket drops), reconnect, and see the CLI re-attach;
+    // typing before that would be queued and, if stale, dropped by design (spec §2.2.5).
+    const pageState = (page: Page) =>
+      page.evaluate(() => {
+        const st = (window as any).__taiku.client.state;
+        return { status: st.status as string, cli: st.cli.connected as boolean };
+      });
+    let sawDrop = false;
+    let restarted = false;
+    const restart = server.restart().then(() => (restarted = true));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const status = await writer.locator('[data-testid="cli-indicator"]').first().getAttribute("data-connected").catch(() => null);
-      if (status === "true") break;
-      await writer.waitForTimeout(200);
+      const s = await pageState(writer);
+      if (s.status !== "online" || !s.cli) sawDrop = true;
+      else if (sawDrop && restarted) break;
+      await writer.waitForTimeout(50);
     }
+    await restart;
+    expect(sawDrop, "the page noticed the restart").toBe(true);
+    expect(await pageState(writer)).toEqual({ status: "online", cli: true });
+    const after = `after-${randomBytes(4).toString("hex")}`;
     await typeInto(writer, `echo ${after}`);
     const text = await waitForText(writer, new RegExp(`^${after}$`, "m"), 30_000);
     expect(text).toMatch(new RegExp(`^${before}$`, "m"));

@@ -58,7 +58,7 @@ export function buildLinearLink(teamId: string, issue: LinIssue, initialSync: bo
 export class Linear extends Connector<Linear> {
   static override readonly handleReplies = true;
   override readonly provider = AuthProvider.Linear;
-  override readonly scopes = ["read", "write"];
+  override readonly scopes = ["read", "write", "admin"]; // admin: webhooks (spec §5.1)
   override readonly channelNoun = { singular: "team", plural: "teams" };
   override readonly autoEnableNewChannelsByDefault = true;
   override readonly linkTypes: LinkTypeConfig[] = [{

@@ -111,8 +111,9 @@ export function requiredScopes(meta: Record<string, unknown>): string[] {
  */
 function consentGate(runtime: Runtime, service: IntegrationsService): ConsentGate {
   const held = new Map<string, Array<{ instanceId: string; channelId: string; scopes: string[] }>>();
+  const providerOf = (twistId: string): unknown => { try { return runtime.metadata(twistId).provider; } catch { return undefined; } };
   const instancesOn = async (userId: string, toolkit: string) =>
-    (await runtime.storage.instancesOf(userId)).filter((i) => i.status !== "deactivated" && runtime.metadata(i.twist_id).provider === toolkit);
+    (await runtime.storage.instancesOf(userId)).filter((i) => i.status !== "deactivated" && providerOf(i.twist_id) === toolkit);
   service.setConnectionHooks({
     scopes: async (userId, toolkit) => (await instancesOn(userId, toolkit)).flatMap((i) => requiredScopes(runtime.metadata(i.twist_id))),
     activated: async (userId, toolkit, granted) => {

@@ -476,7 +476,10 @@ export class IntegrationsService implements IntegrationsProvider {
       .orderBy("updated_at", "desc")
       .executeTakeFirst();
     const tokens = row ? this.tokensOf(row.id, row.tokens) : null;
-    return tokens ? parseScopes(tokens.scope) : null;
+    if (!tokens) return null;
+    // Connections made before scopes were tracked: they were granted what the app asked for then.
+    if (tokens.scope === undefined) return this.isMcp(toolkit) ? [] : (await this.resolveApp(toolkit)).scopes.flatMap((s) => parseScopes(s));
+    return parseScopes(tokens.scope);
   }
 
   /** The user's usable access token for a toolkit, refreshed ahead of expiry; one refresh per connection at a time. */

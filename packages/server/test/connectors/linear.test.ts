@@ -12,7 +12,7 @@ describe("Linear connector", () => {
     const team = lin.teams[0]!.id;
     lin.seed(team, 120);
     const t = await startTaiku({
-      integrations: { apps: { linear: asApp(as, "taiku-linear", ["read", "write"]) } },
+      integrations: { apps: { linear: asApp(as, "taiku-linear", ["read", "write", "admin"]) } },
       egressHosts: { "api.linear.app": lin.url },
       connectors: { hookBaseUrl: "https://taiku.example", retryJitter: 0, retryDelaysMs: [100, 200, 400, 800], pollIntervalMs: 50 },
     });

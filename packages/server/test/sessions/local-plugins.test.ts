@@ -50,6 +50,16 @@ describe("taiku --plugin: CLI-owned session plugins and local plugin files", () 
     expect(gone.status).toBe(404);
   });
 
+  it("limits concurrent reads per client (503)", async () => {
+    const env = await startEnv({ limits: { fsAnswerMs: 1500 } });
+    const base = `/api/s/${env.host.sessionId}/local-plugins/dev.local`;
+    const slow = Array.from({ length: 8 }, (_, i) => env.s.http.get(`${base}/f${i}.js`));
+    await new Promise((r) => setTimeout(r, 300));
+    const over = await env.s.http.get(`${base}/extra.js`);
+    expect([over.status, over.text]).toEqual([503, "Too many file reads in progress for this user"]);
+    expect((await Promise.all(slow)).map((r) => r.status)).toEqual(Array(8).fill(504));
+  });
+
   it("localPluginPath decodes once and refuses dot segments, empty segments and encoded separators", () => {
     expect(localPluginPath("/api/s/abc/local-plugins/p/a/b%20c.js?v=1")).toBe("a/b c.js");
     expect(localPluginPath("/api/s/abc/local-plugins/p/..")).toBeNull();

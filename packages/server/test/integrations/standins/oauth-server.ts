@@ -43,7 +43,7 @@ export async function startAs(opts: { accessTokenTtlSec?: number; resource?: () 
         token_endpoint_auth_method: "client_secret_post",
       })),
       pkce: { required: () => true },
-      scopes: ["repo", "read:user", "read", "write", "read,write", "chat:write", "mcp", "offline_access", "https://www.googleapis.com/auth/gmail.modify"],
+      scopes: ["repo", "read:user", "read", "write", "admin", "read,write", "read,write,admin", "chat:write", "mcp", "offline_access", "https://www.googleapis.com/auth/gmail.modify"],
       features: {
         devInteractions: { enabled: true },
         revocation: { enabled: true },
