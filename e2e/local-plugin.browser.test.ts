@@ -33,6 +33,7 @@ let server: ServerProc;
 let share: ShareProc;
 let dir: string;
 let sessionId: string;
+let servedBase = "";
 
 async function openPanel(url: string): Promise<Page> {
   const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -72,12 +73,17 @@ describe("taiku --plugin ./dir", () => {
     await expect.poll(() => out(admin), { timeout: 20_000 }).toBe(`second ${sessionId} admin`);
     await expect.poll(() => out(viewer), { timeout: 20_000 }).toMatch(/^second /);
     const url = await viewer.evaluate((id) => (window as any).__taiku.plugins.plugins.find((x: any) => x.manifest.id === id).manifestUrl, ID);
-    expect(url).toMatch(new RegExp(`/api/s/${sessionId}/local-plugins/${ID}/manifest\\.json\\?v=[2-9]`));
+    expect(url).toMatch(new RegExp(`/api/s/${sessionId}/local-plugins/${ID}/[0-9A-Za-z]{22}/manifest\\.json\\?v=[2-9]`));
+    servedBase = url.replace(/\/manifest\.json\?.*$/, "");
   });
 
   it("serves files with the plugin CSP and nothing outside the directory", async () => {
-    const base = `${server.url}/api/s/${sessionId}/local-plugins/${ID}`;
+    const base = new URL(servedBase, server.url).href;
     const ok = await fetch(`${base}/index.html`);
+    // The session id alone does not open the directory: the URL's serving key is needed.
+    const guessed = await fetch(`${server.url}/api/s/${sessionId}/local-plugins/${ID}/index.html`);
+    expect(guessed.status).toBe(404);
+    expect(await guessed.text()).not.toContain("second");
     expect(ok.status).toBe(200);
     expect(ok.headers.get("content-security-policy")).toMatch(/sandbox allow-scripts/);
     for (const path of ["%2e%2e/taiku-local-plugin-secret.txt", "..%2ftaiku-local-plugin-secret.txt", "nope.js"]) {

@@ -5,9 +5,12 @@
  * - `<https://…/manifest.json>` → fetched and validated at start (to learn the plugin id); the host
  *   validates it again when it loads it.
  * - `<./dir>` (anything that looks like a path) → `dir/manifest.json` is validated at start; the
- *   server serves the directory at `/api/s/<sessionId>/local-plugins/<pluginId>/<path>` by asking
- *   this CLI (`pluginFile`), and reads are confined to the directory exactly like the CLI-backed
- *   filesystem (fs-server.ts: no `..`, absolute paths or symlinks out of it). The directory is
+ *   server serves the directory at `/api/s/<sessionId>/local-plugins/<pluginId>/<key>/<path>` by
+ *   asking this CLI (`pluginFile`), and reads are confined to the directory exactly like the
+ *   CLI-backed filesystem (fs-server.ts: no `..`, absolute paths or symlinks out of it). `<key>` is
+ *   a random serving key of this CLI run, checked here: plugin pages load without cookies, so the
+ *   route cannot authenticate, and only someone given the manifest URL (participants, through the
+ *   session plugin set) can read the directory — not anyone who learns the session id. The directory is
  *   watched; after a change (debounced) the manifest is re-validated and `?v=<n>` on its URL is
  *   bumped, so every client reloads the plugin and remounts its panels.
  *
@@ -16,6 +19,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
+import { randomBase62, timingSafeEqual, utf8 } from "@taiku/crypto";
 import { PLUGIN_ID_RE, validateManifest, type CliDownMsg, type CliUpMsg } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
 import { FsServer, NO_SUCH_FILE } from "./fs-server.js";
@@ -87,6 +91,8 @@ export class SessionPlugins {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private listener: (() => void) | null = null;
   private closed = false;
+  /** Capability in every local plugin URL (see the header comment). */
+  private readonly servingKey = randomBase62(22);
 
   private constructor(private readonly opts: SessionPluginsOptions) {}
 
@@ -121,20 +127,22 @@ export class SessionPlugins {
       manifestUrl:
         e.kind === "fixed"
           ? e.manifestUrl
-          : `/api/s/${encodeURIComponent(sessionId)}/local-plugins/${encodeURIComponent(e.pluginId)}/manifest.json?v=${e.version}`,
+          : `/api/s/${encodeURIComponent(sessionId)}/local-plugins/${encodeURIComponent(e.pluginId)}/${this.servingKey}/manifest.json?v=${e.version}`,
     }));
   }
 
   /** Answer a `pluginFile` request: a read confined to that plugin's directory. */
   async handle(msg: CliDownMsg<"pluginFile">, send: (m: CliUpMsg<"fsResponse">) => void): Promise<void> {
     const entry = this.entries.find((e) => e.kind === "dir" && e.pluginId === msg.pluginId);
-    if (!entry || entry.kind !== "dir") {
+    const slash = msg.path.indexOf("/");
+    const keyOk = slash > 0 && timingSafeEqual(utf8(msg.path.slice(0, slash)), utf8(this.servingKey));
+    if (!entry || entry.kind !== "dir" || !keyOk) {
       send({ t: "fsResponse", requestId: msg.requestId, ok: false, error: NO_SUCH_FILE, json: new Uint8Array(0), data: new Uint8Array(0), end: true });
       return;
     }
     // The same confinement as the session directory (fs-server.ts), rooted at the plugin directory.
     await new FsServer({ root: entry.dir, enabled: true, send }).handle({
-      t: "fsRequest", requestId: msg.requestId, op: "read", path: msg.path, userId: 0, offset: 0, length: 0, data: new Uint8Array(0),
+      t: "fsRequest", requestId: msg.requestId, op: "read", path: msg.path.slice(slash + 1), userId: 0, offset: 0, length: 0, data: new Uint8Array(0),
     });
   }
 

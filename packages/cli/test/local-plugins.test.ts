@@ -21,9 +21,15 @@ async function pluginDir(text = manifest()) {
   return { base, dir };
 }
 
-async function read(set: SessionPlugins, pluginId: string, path: string) {
+/** The serving key of a set, as participants learn it from the manifest URL. */
+function keyOf(set: SessionPlugins): string {
+  const url = set.list("abc123").find((p) => p.manifestUrl.includes("/local-plugins/"))!.manifestUrl;
+  return url.split("/")[6]!;
+}
+
+async function read(set: SessionPlugins, pluginId: string, path: string, key = keyOf(set)) {
   const sent: Res[] = [];
-  await set.handle({ t: "pluginFile", requestId: 7, pluginId, path }, (m) => sent.push(m));
+  await set.handle({ t: "pluginFile", requestId: 7, pluginId, path: `${key}/${path}` }, (m) => sent.push(m));
   const last = sent[sent.length - 1]!;
   return { ok: last.ok, error: last.error, text: Buffer.concat(sent.map((m) => Buffer.from(m.data))).toString("utf8") };
 }
@@ -57,8 +63,9 @@ describe("--plugin values", () => {
     expect(set.list("abc123")).toEqual([
       { pluginId: "taiku.event-log", manifestUrl: "/plugins/taiku.event-log/manifest.json" },
       { pluginId: "remote.p", manifestUrl: "https://x.example/manifest.json" },
-      { pluginId: "dev.local", manifestUrl: "/api/s/abc123/local-plugins/dev.local/manifest.json?v=1" },
+      { pluginId: "dev.local", manifestUrl: `/api/s/abc123/local-plugins/dev.local/${keyOf(set)}/manifest.json?v=1` },
     ]);
+    expect(keyOf(set)).toMatch(/^[0-9A-Za-z]{22}$/);
     const failing = (async () => new Response("nope", { status: 404 })) as unknown as typeof fetch;
     await expect(SessionPlugins.resolve(["https://x.example/m.json"], { cwd: "/", fetch: failing })).rejects.toThrow(/could not load the manifest \(HTTP 404\)/);
   });
@@ -76,6 +83,10 @@ describe("--plugin values", () => {
       expect(r.text, path).toBe("");
     }
     expect(await read(set, "other.plugin", "index.html")).toMatchObject({ ok: false, error: "No such file or directory" });
+    // Knowing the session id is not enough: the serving key of this CLI run is part of every URL.
+    for (const key of ["", "wrongkey0000000000000000", keyOf(set).slice(1)]) {
+      expect(await read(set, "dev.local", "index.html", key), key).toMatchObject({ ok: false, error: "No such file or directory" });
+    }
   });
 
   it("bumps the version after a change, and not while the manifest is invalid", async () => {

@@ -25,7 +25,7 @@ export { createConnectorSchema, type ConnectorTables } from "./runtime/schema.js
 export { KyselyConnectorStorage, type ConnectorStorage, type TaskRow, type InstanceRow, type ChannelRow } from "./runtime/storage.js";
 export { Inbox, contentHash, htmlToMarkdown, type InboxEvent, type ThreadSummary, type NoteView, type SaveContext } from "./runtime/inbox.js";
 export { urlAllowed, rewriteUrl, isLocalUrl } from "./runtime/egress.js";
-export { Runtime, DEFAULT_RUNTIME_CONFIG, type RuntimeConfig, type TokenProvider, type UserDirectory, type TwistClass, type ExecutionRecord } from "./runtime/runtime.js";
+export { Runtime, reactionAllowed, DEFAULT_RUNTIME_CONFIG, type RuntimeConfig, type TokenProvider, type UserDirectory, type TwistClass, type ExecutionRecord } from "./runtime/runtime.js";
 export { GitHub, buildGithubLink } from "./connectors/github.js";
 export { Linear, buildLinearLink } from "./connectors/linear.js";
 export { verifyHmac } from "./connectors/util.js";

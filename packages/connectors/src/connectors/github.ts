@@ -1,14 +1,16 @@
 /**
  * GitHub connector (spec §5.2, simplified to one channel per repository): issues and pull requests
  * per repository, HMAC-verified webhooks, a polling fallback when webhooks cannot reach this server,
- * and write-back of comments (onNoteCreated/onNoteUpdated) and close/reopen/title (onLinkUpdated).
+ * write-back of comments (onNoteCreated/onNoteUpdated), close/reopen/title (onLinkUpdated) and
+ * reactions (onNoteReactionChanged), and a recurring poll of comment reactions (GitHub has no reaction
+ * webhooks) that replaces each note's reaction state (setNoteReactions).
  * Written only against the SDK: it reaches api.github.com through global fetch, which the runtime
  * routes through the allowlist and the configurable host map.
  */
 import { Connector } from "../sdk/connector.js";
 import type { ToolBuilder } from "../sdk/tool-shed.js";
 import {
-  ActionType, AuthProvider, type Authorization, type AuthToken, type Channel, type Link, type NewLinkWithNotes, type Note,
+  ActionType, AuthProvider, type Actor, type Authorization, type AuthToken, type Channel, type Link, type NewLinkWithNotes, type Note,
   type NoteWriteBackResult, type SyncContext, type Thread, type WebhookRequest,
 } from "../sdk/types.js";
 import { Integrations } from "../tools/integrations.js";
@@ -25,7 +27,14 @@ export interface GhIssue {
   created_at?: string; updated_at?: string; html_url?: string; comments?: number;
   pull_request?: { url: string; merged_at?: string | null };
 }
-interface GhComment { id: number; body: string; user: GhUser | null; created_at: string }
+interface GhComment { id: number; body: string; user: GhUser | null; created_at: string; issue_url?: string; reactions?: { total_count?: number } }
+interface GhReaction { id: number; content: string; user: GhUser | null }
+
+/** GitHub's eight reactions (REST "Reactions" `content`) by the Unicode emoji taiku uses. */
+export const GITHUB_REACTIONS: Readonly<Record<string, string>> = {
+  "👍": "+1", "👎": "-1", "😄": "laugh", "😕": "confused", "❤️": "heart", "🎉": "hooray", "🚀": "rocket", "👀": "eyes",
+};
+const EMOJI_OF = Object.fromEntries(Object.entries(GITHUB_REACTIONS).map(([e, c]) => [c, e]));
 interface SyncState { page: number; initialSync: boolean }
 
 const actor = (u: GhUser | null) => (u ? { name: u.login, source: { accountId: String(u.id ?? u.login), descriptor: `@${u.login}` } } : null);
@@ -62,6 +71,7 @@ export class GitHub extends Connector<GitHub> {
   override readonly scopes = ["repo"];
   override readonly channelNoun = { singular: "repository", plural: "repositories" };
   override readonly autoEnableNewChannelsByDefault = false;
+  override readonly reactionCapabilities = { mode: "fixed" as const, allowed: Object.keys(GITHUB_REACTIONS) };
   override readonly linkTypes = [
     { type: "issue", label: "Issue", noteLabel: "Comment", sharingModel: "channel" as const, supportsAssignee: true, statuses: [
       { status: "open", label: "Open", icon: "todo" as const, todo: true },
@@ -80,6 +90,7 @@ export class GitHub extends Connector<GitHub> {
       network: build(Network, { urls: [`${API}/*`] }),
       options: build(Options, {
         pollIntervalMs: { type: "number" as const, label: "Polling interval (ms) when webhooks cannot reach this server", default: 5 * 60_000, min: 1 },
+        reactionPollMs: { type: "number" as const, label: "Reaction polling interval (ms); GitHub has no reaction webhooks", default: 15 * 60_000, min: 1 },
       }),
     };
   }
@@ -114,6 +125,8 @@ export class GitHub extends Connector<GitHub> {
     await this.clear(`poll_since_${repo}`);
     const setup = await this.callback(this.setupWebhook, repo);
     await this.runTask(setup);
+    const reactionPoll = Number((this.tools.options as { reactionPollMs?: number }).reactionPollMs ?? 15 * 60_000);
+    await this.scheduleRecurring(`reaction-poll-${repo}`, await this.callback(this.pollReactions, repo), { intervalMs: reactionPoll });
     if (context?.observeOnly) return;
     await this.set<SyncState>(`sync_state_${repo}`, { page: 1, initialSync: true });
     await this.scheduleTask(`sync-${repo}`, await this.callback(this.syncBatch, repo, 1, true), { runAt: new Date() });
@@ -127,6 +140,7 @@ export class GitHub extends Connector<GitHub> {
     if (url) await this.tools.network.deleteWebhook(url);
     await this.cancelScheduledTask(`poll-${repo}`);
     await this.cancelScheduledTask(`sync-${repo}`);
+    await this.cancelScheduledTask(`reaction-poll-${repo}`);
     await this.clearMany([`sync_enabled_${repo}`, `sync_state_${repo}`, `webhook_id_${repo}`, `webhook_secret_${repo}`, `webhook_url_${repo}`, `poll_since_${repo}`]);
   }
 
@@ -211,6 +225,67 @@ export class GitHub extends Connector<GitHub> {
       if (items.length < PER_PAGE) break;
     }
     await this.set(`poll_since_${repo}`, started);
+  }
+
+  /**
+   * Reaction poll (spec §5.2): the repository's recently updated comments; each that has reactions, or
+   * had some at the last pass, gets its full snapshot written with setNoteReactions (clear and replace,
+   * stamped with this instance, so nothing is dispatched back).
+   */
+  async pollReactions(repo: string): Promise<void> {
+    if (!(await this.get<boolean>(`sync_enabled_${repo}`))) return;
+    const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    const res = await this.api(repo, `/repos/${repo}/issues/comments?sort=updated&direction=desc&per_page=${PER_PAGE}&since=${encodeURIComponent(since)}`);
+    if (!res?.ok) return;
+    for (const c of (await res.json()) as GhComment[]) {
+      const number = /\/issues\/(\d+)$/.exec(c.issue_url ?? "")?.[1];
+      const seenKey = `reactions_seen_${repo}_${c.id}`;
+      const had = await this.get<boolean>(seenKey);
+      if (!number || (!c.reactions?.total_count && !had)) continue;
+      const list = await this.api(repo, `/repos/${repo}/issues/comments/${c.id}/reactions?per_page=${PER_PAGE}`);
+      if (!list?.ok) continue;
+      const snapshot: Record<string, NonNullable<ReturnType<typeof actor>>[]> = {};
+      for (const r of (await list.json()) as GhReaction[]) {
+        const emoji = EMOJI_OF[r.content];
+        const who = actor(r.user);
+        if (emoji && who) (snapshot[emoji] ??= []).push(who);
+      }
+      for (const kind of ["issue", "pr"]) {
+        try {
+          await this.tools.integrations.setNoteReactions({ source: `github:${kind}:${repo}/${number}` }, `comment-${c.id}`, snapshot);
+          break;
+        } catch {
+          // not that kind, or the comment is not synced yet: the next pass retries
+        }
+      }
+      if (Object.keys(snapshot).length) await this.set(seenKey, true);
+      else await this.clear(seenKey);
+    }
+  }
+
+  /** A person reacted in taiku: add or remove the reaction upstream under the reactor's own token. */
+  override async onNoteReactionChanged(note: Note, thread: Thread, _actor: Actor, emoji: string, added: boolean): Promise<void> {
+    const content = GITHUB_REACTIONS[emoji];
+    const meta = thread.meta ?? {};
+    const repo = String(meta.repo ?? meta.channelId);
+    const channel = String(meta.channelId ?? repo);
+    const comment = /^comment-(\d+)$/.exec(note.key ?? "")?.[1];
+    if (!content || (!comment && note.key !== "description")) return; // not a note GitHub knows
+    const base = comment ? `/repos/${repo}/issues/comments/${comment}/reactions` : `/repos/${repo}/issues/${meta.number}/reactions`;
+    if (added) {
+      const res = await this.api(channel, base, { method: "POST", body: JSON.stringify({ content }) });
+      if (res && !res.ok) throw new Error(`GitHub reaction on ${base} answered ${res.status}`);
+      return;
+    }
+    const me = await this.api(channel, "/user");
+    if (!me?.ok) return; // no token for the reactor: nothing to do
+    const login = ((await me.json()) as GhUser).login;
+    const list = await this.api(channel, `${base}?content=${encodeURIComponent(content)}&per_page=${PER_PAGE}`);
+    if (!list?.ok) throw new Error(`GitHub reactions of ${base} answered ${list?.status}`);
+    const mine = ((await list.json()) as GhReaction[]).find((r) => r.content === content && r.user?.login === login);
+    if (!mine) return;
+    const res = await this.api(channel, `${base}/${mine.id}`, { method: "DELETE" });
+    if (res && !res.ok && res.status !== 404) throw new Error(`GitHub reaction removal on ${base} answered ${res.status}`);
   }
 
   async onWebhook(request: WebhookRequest, repo: string): Promise<void> {

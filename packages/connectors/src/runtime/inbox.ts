@@ -586,6 +586,19 @@ export class Inbox {
     return { ...l, ...set } as ConnectorTables["inbox_links"];
   }
 
+  /**
+   * A person adds or removes a reaction on a note (actor = their user id, no source instance, so it is
+   * dispatched). Returns whether the state changed: a repeated add or a remove of nothing is no transition.
+   */
+  async setUserReaction(userId: string, noteId: string, emoji: string, on: boolean): Promise<boolean> {
+    const q = this.db.selectFrom("inbox_reactions").select("note_id").where("note_id", "=", noteId).where("emoji", "=", emoji).where("actor_id", "=", userId);
+    const had = !!(await q.executeTakeFirst());
+    if (had === on) return false;
+    if (on) await this.db.insertInto("inbox_reactions").values({ note_id: noteId, emoji, actor_id: userId, source_instance_id: null }).execute();
+    else await this.db.deleteFrom("inbox_reactions").where("note_id", "=", noteId).where("emoji", "=", emoji).where("actor_id", "=", userId).execute();
+    return true;
+  }
+
   /** Read/unread by a person; returns the previous read_source for echo suppression. */
   async setRead(userId: string, threadId: string, unread: boolean): Promise<void> {
     await this.db.insertInto("inbox_thread_state").values({ thread_id: threadId, user_id: userId, unread: unread ? 1 : 0, read_source: null, todo: 0, todo_date: null, todo_source: null })

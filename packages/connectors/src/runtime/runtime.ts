@@ -14,7 +14,7 @@ import { Tool } from "../sdk/tool.js";
 import { Twist } from "../sdk/twist.js";
 import {
   ActorType, type Actor, type Authorization, type AuthToken, type Callback, type Channel, type JSONValue, type Link, type Note,
-  type NoteWriteBackResult, type SyncContext, type Thread, type WebhookRequest,
+  type NoteWriteBackResult, type ReactionCapabilities, type SyncContext, type Thread, type WebhookRequest,
 } from "../sdk/types.js";
 import { Callbacks } from "../tools/callbacks.js";
 import { Files } from "../tools/files.js";
@@ -889,6 +889,23 @@ export class Runtime {
     return true;
   }
 
+  /**
+   * A person added or removed a reaction (§2.10): one dispatch of `onNoteReactionChanged` to the reacting
+   * user's instance of the connector that owns the note's link, when `reactionCapabilities` accepts the
+   * emoji. `source` is the instance that wrote the transition (null for a person): a reaction written by
+   * that instance's own sync is an echo and is not dispatched back.
+   */
+  async noteReactionChanged(userId: string, noteId: string, emoji: string, added: boolean, source: string | null = null): Promise<boolean> {
+    const note = await this.inbox.noteById(noteId);
+    const link = note?.link_id ? await this.inbox.linkById(note.link_id) : undefined;
+    if (!note || !link || !this.twists.has(link.twist_id)) return false;
+    if (!reactionAllowed(this.metadata(link.twist_id).reactionCapabilities as ReactionCapabilities | undefined, emoji)) return false;
+    const inst = await this.actingInstance(userId, link.twist_id);
+    if (!inst || source === inst.id) return false;
+    await this.enqueueDispatch(inst.id, "onNoteReactionChanged", { noteId, linkId: link.id, userId, emoji, added });
+    return true;
+  }
+
   private async actorOf(userId: string): Promise<Actor> {
     const u = await this.users.user(userId).catch(() => null);
     return { id: userId, type: ActorType.User, email: u?.email ?? null, name: u?.name ?? null };
@@ -912,7 +929,7 @@ export class Runtime {
   }
 
   private async runDispatch(row: TaskRow): Promise<void> {
-    const p = decode<{ noteId?: string; linkId: string; userId: string; unread?: boolean; todo?: boolean; date?: string | null }>(row.args ?? "{}");
+    const p = decode<{ noteId?: string; linkId: string; userId: string; unread?: boolean; todo?: boolean; date?: string | null; emoji?: string; added?: boolean }>(row.args ?? "{}");
     const hook = row.method_name!;
     const lt = await this.linkObject(p.linkId);
     if (!lt) return;
@@ -938,6 +955,13 @@ export class Runtime {
       }
       return;
     }
+    if (hook === "onNoteReactionChanged") {
+      const n = await this.inbox.noteById(p.noteId!);
+      if (!n) return;
+      // Partial note and thread, as the spec says (§3.x onNoteReactionChanged).
+      const note = { id: n.id, key: n.key, content: n.content } as Note;
+      return void (await this.call(row.instance_id, hook, [note, lt.thread, actor, p.emoji!, p.added === true], "dispatch"));
+    }
     if (hook === "onLinkUpdated") return void (await this.call(row.instance_id, hook, [lt.link], "dispatch"));
     if (hook === "onThreadRead") return void (await this.call(row.instance_id, hook, [lt.thread, actor, p.unread === true], "dispatch"));
     if (hook === "onThreadToDo") return void (await this.call(row.instance_id, hook, [lt.thread, actor, p.todo === true, p.date ? { date: new Date(p.date) } : {}], "dispatch"));
@@ -957,3 +981,11 @@ function requestOf(d: { method: string; headers: string; query: string; raw_body
 }
 
 export { ITool };
+
+/** Whether a connector's `reactionCapabilities` accepts an emoji (§4.9); undefined means no reactions. */
+export function reactionAllowed(caps: ReactionCapabilities | undefined, emoji: string): boolean {
+  if (!caps) return false;
+  if (caps.mode === "fixed") return caps.allowed.includes(emoji);
+  if (caps.mode === "unicode-subset") return caps.subset ? caps.subset.includes(emoji) : !emoji.includes(":");
+  return !emoji.includes(":") || caps.customEmoji === "workspace";
+}

@@ -30,6 +30,8 @@ const channelBody = z.object({ enabled: z.boolean() }).strict();
 const noteBody = z.object({ content: z.string().min(1).max(65_536), reNoteId: z.string().max(64).nullable().optional() }).strict();
 const noteEditBody = z.object({ content: z.string().min(1).max(65_536) }).strict();
 const linkBody = z.object({ status: z.string().max(128).nullable().optional(), title: z.string().min(1).max(1024).optional() }).strict();
+/** A Unicode emoji (one grapheme, a few code points) or a `provider:workspace/name` custom emoji. */
+const reactionBody = z.object({ emoji: z.string().min(1).max(128), on: z.boolean() }).strict();
 const stateBody = z.object({ unread: z.boolean().optional(), todo: z.boolean().optional(), todoDate: z.string().max(32).nullable().optional() }).strict();
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -205,6 +207,18 @@ export function registerConnectorRoutes(app: FastifyInstance, d: ConnectorRouteD
     const updated = await r.inbox.updateUserNote(me.id, n.id, body.content);
     if (!updated) throw new HttpError(403, "Only the author can edit this note");
     return { writeBack: n.content !== body.content ? await r.noteUpdated(me.id, n.id) : false };
+  });
+
+  /** Add (`on: true`) or remove a reaction of the caller on a note; a real transition is written back. */
+  app.put("/api/v1/inbox/notes/:id/reactions", async (req) => {
+    const me = await caller(req);
+    const body = parseBody(reactionBody, req.body);
+    const r = rt();
+    const n = await r.inbox.noteById((req.params as { id: string }).id);
+    if (!n || !(await r.inbox.isMember(me.id, n.thread_id))) throw new HttpError(404, "Note not found");
+    const changed = await r.inbox.setUserReaction(me.id, n.id, body.emoji, body.on);
+    const reactions = (await r.inbox.getThread(n.thread_id))?.notes.find((x) => x.id === n.id)?.reactions ?? {};
+    return { reactions, writeBack: changed ? await r.noteReactionChanged(me.id, n.id, body.emoji, body.on) : false };
   });
 
   app.patch("/api/v1/inbox/links/:id", async (req) => {

@@ -33,6 +33,16 @@ export interface GithubComment {
   updated_at: string;
 }
 
+export interface GithubReaction {
+  id: number;
+  content: string;
+  user: { login: string };
+  created_at: string;
+}
+
+/** GitHub's eight reaction contents (REST "Reactions"). */
+export const GITHUB_REACTIONS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"];
+
 export interface GithubHook {
   id: number;
   name: "web";
@@ -50,6 +60,8 @@ export interface GithubStandIn extends StandIn {
   comments: Map<string, GithubComment[]>;
   /** Repository webhooks per `owner/repo`. */
   hooks: Map<string, GithubHook[]>;
+  /** Reactions per `owner/repo#number` (the issue) or `owner/repo/comments/<id>` (a comment). */
+  reactions: Map<string, GithubReaction[]>;
   /** Adds `count` issues (every `prEvery`-th one a pull request) to a repository, numbered on. */
   seed(repo: string, count: number, opts?: { prEvery?: number }): void;
   /** Edits an issue as a person on github.com would (bumps updated_at). */
@@ -65,6 +77,7 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
   const revokedGrants: string[] = [];
   const comments = new Map<string, GithubComment[]>();
   const hooks = new Map<string, GithubHook[]>();
+  const reactions = new Map<string, GithubReaction[]>();
   let nextId = 1000;
   // Seeded items are historic (a second apart, starting 30 days ago); later writes carry the real time.
   let seedTick = Date.now() - 30 * 86_400_000;
@@ -212,6 +225,46 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
         return json(res, 201, c);
       }
     }
+    // Repository comments (newest update first), with GitHub's issue_url and reactions roll-up.
+    m = /^\/repos\/([^/]+\/[^/]+)\/issues\/comments$/.exec(path);
+    if (m && method === "GET" && repos.has(m[1]!)) {
+      const all = [...comments].filter(([k]) => k.startsWith(m![1] + "#")).flatMap(([k, list]) => list.map((c) => ({
+        ...c, issue_url: `https://api.github.com/repos/${m![1]}/issues/${k.slice(k.indexOf("#") + 1)}`,
+        reactions: { total_count: (reactions.get(`${m![1]}/comments/${c.id}`) ?? []).length },
+      })));
+      return json(res, 200, all.sort((a, b) => b.updated_at.localeCompare(a.updated_at)).slice(0, 100));
+    }
+    // Reactions on an issue or a comment: list (optionally ?content=), create (200 when it already exists), delete.
+    m = /^\/repos\/([^/]+\/[^/]+)\/issues\/(?:(\d+)|comments\/(\d+))\/reactions(?:\/(\d+))?$/.exec(path);
+    if (m) {
+      const [, repo, number, commentId, reactionId] = m;
+      const exists = number ? repos.get(repo!)?.some((i) => i.number === Number(number)) : [...comments].some(([k, l]) => k.startsWith(repo + "#") && l.some((c) => c.id === Number(commentId)));
+      if (!exists) return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+      const key = number ? `${repo}#${number}` : `${repo}/comments/${commentId}`;
+      const list = reactions.get(key) ?? [];
+      if (!reactionId && method === "GET") {
+        const content = _url.searchParams.get("content");
+        return json(res, 200, content ? list.filter((r) => r.content === content) : list);
+      }
+      if (!reactionId && method === "POST") {
+        const content = (JSON.parse(body || "{}") as { content?: string }).content ?? "";
+        if (!GITHUB_REACTIONS.includes(content)) return json(res, 422, { message: "Validation Failed", errors: [{ resource: "Reaction", code: "invalid", field: "content" }], documentation_url: DOCS, status: "422" });
+        const had = list.find((r) => r.content === content && r.user.login === login);
+        if (had) return json(res, 200, had);
+        const r: GithubReaction = { id: nextId++, content, user: { login }, created_at: stamp() };
+        reactions.set(key, [...list, r]);
+        return json(res, 201, r);
+      }
+      if (reactionId && method === "DELETE") {
+        const r = list.find((x) => x.id === Number(reactionId));
+        if (!r) return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+        if (r.user.login !== login) return json(res, 403, { message: "Must have admin rights to Repository.", documentation_url: DOCS, status: "403" });
+        reactions.set(key, list.filter((x) => x !== r));
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+    }
     m = /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/.exec(path);
     if (m && method === "PATCH") {
       for (const [k, list] of comments) {
@@ -275,5 +328,5 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     return { access_token: access, expires_in: expiresIn, refresh_token: refresh, refresh_token_expires_in: 15897600, scope: "", token_type: "bearer" };
   }
 
-  return Object.assign(s, { repos, issued, revokedGrants, comments, hooks, seed, edit });
+  return Object.assign(s, { repos, issued, revokedGrants, comments, hooks, reactions, seed, edit });
 }
