@@ -3,8 +3,8 @@
  * integrations (and so connectors) on, a real OAuth 2.0 authorization server and the GitHub REST
  * stand-in behind `[egress.hosts]`. A signed-up user connects GitHub (consent in a browser window),
  * sets up the GitHub connection on the Connections page, enables a repository and watches its sync
- * reach "done"; the Inbox plugin lists the stand-in's issues, a reply becomes a comment upstream, and
- * closing the issue closes it upstream. A plugin without `inbox.read` is refused before any request.
+ * reach "done"; the Inbox plugin lists the stand-in's issues, a reply becomes a comment upstream, a 👍
+ * becomes a reaction upstream, and closing the issue closes it upstream. A plugin without `inbox.read` is refused before any request.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -238,6 +238,16 @@ describe("connectors and the inbox in Chromium", () => {
       .toContain("inbox.note_added");
     // One note for the reply, even after its upstream key came back.
     expect((await inbox.locator('[data-testid="inbox-note"] .body').allTextContents()).filter((t) => t === reply)).toHaveLength(1);
+
+    // 👍 on the issue body: a reaction upstream, shown as yours; a second click takes it back.
+    const thumbs = inbox.locator('[data-testid="inbox-note"]').first().locator('[data-testid="inbox-react"][data-emoji="👍"]');
+    await thumbs.click();
+    await expect.poll(() => gh.reactions.get(`${REPO}#3`)?.map((r) => r.content) ?? [], { timeout: 30_000 }).toEqual(["+1"]);
+    await expect.poll(() => thumbs.textContent(), { timeout: 15_000 }).toBe("👍 1");
+    await expect.poll(() => thumbs.getAttribute("class"), { timeout: 15_000 }).toBe("mine");
+    await thumbs.click();
+    await expect.poll(() => gh.reactions.get(`${REPO}#3`)?.length, { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => thumbs.textContent(), { timeout: 15_000 }).toBe("👍");
 
     // Close, then reopen: both written back.
     await inbox.locator("#toggle-status").click();

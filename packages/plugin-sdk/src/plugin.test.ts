@@ -105,6 +105,7 @@ const CALLS: { [M in BridgeMethod]: [(t: TaikuPlugin) => Promise<unknown>, Recor
   "inbox.reply": [(t) => t.inbox.reply("t1", "Thanks!"), { threadId: "t1", content: "Thanks!" }],
   "inbox.setStatus": [(t) => t.inbox.setStatus("l1", "closed"), { linkId: "l1", status: "closed" }],
   "inbox.setState": [(t) => t.inbox.setState("t1", { unread: false }), { threadId: "t1", unread: false }],
+  "inbox.react": [(t) => t.inbox.react("n1", "👍", true), { noteId: "n1", emoji: "👍", on: true }],
   "inbox.connections": [(t) => t.inbox.connections()],
 };
 
@@ -164,6 +165,10 @@ describe("TaikuPlugin against MockHost: every bridge method", () => {
     const t = await taiku.inbox.get("t1");
     expect(t.notes.map((n) => n.content)).toEqual(["It crashes", "On it"]);
     expect(t.links[0]!.status).toBe("closed");
+    const noteId = t.notes[0]!.id;
+    await expect(taiku.inbox.react(noteId, "👍", true)).resolves.toEqual({ reactions: { "👍": ["1"] }, writeBack: false });
+    await expect(taiku.inbox.react(noteId, "👍", false)).resolves.toEqual({ reactions: {}, writeBack: false });
+    await expect(taiku.inbox.react("nope", "👍", true)).rejects.toThrow("Note not found");
     const ro = setup({ permissions: ["inbox.read"] });
     seedInbox(ro.mock);
     await expect(ro.taiku.inbox.get("t1")).resolves.toMatchObject({ thread: { id: "t1" } });

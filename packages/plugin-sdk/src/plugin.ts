@@ -12,6 +12,7 @@ import type {
   IntegrationsToolsResult,
   InboxConnectionsResult,
   InboxListResult,
+  InboxReactResult,
   InboxReplyResult,
   InboxThreadResult,
   InboxWriteBackResult,
@@ -181,6 +182,8 @@ export class TaikuPlugin extends BridgeClient {
     setStatus: (linkId: string, status: string, o?: CallOptions): Promise<InboxWriteBackResult> => this.#call("inbox.setStatus", { linkId, status }, o),
     setState: (threadId: string, state: { unread?: boolean; todo?: boolean; todoDate?: string | null }, o?: CallOptions): Promise<InboxWriteBackResult> =>
       this.#call("inbox.setState", { threadId, ...state }, o),
+    /** Add (`on` true) or remove the user's reaction on a note; written back upstream when the connector accepts the emoji. */
+    react: (noteId: string, emoji: string, on: boolean, o?: CallOptions): Promise<InboxReactResult> => this.#call("inbox.react", { noteId, emoji, on }, o),
     connections: (o?: CallOptions): Promise<InboxConnectionsResult> => this.#call("inbox.connections", undefined, o),
   };
 }

@@ -204,6 +204,18 @@ export const DEFAULT_FIXTURES: Fixtures = {
     return { writeBack: false };
   },
   "inbox.setState": ({ threadId }, s) => (inboxThread(s, threadId), { writeBack: false }),
+  "inbox.react": ({ noteId, emoji, on }, s) => {
+    const note = [...s.inbox.values()].flatMap((t) => t.notes).find((n) => n.id === noteId);
+    if (!note) throw new MockError("Note not found");
+    const reactions = { ...note.reactions };
+    const me = String(s.userId);
+    const others = (reactions[emoji] ?? []).filter((a) => a !== me);
+    if (on) reactions[emoji] = [...others, me];
+    else if (others.length) reactions[emoji] = others;
+    else delete reactions[emoji];
+    note.reactions = reactions;
+    return { reactions, writeBack: false };
+  },
   "inbox.connections": () => ({ connections: [] }),
 
   respondAlias: ack,

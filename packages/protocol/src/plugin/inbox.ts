@@ -42,6 +42,13 @@ export const inboxSetStateParams = z
     todoDate: z.string().max(32).nullable().optional(),
   })
   .refine((p) => p.unread !== undefined || p.todo !== undefined, "unread or todo is required");
+export const inboxReactParams = z.object({
+  noteId: z.string({ error: "noteId is required" }).min(1, "noteId is required").max(64),
+  /** A Unicode emoji (GitHub accepts 👍 👎 😄 😕 ❤️ 🎉 🚀 👀). */
+  emoji: z.string({ error: "emoji is required" }).min(1, "emoji is required").max(128),
+  /** true adds the user's reaction, false removes it. */
+  on: z.boolean({ error: "on is required" }),
+});
 export const inboxConnectionsParams = z.object({});
 
 /** Result shapes (the server's JSON, verbatim). Fields beyond these may appear. */
@@ -61,7 +68,11 @@ export interface InboxLink {
 export interface InboxNote {
   id: string; key: string | null; content: string | null; contentType: string | null; createdAt: number;
   author: { contactId: string | null; userId: string | null; name: string | null; email: string | null } | null;
-  linkId: string | null; reNoteId: string | null; fromConnector: boolean; deliveryError: string | null; reactions?: unknown;
+  linkId: string | null; reNoteId: string | null; fromConnector: boolean; deliveryError: string | null;
+  /** emoji → actor ids (user ids for people in taiku, contact ids for synced upstream accounts). */
+  reactions?: Record<string, string[]>;
+  /** The emoji the signed-in user has on this note. */
+  myReactions?: string[];
 }
 export interface InboxThreadResult {
   thread: { id: string; title: string | null; archived: boolean; createdAt: number; updatedAt: number };
@@ -70,6 +81,8 @@ export interface InboxThreadResult {
 }
 export interface InboxReplyResult { note: { id: string; content: string; createdAt: number }; writeBack: boolean }
 export interface InboxWriteBackResult { writeBack: boolean }
+/** The note's reactions after the change (emoji → actor ids) and whether it was written back upstream. */
+export interface InboxReactResult { reactions: Record<string, string[]>; writeBack: boolean }
 export interface InboxConnection {
   id: string; connector: string; accountName: string | null; status: string; needsReauth: boolean;
   reauthReason?: string | null; webhooks: "reachable" | "unreachable";

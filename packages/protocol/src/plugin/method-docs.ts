@@ -121,6 +121,7 @@ export const METHOD_DOCS: { readonly [M in BridgeMethod]: MethodDoc } = {
   "inbox.reply": d(S.inbox, "Add a note as the signed-in user; the server writes it back upstream (a GitHub or Linear comment).", "`{ note: { id, content, createdAt }, writeBack }`"),
   "inbox.setStatus": d(S.inbox, "Change a link's status (`closed` / `open` on GitHub, a state id on Linear); written back upstream.", "`{ writeBack }`"),
   "inbox.setState": d(S.inbox, "Mark a thread read / unread or to-do for the signed-in user.", "`{ writeBack }`"),
+  "inbox.react": d(S.inbox, "Add (`on: true`) or remove the signed-in user's reaction on a note; written back upstream when the connector accepts the emoji (GitHub: 👍 👎 😄 😕 ❤️ 🎉 🚀 👀).", "`{ reactions, writeBack }`"),
   "inbox.connections": d(S.inbox, "The user's connector connections (what feeds the inbox), with channel counts and re-auth state.", "`{ connections: Array<{ id, connector, accountName, needsReauth, webhooks, channels: { total, enabled, syncing } }> }`"),
 
   respondAlias: d(S.aliases, "Answer an `alias_invoked` event; the shell prints the output and exits with `exitCode`."),

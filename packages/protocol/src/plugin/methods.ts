@@ -20,6 +20,7 @@ import {
   inboxConnectionsParams,
   inboxGetParams,
   inboxListParams,
+  inboxReactParams,
   inboxReplyParams,
   inboxSetStateParams,
   inboxSetStatusParams,
@@ -194,6 +195,7 @@ export const METHOD_PARAMS = {
   "inbox.reply": inboxReplyParams,
   "inbox.setStatus": inboxSetStatusParams,
   "inbox.setState": inboxSetStateParams,
+  "inbox.react": inboxReactParams,
   "inbox.connections": inboxConnectionsParams,
 
   // §7.14 Shell aliases

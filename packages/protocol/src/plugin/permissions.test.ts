@@ -9,7 +9,7 @@ workspace.write hotkey.register shell.alias kv.read kv.write storage.read storag
 integrations.read integrations.connect integrations.execute agent.events`.split(/\s+/);
 // taiku's own permissions and methods beyond §17 (docs/plugin-guide.md "Inbox").
 const TAIKU_PERMISSIONS = ["inbox.read", "inbox.write"];
-const TAIKU_METHODS = ["inbox.list", "inbox.get", "inbox.reply", "inbox.setStatus", "inbox.setState", "inbox.connections"];
+const TAIKU_METHODS = ["inbox.list", "inbox.get", "inbox.reply", "inbox.setStatus", "inbox.setState", "inbox.react", "inbox.connections"];
 
 const SPEC_METHODS = `getSession getShells getTerminalNames getUserRole getShellOutput writeToShell getShellOwnership adoptShell
 subscribeEvents showToast sendNotification playSound setBadge resizePanel openFile openAgentOverlay listDir setPluginData
@@ -39,7 +39,7 @@ describe("permissions", () => {
     expect(METHOD_PERMISSIONS.getAgents).toEqual(["agent.events"]);
     expect(METHOD_PERMISSIONS.openAgentOverlay).toEqual(["agent.events"]);
     for (const m of ["inbox.list", "inbox.get", "inbox.connections"] as const) expect(METHOD_PERMISSIONS[m]).toEqual(["inbox.read"]);
-    for (const m of ["inbox.reply", "inbox.setStatus", "inbox.setState"] as const) expect(METHOD_PERMISSIONS[m]).toEqual(["inbox.write"]);
+    for (const m of ["inbox.reply", "inbox.setStatus", "inbox.setState", "inbox.react"] as const) expect(METHOD_PERMISSIONS[m]).toEqual(["inbox.write"]);
     // No permission: own session KV, User KV (the official Agent Monitor relies on it), settings, secrets.
     for (const m of ["setPluginData", "getUserData", "setUserData", "getSecret", "getSettings", "getPluginInfo"] as const) {
       expect(METHOD_PERMISSIONS[m]).toEqual([]);

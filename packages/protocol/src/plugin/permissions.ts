@@ -47,7 +47,7 @@ export const PLUGIN_PERMISSIONS = {
   "integrations.connect": { risk: "medium", description: "Start connecting your account on the declared apps" },
   "integrations.execute": { risk: "high", description: "Act as you on the declared apps (run their tools)" },
   "inbox.read": { risk: "medium", description: "Read your inbox: issues, pull requests and comments synced from your connected accounts" },
-  "inbox.write": { risk: "high", description: "Reply, close and reopen items in your inbox as you (written back to GitHub or Linear)" },
+  "inbox.write": { risk: "high", description: "Reply, react, close and reopen items in your inbox as you (written back to GitHub or Linear)" },
 } as const satisfies Record<string, PluginPermissionInfo>;
 
 export type PluginPermission = keyof typeof PLUGIN_PERMISSIONS;
@@ -155,6 +155,7 @@ export const METHOD_PERMISSIONS: { readonly [M in BridgeMethod]: readonly Plugin
   "inbox.reply": ["inbox.write"],
   "inbox.setStatus": ["inbox.write"],
   "inbox.setState": ["inbox.write"],
+  "inbox.react": ["inbox.write"],
 
   respondAlias: ["shell.alias"],
 };

@@ -7,7 +7,7 @@ import type { Role } from "../common.js";
 import type { PluginAgentStatus } from "./events.js";
 import type { IntegrationsConnectResult, IntegrationsListResult, IntegrationsToolsResult } from "./integrations.js";
 import type { BridgeMethod } from "./methods.js";
-import type { InboxConnectionsResult, InboxListResult, InboxReplyResult, InboxThreadResult, InboxWriteBackResult } from "./inbox.js";
+import type { InboxConnectionsResult, InboxListResult, InboxReactResult, InboxReplyResult, InboxThreadResult, InboxWriteBackResult } from "./inbox.js";
 
 export type BridgeAck = { ok: true };
 export type PluginAgentType = "claude" | "codex" | "opencode";
@@ -119,6 +119,7 @@ export interface BridgeResultMap {
   "inbox.reply": InboxReplyResult;
   "inbox.setStatus": InboxWriteBackResult;
   "inbox.setState": InboxWriteBackResult;
+  "inbox.react": InboxReactResult;
   "inbox.connections": InboxConnectionsResult;
   respondAlias: BridgeAck;
 }

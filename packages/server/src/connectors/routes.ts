@@ -183,7 +183,8 @@ export function registerConnectorRoutes(app: FastifyInstance, d: ConnectorRouteD
     return {
       thread: { id: t.thread.id, title: t.thread.title, archived: t.thread.archived === 1, createdAt: Number(t.thread.created_at), updatedAt: Number(t.thread.updated_at) },
       links: t.links.map((l) => ({ id: l.id, source: l.primary_source, type: l.type, status: l.status, title: l.title, sourceUrl: l.source_url, channelId: l.channel_id, connection: l.instance_id, connector: l.twist_id, meta: l.meta ? JSON.parse(l.meta) : null })),
-      notes: t.notes,
+      // myReactions: the emoji the caller has on each note (what a reaction toggle shows as pressed).
+      notes: t.notes.map((n) => ({ ...n, myReactions: Object.keys(n.reactions).filter((e) => n.reactions[e]!.includes(me.id)) })),
     };
   });
 

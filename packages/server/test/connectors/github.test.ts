@@ -113,4 +113,52 @@ describe("GitHub connector", () => {
     const other = await t.http.get(`/api/v1/connectors/connections/${connection.id}/channels`, {});
     expect(other.status).toBe(401);
   }, 60_000);
+
+  it("writes reactions back as the reacting user and polls upstream reactions into the note", async () => {
+    const { gh, t } = await setup({ instanceOptions: { github: { pollIntervalMs: 60_000, reactionPollMs: 100 } } }, 3);
+    const { connection } = await createConnection(t, "github");
+    await setChannel(t, connection.id, REPO, true);
+    await until("backfill", async () => (await channels(t, connection.id)).channels[0]!.sync === "done");
+    const thread = (await allThreads(t)).find((x) => x.link!.source === `github:issue:${REPO}/2`)!;
+    type View = { notes: Array<{ id: string; key: string | null; reactions: Record<string, string[]>; myReactions: string[] }> };
+    const view = async () => (await t.http.get(`/api/v1/inbox/threads/${thread.id}`, t.headers)).json<View>();
+    const description = (await view()).notes.find((n) => n.key === "description")!;
+    const react = (noteId: string, body: unknown) => t.http.req("PUT", `/api/v1/inbox/notes/${noteId}/reactions`, { body, headers: t.headers });
+
+    // Add on the issue itself (the description note): stored on the note, then posted upstream.
+    const added = await react(description.id, { emoji: "🎉", on: true });
+    expect(added.status, added.text).toBe(200);
+    expect(added.json()).toMatchObject({ writeBack: true, reactions: { "🎉": [expect.any(String)] } });
+    expect((await view()).notes.find((n) => n.id === description.id)!.myReactions).toEqual(["🎉"]);
+    const upstream = await until("reaction upstream", async () => gh.reactions.get(`${REPO}#2`)?.[0]);
+    expect(upstream.content).toBe("hooray");
+    expect((await react(description.id, { emoji: "🎉", on: true })).json().writeBack).toBe(false); // no transition
+    expect((await react(description.id, { emoji: "😀", on: true })).json().writeBack).toBe(false); // GitHub has no 😀
+    expect((await react(description.id, { emoji: "😀", on: false })).json().reactions).toEqual({ "🎉": [expect.any(String)] });
+    expect((await react(description.id, { emoji: "🎉", on: false })).json()).toEqual({ writeBack: true, reactions: {} });
+    await until("reaction removed upstream", async () => gh.reactions.get(`${REPO}#2`)?.length === 0);
+    expect((await react(description.id, { emoji: "🎉" })).status).toBe(400);
+    expect((await react("00000000-0000-7000-8000-000000000000", { emoji: "🎉", on: true })).status).toBe(404);
+
+    // A comment written in taiku, then reacted to in taiku: the comment's reaction endpoint.
+    await t.http.post(`/api/v1/inbox/threads/${thread.id}/notes`, { content: "Repro attached" }, t.headers);
+    const comment = await until("comment upstream", async () => gh.comments.get(`${REPO}#2`)?.[0]);
+    const note = await until("comment key", async () => (await view()).notes.find((n) => n.key === `comment-${comment.id}`));
+    expect((await react(note.id, { emoji: "👀", on: true })).json().writeBack).toBe(true);
+    const eyes = await until("comment reaction upstream", async () => gh.reactions.get(`${REPO}/comments/${comment.id}`)?.[0]);
+    expect([eyes.content, eyes.user.login]).toEqual(["eyes", comment.user.login]);
+
+    // Someone reacts on github.com; the poll replaces the note's reactions with the snapshot, and
+    // that sync write is not dispatched back (no reaction request beyond the ones above).
+    gh.reactions.set(`${REPO}/comments/${comment.id}`, [{ id: 99_999, content: "rocket", user: { login: "hubot" }, created_at: new Date().toISOString() }]);
+    const writesBefore = gh.log.filter((l) => l.path.includes("/reactions") && l.method !== "GET").length;
+    const polled = await until("poll snapshot", async () => {
+      const n = (await view()).notes.find((x) => x.id === note.id)!;
+      return Object.keys(n.reactions).join() === "🚀" ? n : null;
+    }, 20_000);
+    expect(polled.reactions["🚀"]).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gh.log.filter((l) => l.path.includes("/reactions") && l.method !== "GET").length).toBe(writesBefore);
+    expect(gh.reactions.get(`${REPO}/comments/${comment.id}`)!.map((r) => r.content)).toEqual(["rocket"]);
+  }, 60_000);
 });

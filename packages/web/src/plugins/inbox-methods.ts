@@ -8,7 +8,7 @@ import { INBOX_ERRORS, type BridgeMethodParams } from "@taiku/protocol";
 import type { MethodTable } from "./methods.js";
 import type { HostServices } from "./types.js";
 
-type InboxMethods = Pick<MethodTable, "inbox.list" | "inbox.get" | "inbox.reply" | "inbox.setStatus" | "inbox.setState" | "inbox.connections">;
+type InboxMethods = Pick<MethodTable, "inbox.list" | "inbox.get" | "inbox.reply" | "inbox.setStatus" | "inbox.setState" | "inbox.react" | "inbox.connections">;
 
 const UNREACHABLE = "Cannot reach the taiku server";
 const seg = encodeURIComponent;
@@ -54,6 +54,7 @@ export function createInboxMethods(s: HostServices): InboxMethods {
         ...(p.todo !== undefined ? { todo: p.todo } : {}),
         ...(p.todoDate !== undefined ? { todoDate: p.todoDate } : {}),
       }),
+    "inbox.react": (p) => call("PUT", `/api/v1/inbox/notes/${seg(p.noteId)}/reactions`, { emoji: p.emoji, on: p.on }),
     "inbox.connections": () => call("GET", "/api/v1/connectors/connections"),
   };
 }

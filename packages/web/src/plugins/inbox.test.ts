@@ -27,6 +27,7 @@ describe("inbox.* bridge methods", () => {
         if (url === "/api/v1/inbox/threads/t1/notes" && init?.method === "POST") return json({ note: { id: "n1", content: "On it", createdAt: 1 }, writeBack: true });
         if (url === "/api/v1/inbox/links/l1" && init?.method === "PATCH") return json({ writeBack: true });
         if (url === "/api/v1/inbox/threads/t1/state" && init?.method === "PUT") return json({ writeBack: false });
+        if (url === "/api/v1/inbox/notes/n%2F1/reactions" && init?.method === "PUT") return json({ reactions: { "👍": ["u1"] }, writeBack: true });
         if (url === "/api/v1/connectors/connections") return json({ connections: [] });
         return new Response("Thread not found", { status: 404 });
       },
@@ -41,6 +42,9 @@ describe("inbox.* bridge methods", () => {
     expect(JSON.parse(String(h.fetches.at(-1)!.init!.body))).toEqual({ status: "closed" });
     expect(await request("inbox.setState", { threadId: "t1", unread: false })).toEqual({ result: { writeBack: false } });
     expect(await request("inbox.setState", { threadId: "t1" })).toEqual({ error: "Invalid params: unread or todo is required" });
+    expect(await request("inbox.react", { noteId: "n/1", emoji: "👍", on: true })).toEqual({ result: { reactions: { "👍": ["u1"] }, writeBack: true } });
+    expect(JSON.parse(String(h.fetches.at(-1)!.init!.body))).toEqual({ emoji: "👍", on: true });
+    expect(await request("inbox.react", { noteId: "n1", emoji: "👍" })).toEqual({ error: "Invalid params: on is required" });
     expect(await request("inbox.connections")).toEqual({ result: { connections: [] } });
     expect(await request("inbox.get", { threadId: "zzz" })).toEqual({ error: "Thread not found" });
   });
