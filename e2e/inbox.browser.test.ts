@@ -12,8 +12,9 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
+import { bridgeRequest, consentAt, enablePlugin, githubAppToml, loopbackOnly, pluginFrame as frame } from "./harness/workspace.js";
 import { TAIKU_BIN, tempHome } from "./harness/processes.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
 import { startAs, type RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
@@ -36,70 +37,6 @@ let ctx: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
-async function loopbackOnly(c: BrowserContext): Promise<void> {
-  await c.route((url) => !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname), (route) => route.abort());
-}
-
-const frame = (p: Page, id: string): FrameLocator => p.frameLocator(`iframe[data-plugin-id="${id}"]`);
-
-async function enablePlugin(p: Page, id: string): Promise<void> {
-  await p.click('[data-testid="plugins-open"]');
-  await p.click(`[data-testid="plugin-row"][data-plugin-id="${id}"] [data-testid="plugin-enable"]`);
-  await p.waitForSelector('[data-testid="plugin-permissions-dialog"]');
-  await p.click('[data-testid="plugin-approve"]');
-  await p.click('[data-testid="plugin-manager-close"]');
-  await p.waitForSelector(`iframe[data-plugin-id="${id}"]`, { state: "attached" });
-}
-
-/** A raw bridge request from inside a plugin's own frame (its identity and its manifest). */
-async function inPlugin<T>(p: Page, id: string, method: string, params: unknown): Promise<T> {
-  const f = p.frames().find((fr) => fr.url().includes(`/plugins/${id}/`));
-  if (!f) throw new Error(`no frame for ${id}`);
-  return f.evaluate(async ([m, prm]) => {
-    const w = window as unknown as { __raw?: { ctx: Record<string, string> | null; pending: Map<string, (r: unknown) => void> } };
-    if (!w.__raw) {
-      const raw = { ctx: null as Record<string, string> | null, pending: new Map<string, (r: unknown) => void>() };
-      w.__raw = raw;
-      window.addEventListener("message", (e) => {
-        if (e.source !== window.parent) return;
-        const d = e.data as Record<string, unknown>;
-        if (d?.type === "taiku:init") raw.ctx = { pluginId: String(d.pluginId), panelId: String(d.panelId), authToken: String(d.authToken) };
-        if (d?.type === "taiku:response" && raw.pending.has(String(d.id))) {
-          raw.pending.get(String(d.id))!(d);
-          raw.pending.delete(String(d.id));
-        }
-      });
-      window.parent.postMessage({ type: "taiku:ready" }, "*");
-      for (let i = 0; i < 100 && !raw.ctx; i++) await new Promise((r) => setTimeout(r, 50));
-    }
-    const id = `e2e_${Math.random().toString(36).slice(2)}`;
-    return new Promise<unknown>((resolve) => {
-      w.__raw!.pending.set(id, resolve);
-      window.parent.postMessage({ type: "taiku:request", id, ...w.__raw!.ctx, method: m, params: prm }, "*");
-    });
-  }, [method, params] as const) as Promise<T>;
-}
-
-/** Signs in and consents at the authorization server in a browser window until taiku's callback answers. */
-async function consentAt(popup: Page): Promise<string> {
-  const callback = `${server.url}/api/v1/integrations/callback`;
-  for (let step = 0; step < 6; step++) {
-    await popup.waitForLoadState("domcontentloaded");
-    if (popup.url().startsWith(callback)) break;
-    const login = popup.locator('input[name="login"]');
-    const consent = popup.locator('input[name="prompt"][value="consent"]');
-    await expect.poll(async () => (await login.count()) + (await consent.count()) > 0 || popup.url().startsWith(callback), { timeout: 15_000 }).toBe(true);
-    if (popup.url().startsWith(callback)) break;
-    if (await login.count()) {
-      await login.fill("octocat-inbox");
-      await popup.fill('input[name="password"]', "anything");
-    }
-    await Promise.all([popup.waitForNavigation(), popup.click('button[type="submit"]')]);
-  }
-  await expect.poll(() => popup.url(), { timeout: 15_000 }).toContain("/api/v1/integrations/callback");
-  return (await popup.locator("h1").textContent()) ?? "";
-}
-
 beforeAll(async () => {
   browser = await launchChromium();
   as = await startAs();
@@ -110,21 +47,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [TAIKU_BIN, "integrations", "keygen"], { env: { ...process.env, TAIKU_HOME: home }, encoding: "utf8" });
   writeFileSync(
     join(home, "taiku.toml"),
-    [
-      "[integrations.apps.github]",
-      `client_id = "${CLIENT_ID}"`,
-      `client_secret_env = "E2E_INBOX_GITHUB_SECRET"`,
-      `scopes = ["repo", "read:user"]`,
-      `issuer = "${as.issuer}"`,
-      `authorization_endpoint = "${as.endpoints.authorizationEndpoint}"`,
-      `token_endpoint = "${as.endpoints.tokenEndpoint}"`,
-      `revocation_endpoint = "${as.endpoints.revocationEndpoint}"`,
-      `revocation_style = "rfc7009"`,
-      "",
-      "[egress.hosts]",
-      `"api.github.com" = "${gh.url}"`,
-      "",
-    ].join("\n"),
+    githubAppToml(as, gh.url, CLIENT_ID, "E2E_INBOX_GITHUB_SECRET"),
   );
   server = await startServe({ TAIKU_HOME: home, TAIKU_INTEGRATIONS: "on", E2E_INBOX_GITHUB_SECRET: CLIENT_SECRET });
   as.setClients([{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${server.url}/api/v1/integrations/callback`] }]);
@@ -160,7 +83,7 @@ describe("connectors and the inbox in Chromium", () => {
     const { redirectUrl } = (await started.json()) as { redirectUrl: string };
     const consent = await ctx.newPage();
     await consent.goto(redirectUrl);
-    expect(await consentAt(consent)).toBe("Connected — you can close this tab");
+    expect(await consentAt(consent, { serverUrl: server.url, login: "octocat-inbox" })).toBe("Connected — you can close this tab");
     await consent.close();
 
     // The Connections page, reached from the account page's link.
@@ -264,12 +187,12 @@ describe("connectors and the inbox in Chromium", () => {
     const inboxRequests: string[] = [];
     const onRequest = (r: { url(): string }) => void (r.url().includes("/api/v1/inbox/threads") && inboxRequests.push(r.url()));
     ctx.on("request", onRequest);
-    const denied = await inPlugin<{ error?: string; result?: unknown }>(page, "taiku.event-log", "inbox.list", {});
+    const denied = await bridgeRequest(page, "taiku.event-log", "inbox.list", {});
     expect(denied.error).toBe("Permission denied: inbox.read is required for inbox.list");
-    const write = await inPlugin<{ error?: string }>(page, "taiku.event-log", "inbox.reply", { threadId: "x", content: "hi" });
+    const write = await bridgeRequest(page, "taiku.event-log", "inbox.reply", { threadId: "x", content: "hi" });
     expect(write.error).toBe("Permission denied: inbox.write is required for inbox.reply");
     // The Inbox plugin, which declares it, is answered.
-    const allowed = await inPlugin<{ result?: { threads: unknown[] } }>(page, INBOX, "inbox.list", { limit: 5 });
+    const allowed = await bridgeRequest<{ threads: unknown[] }>(page, INBOX, "inbox.list", { limit: 5 });
     expect(allowed.result?.threads).toHaveLength(5);
     ctx.off("request", onRequest);
     expect(inboxRequests.filter((u) => u.includes("limit=5"))).toHaveLength(1);
@@ -302,7 +225,7 @@ describe("connectors and the inbox in Chromium", () => {
     });
     const consent = await ctx.newPage();
     await consent.goto(((await started.json()) as { redirectUrl: string }).redirectUrl);
-    expect(await consentAt(consent)).toBe("Connected — you can close this tab");
+    expect(await consentAt(consent, { serverUrl: server.url, login: "octocat-inbox" })).toBe("Connected — you can close this tab");
     await consent.close();
     await p.reload();
     await expect.poll(() => github.locator('[data-testid="channel"]').count(), { timeout: 15_000 }).toBe(1);

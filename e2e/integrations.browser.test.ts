@@ -13,8 +13,9 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
+import { consentAt, enablePlugin, githubAppToml, inPlugin, loopbackOnly, openWorkspace, pluginFrame as frame } from "./harness/workspace.js";
 import { TAIKU_BIN, tempHome } from "./harness/processes.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
 import { startAs, type RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
@@ -37,88 +38,7 @@ let a: Page;
 const pageErrors: string[] = [];
 
 /** Loopback only: the browser never leaves the machine (oidc-provider's pages import a web font). */
-async function loopbackOnly(ctx: BrowserContext): Promise<void> {
-  await ctx.route(
-    (url) => !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname),
-    (route) => route.abort(),
-  );
-}
-
-async function openSession(ctx: BrowserContext, url: string): Promise<Page> {
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('[data-testid="terminal-1"]', { timeout: 30_000 });
-  await page.waitForSelector('[data-testid="plugins-open"]');
-  return page;
-}
-
-async function enablePlugin(page: Page, id: string): Promise<void> {
-  await page.click('[data-testid="plugins-open"]');
-  await page.click(`[data-testid="plugin-row"][data-plugin-id="${id}"] [data-testid="plugin-enable"]`);
-  await page.waitForSelector('[data-testid="plugin-permissions-dialog"]');
-  await page.click('[data-testid="plugin-approve"]');
-  await page.click('[data-testid="plugin-manager-close"]');
-  await page.waitForSelector(`iframe[data-plugin-id="${id}"]`, { state: "attached" });
-}
-
-const frame = (page: Page, id: string): FrameLocator => page.frameLocator(`iframe[data-plugin-id="${id}"]`);
-
-/** A raw bridge client inside the plugin's own frame (its identity, its manifest), as in plugins.browser.test.ts. */
-async function inPlugin<T>(page: Page, id: string, body: string): Promise<T> {
-  const f = page.frames().find((fr) => fr.url().includes(`/plugins/${id}/`));
-  if (!f) throw new Error(`no frame for ${id}`);
-  return f.evaluate(`(async () => {
-    if (!window.__bridge) {
-      const pending = new Map(); let ctx = null; let seq = 0;
-      window.addEventListener("message", (e) => {
-        if (e.source !== window.parent) return;
-        const m = e.data;
-        if (m?.type === "taiku:init") ctx = { pluginId: m.pluginId, panelId: m.panelId, authToken: m.authToken };
-        if (m?.type === "taiku:response" && pending.has(m.id)) { const p = pending.get(m.id); pending.delete(m.id); m.error !== undefined ? p.reject(new Error(m.error)) : p.resolve(m.result); }
-      });
-      window.parent.postMessage({ type: "taiku:ready" }, "*");
-      for (let i = 0; i < 100 && !ctx; i++) await new Promise((r) => setTimeout(r, 50));
-      window.__bridge = {
-        call: (method, params) => new Promise((resolve, reject) => {
-          const id = "e2e_" + ++seq;
-          pending.set(id, { resolve, reject });
-          window.parent.postMessage({ type: "taiku:request", id, ...ctx, method, params }, "*");
-          setTimeout(() => pending.delete(id) && reject(new Error("Timeout")), 15000);
-        }),
-      };
-    }
-    const call = window.__bridge.call;
-    ${body}
-  })()`) as Promise<T>;
-}
-
-/**
- * Signs in and consents at the authorization server in a browser window (oidc-provider's dev
- * interactions), until taiku's callback page answers. A second authorization in the same browser
- * may skip the login (the AS remembers the session), so each step is taken only when shown.
- */
-async function consentAt(popup: Page): Promise<string> {
-  const callback = `${server.url}/api/v1/integrations/callback`;
-  for (let step = 0; step < 6; step++) {
-    await popup.waitForLoadState("domcontentloaded");
-    if (popup.url().startsWith(callback)) break;
-    const login = popup.locator('input[name="login"]');
-    const consent = popup.locator('input[name="prompt"][value="consent"]');
-    await expect.poll(async () => (await login.count()) + (await consent.count()) > 0 || popup.url().startsWith(callback), { timeout: 15_000 }).toBe(true);
-    if (popup.url().startsWith(callback)) break;
-    if (await login.count()) {
-      expect(new URL(popup.url()).origin).toBe(as.issuer);
-      await login.fill("octocat-e2e");
-      await popup.fill('input[name="password"]', "anything");
-      await Promise.all([popup.waitForNavigation(), popup.click('button[type="submit"]')]);
-    } else {
-      await Promise.all([popup.waitForNavigation(), popup.click('button[type="submit"]')]);
-    }
-  }
-  await expect.poll(() => popup.url(), { timeout: 15_000 }).toContain("/api/v1/integrations/callback");
-  return (await popup.locator("h1").textContent()) ?? "";
-}
+const consentOpts = () => ({ serverUrl: server.url, login: "octocat-e2e", issuer: as.issuer });
 
 const connections = async (ctx: BrowserContext) =>
   ((await (await ctx.request.get(`${server.url}/api/v1/integrations/connections`)).json()) as { connections: Array<{ id: string; toolkit: string; status: string }> }).connections;
@@ -137,24 +57,7 @@ beforeAll(async () => {
   expect(statSync(join(home, "vault.key")).mode & 0o777).toBe(0o600);
   writeFileSync(
     join(home, "taiku.toml"),
-    [
-      "[integrations]",
-      "enabled = false # TAIKU_INTEGRATIONS=on below wins",
-      "",
-      "[integrations.apps.github]",
-      `client_id = "${CLIENT_ID}"`,
-      `client_secret_env = "E2E_GITHUB_CLIENT_SECRET"`,
-      `scopes = ["repo", "read:user"]`,
-      `issuer = "${as.issuer}"`,
-      `authorization_endpoint = "${as.endpoints.authorizationEndpoint}"`,
-      `token_endpoint = "${as.endpoints.tokenEndpoint}"`,
-      `revocation_endpoint = "${as.endpoints.revocationEndpoint}"`,
-      `revocation_style = "rfc7009"`,
-      "",
-      "[egress.hosts]",
-      `"api.github.com" = "${gh.url}"`,
-      "",
-    ].join("\n"),
+    ["[integrations]", "enabled = false # TAIKU_INTEGRATIONS=on below wins", "", githubAppToml(as, gh.url, CLIENT_ID, "E2E_GITHUB_CLIENT_SECRET")].join("\n"),
   );
   server = await startServe({ TAIKU_HOME: home, TAIKU_INTEGRATIONS: "on", E2E_GITHUB_CLIENT_SECRET: CLIENT_SECRET });
   as.setClients([{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${server.url}/api/v1/integrations/callback`] }]);
@@ -173,7 +76,7 @@ beforeAll(async () => {
   expect(key.status()).toBe(201);
   const { apiKey } = (await key.json()) as { apiKey: string };
   share = await startShare(server, ["--token", apiKey]);
-  a = await openSession(ctxA, share.links.session!);
+  a = await openWorkspace(ctxA, share.links.session!);
   await a.waitForFunction(() => (window as any).__taiku.client.state.accountId !== null);
 });
 
@@ -203,7 +106,7 @@ describe("integrations in Chromium", () => {
     expect(auth.searchParams.get("state")).toMatch(/^[\w-]{20,}$/);
     expect(auth.searchParams.get("redirect_uri")).toBe(`${server.url}/api/v1/integrations/callback`);
     expect(await connections(ctxA)).toEqual([expect.objectContaining({ toolkit: "github", status: "INITIATED" })]);
-    expect(await consentAt(popup)).toBe("Connected — you can close this tab");
+    expect(await consentAt(popup, consentOpts())).toBe("Connected — you can close this tab");
     expect(as.grants.authorization_code).toBe(1);
     await popup.close();
 
@@ -297,14 +200,14 @@ describe("integrations in Chromium", () => {
     expect(pending).toBeDefined();
     // The link works: it opens (the sandbox allows popups that escape it) and completes the connection.
     const [tab] = await Promise.all([ctxA.waitForEvent("page"), link.click()]);
-    expect(await consentAt(tab)).toBe("Connected — you can close this tab");
+    expect(await consentAt(tab, consentOpts())).toBe("Connected — you can close this tab");
     await tab.close();
     await expect.poll(async () => (await connections(ctxA)).find((c) => c.id === pending.id)?.status, { timeout: 10_000 }).toBe("ACTIVE");
     await page.close();
   });
 
   it("a signed-out viewer of the session gets the documented Not signed in error", async () => {
-    const b = await openSession(ctxB, share.links.session!);
+    const b = await openWorkspace(ctxB, share.links.session!);
     expect(await b.evaluate(() => (window as any).__taiku.client.state.accountId)).toBeNull();
     let requests = 0;
     await b.route("**/api/v1/integrations/**", (route) => (requests++, route.continue()));
@@ -375,7 +278,7 @@ describe("integrations in Chromium", () => {
     const demo = frame(a, DEMO);
     const [popup] = await Promise.all([a.waitForEvent("popup"), demo.locator("#connect").click()]);
     await expect.poll(() => demo.locator("#output").textContent(), { timeout: 15_000 }).toBe("Finish OAuth in the opened tab, then reload.");
-    await consentAt(popup);
+    await consentAt(popup, consentOpts());
     await popup.close();
     const out = execFileSync(process.execPath, [TAIKU_BIN, "integrations", "rotate-key", "--server", server.url], { env: { ...process.env, TAIKU_HOME: home }, encoding: "utf8" });
     expect(out).toMatch(/^re-encrypted [1-9]\d* records? under key [0-9a-f]{12}\n/);

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import { enablePlugin, openWorkspace, pluginFrame } from "./harness/workspace.js";
+
+const MUSIC = "taiku.music-player";
 
 let browser: Browser;
 let server: ServerProc;
@@ -17,25 +20,6 @@ let ctxA: BrowserContext;
 let ctxB: BrowserContext;
 let a: Page;
 let b: Page;
-
-async function openSession(ctx: BrowserContext, url: string): Promise<Page> {
-  const page = await ctx.newPage();
-  await page.goto(url);
-  await page.waitForSelector('[data-testid="terminal-1"]', { timeout: 30_000 });
-  await page.waitForSelector('[data-testid="plugins-open"]');
-  return page;
-}
-
-async function enableMusicPlayer(page: Page): Promise<void> {
-  await page.click('[data-testid="plugins-open"]');
-  await page.click('[data-testid="plugin-row"][data-plugin-id="taiku.music-player"] [data-testid="plugin-enable"]');
-  await page.waitForSelector('[data-testid="plugin-permissions-dialog"]');
-  await page.click('[data-testid="plugin-approve"]');
-  await page.click('[data-testid="plugin-manager-close"]');
-  await page.waitForSelector('iframe[data-plugin-id="taiku.music-player"]', { state: "attached" });
-}
-
-const player = (page: Page) => page.frameLocator('iframe[data-plugin-id="taiku.music-player"]');
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -51,10 +35,10 @@ beforeAll(async () => {
   const key = await ctxA.request.post(`${server.url}/api/v1/auth/api-keys`, { data: { label: "e2e share" }, headers: { origin: server.url } });
   expect(key.status()).toBe(201);
   share = await startShare(server, ["--token", ((await key.json()) as { apiKey: string }).apiKey]);
-  a = await openSession(ctxA, share.links.admin!);
+  a = await openWorkspace(ctxA, share.links.admin!);
   await a.waitForFunction(() => (window as any).__taiku.client.state.accountId !== null);
   // B: another participant, signed out, on the session link.
-  b = await openSession(ctxB, share.links.session!);
+  b = await openWorkspace(ctxB, share.links.session!);
 });
 
 afterAll(async () => {
@@ -64,19 +48,19 @@ afterAll(async () => {
 });
 
 it("a signed-out participant plays the track the session owner uploaded", async () => {
-  await enableMusicPlayer(a);
-  await expect.poll(() => player(a).locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
+  await enablePlugin(a, MUSIC);
+  await expect.poll(() => pluginFrame(a, MUSIC).locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
   const bytes = randomBytes(150 * 1024);
-  await player(a).locator("#file").setInputFiles({ name: "owner track.mp3", mimeType: "audio/mpeg", buffer: bytes });
-  await expect.poll(() => player(a).locator("#tracks li").allTextContents(), { timeout: 15_000 }).toEqual([expect.stringContaining("owner_track.mp3")]);
+  await pluginFrame(a, MUSIC).locator("#file").setInputFiles({ name: "owner track.mp3", mimeType: "audio/mpeg", buffer: bytes });
+  await expect.poll(() => pluginFrame(a, MUSIC).locator("#tracks li").allTextContents(), { timeout: 15_000 }).toEqual([expect.stringContaining("owner_track.mp3")]);
 
-  await enableMusicPlayer(b);
-  await expect.poll(() => player(b).locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
-  await player(a).locator("#tracks li button", { hasText: "Play" }).click();
+  await enablePlugin(b, MUSIC);
+  await expect.poll(() => pluginFrame(b, MUSIC).locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
+  await pluginFrame(a, MUSIC).locator("#tracks li button", { hasText: "Play" }).click();
   // B's player follows now_playing and loads the owner's bytes. (Its own file list still says to sign in:
   // B's own storage needs an account.)
-  await expect.poll(() => player(b).locator("#now").textContent(), { timeout: 15_000 }).toMatch(/owner_track/);
-  await expect.poll(() => player(b).locator("body").getAttribute("data-loaded-bytes"), { timeout: 15_000 }).toBe(String(bytes.length));
+  await expect.poll(() => pluginFrame(b, MUSIC).locator("#now").textContent(), { timeout: 15_000 }).toMatch(/owner_track/);
+  await expect.poll(() => pluginFrame(b, MUSIC).locator("body").getAttribute("data-loaded-bytes"), { timeout: 15_000 }).toBe(String(bytes.length));
 
   // The bytes B's host got are the owner's file, byte for byte; writing as B is still refused.
   const frameB = b.frames().find((f) => f.url().includes("/plugins/taiku.music-player/"))!;

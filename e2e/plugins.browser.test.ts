@@ -9,9 +9,10 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import { enablePlugin, inPlugin, openWorkspace, pluginFrame } from "./harness/workspace.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "hostile-plugin");
 let fixtureServer: Server;
@@ -25,63 +26,6 @@ let ctxB: BrowserContext;
 let a: Page;
 let b: Page;
 const pageErrors: string[] = [];
-
-async function openSession(ctx: BrowserContext, url: string): Promise<Page> {
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('[data-testid="terminal-1"]', { timeout: 30_000 });
-  await page.waitForSelector('[data-testid="plugins-open"]');
-  return page;
-}
-
-/** Enable a registry plugin through the manager (permission dialog included) and wait for its frame. */
-async function enablePlugin(page: Page, id: string): Promise<void> {
-  await page.click('[data-testid="plugins-open"]');
-  await page.click(`[data-testid="plugin-row"][data-plugin-id="${id}"] [data-testid="plugin-enable"]`);
-  await page.waitForSelector('[data-testid="plugin-permissions-dialog"]');
-  await page.click('[data-testid="plugin-approve"]');
-  await page.click('[data-testid="plugin-manager-close"]');
-  await page.waitForSelector(`iframe[data-plugin-id="${id}"]`, { state: "attached" });
-}
-
-const frame = (page: Page, id: string): FrameLocator => page.frameLocator(`iframe[data-plugin-id="${id}"]`);
-
-/**
- * Runs `body` inside a plugin frame as a raw bridge client (the §6.5 pattern): waits for taiku:init if
- * needed, then exposes `call(method, params)` to the body. Returns what the body returns.
- */
-async function inPlugin<T>(page: Page, id: string, body: string): Promise<T> {
-  const f = page.frames().find((fr) => fr.name() === "" && fr.url().includes(`/plugins/${id}/`));
-  if (!f) throw new Error(`no frame for ${id}`);
-  return f.evaluate(`(async () => {
-    if (!window.__bridge) {
-      const pending = new Map(); let ctx = null; let seq = 0;
-      const inits = [];
-      window.addEventListener("message", (e) => {
-        if (e.source !== window.parent) return;
-        const m = e.data;
-        if (m?.type === "taiku:init") { ctx = { pluginId: m.pluginId, panelId: m.panelId, authToken: m.authToken }; inits.push(m); }
-        if (m?.type === "taiku:response" && pending.has(m.id)) { const p = pending.get(m.id); pending.delete(m.id); m.error !== undefined ? p.reject(new Error(m.error)) : p.resolve(m.result); }
-        if (m?.type === "taiku:event") (window.__events ||= []).push(m.event);
-      });
-      window.parent.postMessage({ type: "taiku:ready" }, "*");
-      for (let i = 0; i < 100 && !ctx; i++) await new Promise((r) => setTimeout(r, 50));
-      window.__bridge = {
-        ctx: () => ctx,
-        call: (method, params, extra) => new Promise((resolve, reject) => {
-          const id = "t_" + ++seq;
-          pending.set(id, { resolve, reject });
-          window.parent.postMessage({ type: "taiku:request", id, ...ctx, method, params, ...extra }, "*");
-          setTimeout(() => pending.delete(id) && reject(new Error("Timeout")), 10000);
-        }),
-      };
-    }
-    const call = window.__bridge.call;
-    const ctx = window.__bridge.ctx();
-    ${body}
-  })()`) as Promise<T>;
-}
 
 /** Serves e2e/fixtures/hostile-plugin on another origin, as a third-party plugin host would. */
 async function startFixtureServer(): Promise<void> {
@@ -120,9 +64,9 @@ beforeAll(async () => {
     headers: { origin: server.url },
   });
   expect(signup.status()).toBe(201);
-  a = await openSession(ctxA, share.links.admin!);
+  a = await openWorkspace(ctxA, share.links.admin!, pageErrors);
   await a.waitForFunction(() => (window as any).__taiku.client.state.accountId !== null);
-  b = await openSession(ctxB, share.links.session!);
+  b = await openWorkspace(ctxB, share.links.session!, pageErrors);
 });
 
 afterAll(async () => {
@@ -137,15 +81,15 @@ describe("plugin platform in Chromium", () => {
     await enablePlugin(a, "blank");
     const iframe = a.locator('iframe[data-plugin-id="blank"]');
     expect(await iframe.getAttribute("sandbox")).toBe("allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads");
-    await expect.poll(() => frame(a, "blank").locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Connected to .* as admin$/);
+    await expect.poll(() => pluginFrame(a, "blank").locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Connected to .* as admin$/);
     // Opaque origin: the frame is not the app's origin.
     expect(await inPlugin<string>(a, "blank", "return String(window.origin)")).toBe("null");
   });
 
   it("Agent Monitor loads: renders, answers getSession and shows its toolbar action", async () => {
     await enablePlugin(a, "taiku.agent-monitor");
-    await expect.poll(() => frame(a, "taiku.agent-monitor").locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Watching /);
-    expect(await frame(a, "taiku.agent-monitor").locator("#counts").textContent()).toBe("0 active / 0");
+    await expect.poll(() => pluginFrame(a, "taiku.agent-monitor").locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Watching /);
+    expect(await pluginFrame(a, "taiku.agent-monitor").locator("#counts").textContent()).toBe("0 active / 0");
     expect(await a.locator('[data-testid="plugin-action"][data-plugin-id="taiku.agent-monitor"] svg').count()).toBe(1);
     // The toolbar action toggles the panel.
     await a.click('[data-testid="plugin-action"][data-plugin-id="taiku.agent-monitor"]');
@@ -156,9 +100,9 @@ describe("plugin platform in Chromium", () => {
 
   it("Event Log streams events (terminal output arrives as shell:data)", async () => {
     await enablePlugin(a, "taiku.event-log");
-    await expect.poll(() => frame(a, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
+    await expect.poll(() => pluginFrame(a, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     await typeInto(a, `echo event-log-${randomBytes(3).toString("hex")}`);
-    await expect.poll(() => frame(a, "taiku.event-log").locator('.ev[data-type="shell:data"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect.poll(() => pluginFrame(a, "taiku.event-log").locator('.ev[data-type="shell:data"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
   });
 
   it("the settings dialog stores settings locally and tells the plugin; a hotkey toggles the panel", async () => {
@@ -169,14 +113,14 @@ describe("plugin platform in Chromium", () => {
     expect(JSON.parse((await a.evaluate(() => localStorage.getItem("taiku:plugin-settings")))!)).toEqual({ "taiku.event-log": { max_entries: 12 } });
     // Distinct events (identical consecutive ones are shown once): 16 session KV changes of its own.
     await inPlugin(a, "taiku.event-log", `for (let i = 0; i < 16; i++) await call("setPluginData", { key: "fill" + i, value: i }); return true;`);
-    await expect.poll(() => frame(a, "taiku.event-log").locator(".ev").count(), { timeout: 10_000 }).toBe(12);
+    await expect.poll(() => pluginFrame(a, "taiku.event-log").locator(".ev").count(), { timeout: 10_000 }).toBe(12);
     // Cmd+Shift+Y (Ctrl on Linux) toggles the Event Log panel.
     await a.click('[data-testid="session-name"]');
     await a.keyboard.press("Control+Shift+KeyY");
     await expect.poll(() => a.locator('iframe[data-plugin-id="taiku.event-log"]').count()).toBe(0);
     await a.keyboard.press("Control+Shift+KeyY");
     await expect.poll(() => a.locator('iframe[data-plugin-id="taiku.event-log"]').count()).toBe(1);
-    await expect.poll(() => frame(a, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
+    await expect.poll(() => pluginFrame(a, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
   });
 
   it("a call without its permission is rejected with the documented error, before the method runs", async () => {
@@ -199,7 +143,7 @@ describe("plugin platform in Chromium", () => {
 
   it("Terminal Commander sends a command with writeToShell and shows the output", async () => {
     await enablePlugin(a, "example.terminal-commander");
-    const tc = frame(a, "example.terminal-commander");
+    const tc = pluginFrame(a, "example.terminal-commander");
     await expect.poll(() => tc.locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     const marker = `tc-${randomBytes(4).toString("hex")}`;
     await tc.locator("#cmd").fill(`echo ${marker}`);
@@ -222,7 +166,7 @@ describe("plugin platform in Chromium", () => {
 
   it("File Browser lists and reads the session directory through the CLI-backed routes, confined to it", async () => {
     await enablePlugin(a, "taiku.file-browser");
-    const fb = frame(a, "taiku.file-browser");
+    const fb = pluginFrame(a, "taiku.file-browser");
     await expect.poll(() => fb.locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     const started = Date.now();
     const listed = await inPlugin<unknown>(a, "taiku.file-browser", `try { return await call("listDir", { path: "." }); } catch (e) { return "error: " + e.message; }`);
@@ -240,7 +184,7 @@ describe("plugin platform in Chromium", () => {
 
   it("a session KV write in browser A reaches browser B and its plugins as an event", async () => {
     await enablePlugin(b, "taiku.event-log");
-    await expect.poll(() => frame(b, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
+    await expect.poll(() => pluginFrame(b, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     await inPlugin(b, "taiku.event-log", `await call("subscribeEvents", {}); return true;`);
     const value = { build: "green", n: Math.floor(Math.random() * 1e6) };
     await inPlugin(a, "taiku.event-log", `await call("setPluginData", { key: "status", value: ${JSON.stringify(value)} }); return true;`);
@@ -249,7 +193,7 @@ describe("plugin platform in Chromium", () => {
       .toEqual([expect.objectContaining({ data: expect.objectContaining({ pluginId: "taiku.event-log", key: "status", deleted: false }) })]);
     expect(await inPlugin(b, "taiku.event-log", `return await call("getPluginData", { key: "status" });`)).toEqual(value);
     // The Event Log panel itself shows it too.
-    await expect.poll(() => frame(b, "taiku.event-log").locator('.ev[data-type="plugin_data_changed"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => pluginFrame(b, "taiku.event-log").locator('.ev[data-type="plugin_data_changed"]').count()).toBeGreaterThan(0);
   });
 
   it("the 64 KiB session KV cap holds to the byte", async () => {
@@ -271,7 +215,7 @@ describe("plugin platform in Chromium", () => {
 
   it("Music Player: upload/download round trip, quota errors, now_playing shared through session KV", async () => {
     await enablePlugin(a, "taiku.music-player");
-    const mp = frame(a, "taiku.music-player");
+    const mp = pluginFrame(a, "taiku.music-player");
     await expect.poll(() => mp.locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     const bytes = randomBytes(200 * 1024);
     await mp.locator("#file").setInputFiles({ name: "demo track.mp3", mimeType: "audio/mpeg", buffer: bytes });
@@ -285,7 +229,7 @@ describe("plugin platform in Chromium", () => {
     await expect.poll(() => mp.locator("body").getAttribute("data-loaded-bytes"), { timeout: 15_000 }).toBe(String(bytes.length));
     // B's Music Player sees now_playing through session KV.
     await enablePlugin(b, "taiku.music-player");
-    await expect.poll(() => frame(b, "taiku.music-player").locator("#now").textContent(), { timeout: 15_000 }).toMatch(/demo_track/);
+    await expect.poll(() => pluginFrame(b, "taiku.music-player").locator("#now").textContent(), { timeout: 15_000 }).toMatch(/demo_track/);
     // Quota and name errors are the documented texts.
     const errors = await inPlugin<Record<string, string>>(a, "taiku.music-player", `
       const out = {};
@@ -299,7 +243,7 @@ describe("plugin platform in Chromium", () => {
 
   it("the seed 000 Integrations Demo runs unmodified; with integrations off its calls fail with the documented text", async () => {
     await enablePlugin(a, "example.integrations");
-    const demo = frame(a, "example.integrations");
+    const demo = pluginFrame(a, "example.integrations");
     // Its refresh() runs before taiku:init and has no catch: the host holds it until init and answers it.
     await expect.poll(() => pageErrors, { timeout: 10_000 }).toContain("Integrations are not enabled on this server");
     await demo.locator("#load").click();
@@ -312,7 +256,7 @@ describe("plugin platform in Chromium", () => {
     const undeclared = await inPlugin<string>(a, "example.integrations", `try { await call("integrations.tools", { toolkit: "Slack" }); return "ran"; } catch (e) { return e.message; }`);
     expect(undeclared).toBe('Toolkit "slack" is not declared in manifest.integrations');
     await enablePlugin(b, "example.integrations");
-    const demoB = frame(b, "example.integrations");
+    const demoB = pluginFrame(b, "example.integrations");
     await demoB.locator("#load").click();
     await expect.poll(() => demoB.locator("#output").textContent(), { timeout: 10_000 }).toBe("List failed: Not signed in");
   });
@@ -342,7 +286,7 @@ describe("plugin platform in Chromium", () => {
     const managed = () => b.evaluate(() => (window as any).__taiku.plugins.plugins.filter((p: any) => p.manifest.id === "blank").map((p: any) => p.serverManaged));
     await expect.poll(managed, { timeout: 10_000 }).toEqual([true]);
     await b.evaluate(() => (window as any).__taiku.plugins.setOpen("blank", "blank-panel", true));
-    await expect.poll(() => frame(b, "blank").locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Connected to /);
+    await expect.poll(() => pluginFrame(b, "blank").locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Connected to /);
     expect(await inPlugin(b, "blank", `return (await call("getPluginInfo")).serverManaged;`)).toBe(true);
     await a.click('[data-testid="plugins-open"]');
     await a.uncheck('[data-testid="plugin-row"][data-plugin-id="blank"] [data-testid="plugin-session-toggle"]');
