@@ -77,6 +77,9 @@ describe("taiku --agents: session chat runs", () => {
     const s = await share(env);
     expect(s.agents).toBeDefined();
     const w = await viewer(s.links.participant, { name: "wendy" });
+    // Everyone is told where runs execute and who may start them (chat history, for late joiners too).
+    const notice = await waitHost(w, (c) => c.text.startsWith("agents are on"), "agents notice");
+    expect(notice.text).toMatch(/run on the host's machine, in \S+\. The owner and writers may start runs; readers may not\./);
 
     w.say("hello everyone, plain chat"); // people talking: no run
     w.say("@codex list the files");
@@ -160,6 +163,7 @@ describe("taiku --agents: session chat runs", () => {
     const env = makeEnv();
     const s = await share(env, { ownerOnly: true });
     const w = await viewer(s.links.participant, { name: "will" });
+    await waitHost(w, (c) => c.text.startsWith("agents are on") && c.text.includes("Only the session owner may start runs."), "owner-only notice");
     w.say("@codex go");
     await waitHost(w, (c) => c.text.includes("only the session owner"), "owner-only refusal");
     expect(logged(env)).toHaveLength(0);

@@ -14,6 +14,7 @@
  *   the lowest-numbered running shell (shell 1 unless it was closed).
  */
 import { createSessionChat, type AgentEvent, type Runner, type SessionChat, type SessionChatPort, type TransportRuntime } from "@taiku/agents";
+import { basename } from "node:path";
 import type { ChatMessage } from "../chat.js";
 import type { ShareSession } from "../session.js";
 import { AgentRunTelemetry, type AgentEventSink } from "./telemetry.js";
@@ -140,6 +141,16 @@ export function startSessionAgents(opts: SessionAgentsOptions): SessionAgents {
     : null;
 
   const say = (text: string) => session.postChat(name, clipChat(text)).catch((err: Error) => log(`agents: ${err.message}`));
+
+  // Everyone in the session is told where runs execute and who may start them (ARCHITECTURE.md,
+  // "Decisions: who may start an agent run"); the chat history keeps it for late joiners.
+  const engines = runtime?.engineIds ?? [];
+  void say(
+    engines.length
+      ? `agents are on: ${engines.map((e) => `@${e}`).join(", ")} run on the host's machine, in ${basename(opts.dir)}. ` +
+          (opts.ownerOnly ? "Only the session owner may start runs." : "The owner and writers may start runs; readers may not.")
+      : `agents are on, but no agent CLI is installed on the host: ${setup.missing.map((x) => x.issue).join("; ")}`,
+  );
 
   const cancelAll = async (): Promise<void> => {
     let hit = 0;

@@ -47,7 +47,9 @@ export async function joinAgentsViewer(link: string, opts: { name?: string; writ
   av.chat = () => {
     const byId = new Map<number, ChatView>();
     for (const m of v.messages) {
-      if (m.t === "chat") byId.set(m.id, { id: m.id, userId: m.userId, name: m.name, text: m.message, history: [m.message] });
+      // History sent on join ([userId, name, message, ts, id]), then live messages and edits.
+      if (m.t === "chatHistory") for (const [userId, name, message, , id] of m.messages) byId.set(id, { id, userId, name, text: message, history: [message] });
+      else if (m.t === "chat") byId.set(m.id, { id: m.id, userId: m.userId, name: m.name, text: m.message, history: [m.message] });
       else if (m.t === "chatEdit") {
         const c = byId.get(m.id);
         if (c) {
