@@ -12,42 +12,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import type { McpToolkitConfig, ServerOptions, ToolkitAppConfig } from "@taiku/server";
 import { CliError } from "./exit-codes.js";
 
-/** The ServerOptions fields this module fills (structurally the server's IntegrationsOptions / ToolkitAppConfig). */
-export interface ToolkitApp {
-  clientId: string;
-  clientSecret?: string;
-  scopes?: string[];
-  issuer?: string;
-  authorizationEndpoint?: string;
-  tokenEndpoint?: string;
-  revocationEndpoint?: string;
-  revocationStyle?: "rfc7009" | "github-grant" | "bearer-post" | "none";
-  tokenAuth?: "client_secret_post" | "client_secret_basic" | "none";
-  extraAuthParams?: Record<string, string>;
-}
-export interface McpServerConfig {
-  url: string;
-  name?: string;
-  clientId?: string;
-  clientSecret?: string;
-  scopes?: string[];
-}
-export interface IntegrationsServerOptions {
-  integrations?: {
-    enabled?: boolean;
-    vaultKey?: string | string[];
-    apps?: Record<string, ToolkitApp>;
-    mcpServers?: Record<string, McpServerConfig>;
-    refreshLeadMs?: number;
-    stateTtlMs?: number;
-    requestTimeoutMs?: number;
-    callbackOrigins?: string[];
-    catalogueDir?: string;
-  };
-  egressHosts?: Record<string, string>;
-}
+/** The ServerOptions fields this module fills: the server's own types, so the two cannot drift. */
+export type IntegrationsServerOptions = Pick<ServerOptions, "integrations" | "egressHosts">;
 
 export const BUILTIN_TOOLKITS = ["github", "linear", "slack", "gmail"] as const;
 
@@ -122,7 +91,7 @@ export function parseIntegrationsToml(doc: Record<string, unknown>, file: string
     const parsed = integrationsSchema.safeParse(doc["integrations"]);
     if (!parsed.success) throw zodError(file, "integrations", parsed.error);
     const t = parsed.data;
-    const apps: Record<string, ToolkitApp> = {};
+    const apps: Record<string, ToolkitAppConfig> = {};
     for (const [slug, a] of Object.entries(t.apps ?? {})) {
       const secret = secretOf(file, `integrations.apps.${slug}`, a, env);
       apps[slug] = {
@@ -138,7 +107,7 @@ export function parseIntegrationsToml(doc: Record<string, unknown>, file: string
         ...(a.extra_auth_params ? { extraAuthParams: a.extra_auth_params } : {}),
       };
     }
-    const mcpServers: Record<string, McpServerConfig> = {};
+    const mcpServers: Record<string, McpToolkitConfig> = {};
     for (const [slug, m] of Object.entries(t.mcp_servers ?? {})) {
       if ((BUILTIN_TOOLKITS as readonly string[]).includes(slug)) throw new CliError(`${file}: integrations.mcp_servers.${slug}: "${slug}" is a built-in toolkit; pick another slug`);
       const secret = secretOf(file, `integrations.mcp_servers.${slug}`, m, env);
