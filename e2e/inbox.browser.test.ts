@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
-import { bridgeRequest, consentAt, enablePlugin, githubAppToml, loopbackOnly, pluginFrame as frame } from "./harness/workspace.js";
+import { bridgeRequest, consentAt, enablePlugin, githubAppToml, loopbackOnly, pluginFrame as frame, signUp } from "./harness/workspace.js";
 import { TAIKU_BIN, tempHome } from "./harness/processes.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
 import { startAs, type RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
@@ -54,14 +54,8 @@ beforeAll(async () => {
 
   ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   await loopbackOnly(ctx);
-  const signup = await ctx.request.post(`${server.url}/api/v1/auth/signup`, {
-    data: { name: "Linus", email: `linus-${randomBytes(4).toString("hex")}@example.test`, password: "correct horse battery staple" },
-    headers: { origin: server.url },
-  });
-  expect(signup.status()).toBe(201);
-  const key = await ctx.request.post(`${server.url}/api/v1/auth/api-keys`, { data: { label: "e2e inbox" }, headers: { origin: server.url } });
-  expect(key.status()).toBe(201);
-  share = await startShare(server, ["--token", ((await key.json()) as { apiKey: string }).apiKey]);
+  const { apiKey } = await signUp(ctx, server.url, "Linus", "e2e inbox");
+  share = await startShare(server, ["--token", apiKey!]);
 });
 
 afterAll(async () => {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
-import { consentAt, enablePlugin, githubAppToml, inPlugin, loopbackOnly, openWorkspace, pluginFrame as frame } from "./harness/workspace.js";
+import { consentAt, enablePlugin, githubAppToml, inPlugin, loopbackOnly, openWorkspace, pluginFrame as frame, signUp } from "./harness/workspace.js";
 import { TAIKU_BIN, tempHome } from "./harness/processes.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
 import { startAs, type RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
@@ -67,15 +67,8 @@ beforeAll(async () => {
   ctxB = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   await loopbackOnly(ctxA);
   await loopbackOnly(ctxB);
-  const signup = await ctxA.request.post(`${server.url}/api/v1/auth/signup`, {
-    data: { name: "Grace", email: `grace-${randomBytes(4).toString("hex")}@example.test`, password: "correct horse battery staple" },
-    headers: { origin: server.url },
-  });
-  expect(signup.status()).toBe(201);
-  const key = await ctxA.request.post(`${server.url}/api/v1/auth/api-keys`, { data: { label: "e2e share" }, headers: { origin: server.url } });
-  expect(key.status()).toBe(201);
-  const { apiKey } = (await key.json()) as { apiKey: string };
-  share = await startShare(server, ["--token", apiKey]);
+  const { apiKey } = await signUp(ctxA, server.url, "Grace", "e2e share");
+  share = await startShare(server, ["--token", apiKey!]);
   a = await openWorkspace(ctxA, share.links.session!);
   await a.waitForFunction(() => (window as any).__taiku.client.state.accountId !== null);
 });

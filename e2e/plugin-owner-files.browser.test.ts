@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
-import { enablePlugin, openWorkspace, pluginFrame } from "./harness/workspace.js";
+import { enablePlugin, openWorkspace, pluginFrame, signUp } from "./harness/workspace.js";
 
 const MUSIC = "taiku.music-player";
 
@@ -27,14 +27,8 @@ beforeAll(async () => {
   ctxA = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   ctxB = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   // A signs up and shares with an API key of that account: the session is A's.
-  const signup = await ctxA.request.post(`${server.url}/api/v1/auth/signup`, {
-    data: { name: "Ada", email: `ada-${randomBytes(4).toString("hex")}@example.test`, password: "correct horse battery staple" },
-    headers: { origin: server.url },
-  });
-  expect(signup.status()).toBe(201);
-  const key = await ctxA.request.post(`${server.url}/api/v1/auth/api-keys`, { data: { label: "e2e share" }, headers: { origin: server.url } });
-  expect(key.status()).toBe(201);
-  share = await startShare(server, ["--token", ((await key.json()) as { apiKey: string }).apiKey]);
+  const { apiKey } = await signUp(ctxA, server.url, "Ada", "e2e share");
+  share = await startShare(server, ["--token", apiKey!]);
   a = await openWorkspace(ctxA, share.links.admin!);
   await a.waitForFunction(() => (window as any).__taiku.client.state.accountId !== null);
   // B: another participant, signed out, on the session link.

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
-import { enablePlugin, inPlugin, openWorkspace, pluginFrame } from "./harness/workspace.js";
+import { enablePlugin, inPlugin, openWorkspace, pluginFrame, signUp } from "./harness/workspace.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "hostile-plugin");
 let fixtureServer: Server;
@@ -59,11 +59,7 @@ beforeAll(async () => {
   ctxA = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   ctxB = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   // A: an account signed up through the API (its cookie stays in ctxA), on the admin link; B: a participant, signed out.
-  const signup = await ctxA.request.post(`${server.url}/api/v1/auth/signup`, {
-    data: { name: "Ada", email: `ada-${randomBytes(4).toString("hex")}@example.test`, password: "correct horse battery staple" },
-    headers: { origin: server.url },
-  });
-  expect(signup.status()).toBe(201);
+  await signUp(ctxA, server.url, "Ada");
   a = await openWorkspace(ctxA, share.links.admin!, pageErrors);
   await a.waitForFunction(() => (window as any).__taiku.client.state.accountId !== null);
   b = await openWorkspace(ctxB, share.links.session!, pageErrors);

@@ -119,3 +119,19 @@ export function githubAppToml(
     "",
   ].join("\n");
 }
+
+/**
+ * Signs a new account up inside `ctx` (the cookie stays in the context), and with `apiKeyLabel`
+ * also mints an API key for it (to share a session the account owns with `--token`).
+ */
+export async function signUp(ctx: BrowserContext, serverUrl: string, name: string, apiKeyLabel?: string): Promise<{ apiKey?: string }> {
+  const signup = await ctx.request.post(`${serverUrl}/api/v1/auth/signup`, {
+    data: { name, email: `${name.toLowerCase()}-${Math.random().toString(36).slice(2, 10)}@example.test`, password: "correct horse battery staple" },
+    headers: { origin: serverUrl },
+  });
+  expect(signup.status()).toBe(201);
+  if (!apiKeyLabel) return {};
+  const key = await ctx.request.post(`${serverUrl}/api/v1/auth/api-keys`, { data: { label: apiKeyLabel }, headers: { origin: serverUrl } });
+  expect(key.status()).toBe(201);
+  return { apiKey: ((await key.json()) as { apiKey: string }).apiKey };
+}
