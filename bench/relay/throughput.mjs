@@ -29,8 +29,9 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
   }
   const home = mkdtempSync(join(tmpdir(), "taiku-bench-home-"));
   const server = await startTaikuServe(taikuBin, home);
-  // BENCH_PROF=<dir>: V8 CPU profiles of the share (CLI) and viewer processes, for diagnosis.
-  const prof = process.env.BENCH_PROF ? { execArgv: ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] } : {};
+  // BENCH_PROF=<dir>: V8 CPU profiles of the share (CLI) and viewer processes, for diagnosis;
+  // BENCH_NODE_ARGS="--trace-gc" (say): other node flags for those processes.
+  const prof = process.env.BENCH_PROF ? { execArgv: ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] } : process.env.BENCH_NODE_ARGS ? { execArgv: process.env.BENCH_NODE_ARGS.split(" ") } : {};
   const share = child(join(here, "lib", "share-proc.mjs"), [], prof);
   const viewers = [];
   try {

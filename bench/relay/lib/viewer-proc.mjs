@@ -40,8 +40,10 @@ function onData(_shellId, data) {
 
 serve({
   async connect({ lib, baseUrl, sessionId, fragment }) {
-    const { SessionClient, watchAllShells } = await import(pathToFileURL(lib).href);
-    client = new SessionClient({ baseUrl, sessionId, fragment, WebSocket, name: `bench-${process.pid}`, device: "bench" });
+    const { SessionClient, watchAllShells, importNodeAeadKey } = await import(pathToFileURL(lib).href);
+    // BENCH_VIEWER_CRYPTO=webcrypto: decrypt as a browser does (WebCrypto, one async job per frame).
+    const kdf = process.env.BENCH_VIEWER_CRYPTO === "webcrypto" ? undefined : { importAeadKey: importNodeAeadKey };
+    client = new SessionClient({ baseUrl, sessionId, fragment, WebSocket, name: `bench-${process.pid}`, device: "bench", kdf });
     client.events.on("error", (e) => console.error(`[viewer ${process.pid}] ${e.code}: ${e.message}`));
     await client.start();
     await client.whenOnline(60_000);

@@ -9,6 +9,15 @@ import { CLI_LINK_PATH, CLOSE, decodeCbor, encodeCbor, parseCliDown, type CliDow
 import { backoffDelay } from "./backoff.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
+/**
+ * An all-zero WebSocket masking key, which `ws` recognises and then skips masking (no copy and XOR of
+ * every output frame). Masking (RFC 6455 §10.3) protects proxies from byte sequences chosen by scripts
+ * in a browser; this link is not a browser, and its output frames are AES-GCM ciphertext.
+ */
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
+
 export interface LinkTimers {
   reconnectInitialMs: number;
   reconnectMaxMs: number;
@@ -64,8 +73,13 @@ export class Link {
   }
 
   send(msg: CliUp): boolean {
+    return this.sendEncoded(encodeCbor(msg));
+  }
+
+  /** `send` for a message already encoded as CBOR (e.g. by `encodeCliData`). */
+  sendEncoded(bytes: Uint8Array): boolean {
     if (this.state !== "up" || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(encodeCbor(msg));
+    this.ws.send(bytes);
     return true;
   }
 
@@ -100,7 +114,7 @@ export class Link {
     this.state = "connecting";
     const headers: Record<string, string> = {};
     if (this.opts.token) headers["X-Taiku-Token"] = this.opts.token;
-    const ws = new WebSocket(linkUrl(this.opts.server), { headers, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024 });
+    const ws = new WebSocket(linkUrl(this.opts.server), { headers, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024, generateMask: zeroMask });
     ws.binaryType = "nodebuffer";
     this.ws = ws;
     let opened = false;

@@ -12,17 +12,14 @@ const TAG = 16;
 export async function importNodeAeadKey(raw: Uint8Array): Promise<AeadKey> {
   if (raw.length !== 32) throw new Error("AES-256-GCM key must be 32 bytes");
   const key = createSecretKey(Uint8Array.from(raw));
-  const sealSync = (nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array => {
+  const sealPartsSync = (nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array[] => {
     const c = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG });
     c.setAAD(aad);
     const body = c.update(plaintext);
     const tail = c.final(); // always empty for GCM, kept for correctness
-    const out = new Uint8Array(body.length + tail.length + TAG);
-    out.set(body, 0);
-    out.set(tail, body.length);
-    out.set(c.getAuthTag(), body.length + tail.length);
-    return out;
+    return tail.length === 0 ? [body, c.getAuthTag()] : [body, tail, c.getAuthTag()];
   };
+  const sealSync = (nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array => Buffer.concat(sealPartsSync(nonce, plaintext, aad));
   const openSync = (nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null => {
     if (nonce.length !== 12 || ciphertext.length < TAG) return null;
     try {
@@ -41,5 +38,6 @@ export async function importNodeAeadKey(raw: Uint8Array): Promise<AeadKey> {
     open: async (n, c, aad) => openSync(n, c, aad),
     sealSync,
     openSync,
+    sealPartsSync,
   };
 }

@@ -64,3 +64,21 @@ describe("node:crypto AEAD", () => {
     expect(() => sealFrameSync(web, utf8("x"), utf8("a"))).toThrow(/synchronous/);
   });
 });
+
+describe("sealPartsSync", () => {
+  it("pieces join to exactly what sealSync returns, and encodeCliData carries a frame WebCrypto opens", async () => {
+    const { encodeCliData, decodeCbor } = await import("@taiku/protocol");
+    const raw = randomBytes(32);
+    const node = await importNodeAeadKey(raw);
+    const web = await importAeadKey(raw);
+    for (const size of [0, 1, 4096, 65_536]) {
+      const plain = randomBytes(size);
+      const ad = aad.output("abcDEF1234", 2, size);
+      const n = randomBytes(12);
+      const parts = node.sealPartsSync!(n, plain, ad);
+      expect(Buffer.concat(parts)).toEqual(Buffer.from(node.sealSync!(n, plain, ad)));
+      const msg = decodeCbor(encodeCliData(2, size, n, parts).bytes) as { frame: SealedFrame };
+      expect(new Uint8Array((await openFrame(web, msg.frame, ad))!)).toEqual(plain);
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { freshNonce } from "./frames.js";
 import { describe, expect, it } from "vitest";
 import {
   aad, deriveSessionKeys, formatFragment, generateLinkSecrets, generateSessionId, openFrame, parseFragment, proof,
@@ -106,5 +107,20 @@ describe("Node buffers", () => {
     pool.set(f.c, 40);
     const view = { n: pool.subarray(10, 22), c: pool.subarray(40, 40 + f.c.length) };
     expect(fromUtf8((await openFrame(k.enc, view, aad.output(id, 1, 0)))!)).toBe("inside a pool");
+  });
+});
+
+describe("freshNonce", () => {
+  it("hands out distinct 12-byte nonces across pool refills, each its own copy", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const n = freshNonce();
+      expect(n.byteLength).toBe(12);
+      expect(n.byteOffset).toBe(0);
+      const hex = Array.from(n, (b) => b.toString(16).padStart(2, "0")).join("");
+      expect(seen.has(hex)).toBe(false);
+      seen.add(hex);
+      n.fill(0); // a caller scribbling on its nonce must not touch the next ones
+    }
   });
 });

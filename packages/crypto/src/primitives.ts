@@ -41,6 +41,8 @@ export interface AeadKey {
   /** Synchronous forms, present when the implementation has them (e.g. `node:crypto` in the CLI). */
   sealSync?(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   openSync?(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null;
+  /** `sealSync` without joining its output: pieces (ciphertext, tag) whose concatenation it would return. */
+  sealPartsSync?(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array[];
 }
 
 /** Turns 32 raw key bytes into an AeadKey; `deriveSessionKeys` accepts another one (see DeriveOptions). */

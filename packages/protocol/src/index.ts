@@ -6,3 +6,4 @@ export * from "./browser.js";
 export * from "./cli.js";
 export * from "./http.js";
 export * from "./plugin/index.js";
+export * from "./cli-data.js";

@@ -8,7 +8,7 @@
  */
 import {
   aad, deriveSessionKeys, fromUtf8, inputKey, openFrame, parseFragment, proof, sealFrame, utf8, wsChallenge,
-  type AeadKey, type KdfOptions, type SessionKeys,
+  type AeadKey, type DeriveOptions, type SessionKeys,
 } from "@taiku/crypto";
 import { CLOSE, LIMITS, decodeCbor, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg } from "@taiku/protocol";
 import { DEFAULT_ACK, type AckOptions } from "./ack.js";
@@ -47,8 +47,11 @@ export interface SessionClientOptions {
   device?: string;
   userAgent?: string;
   name?: string;
-  /** Argon2id parameters; only tests lower them, and the CLI must use the same. */
-  kdf?: KdfOptions;
+  /**
+   * Argon2id parameters (only tests lower them, and the CLI must use the same) and, optionally, the
+   * AES-GCM implementation: a Node viewer can pass a synchronous `node:crypto` one (bench/relay).
+   */
+  kdf?: DeriveOptions;
   timing?: Partial<SessionTiming>;
 }
 
