@@ -4,6 +4,7 @@
  *   1. raw node-pty `cat` (physical limit)        raw-pty.mjs
  *   2. relayed throughput, 1 then 10 viewers      throughput.mjs
  *   3. keystroke echo p50/p99 (1 viewer)          throughput.mjs
+ *      and its floor: bare node↔node round trip   hop-floor.mjs
  *   4. idle sessions: server RSS per session      idle.mjs
  *   5. peer: wetty, same cat + echo               wetty.mjs
  *   node bench/relay/run.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--sessions 1000] [--skip-wetty]
@@ -15,6 +16,7 @@ import { relayBench } from "./throughput.mjs";
 import { rawEcho } from "./raw-pty.mjs";
 import { latencySummary } from "./lib/util.mjs";
 import { idleBench, printIdle } from "./idle.mjs";
+import { hopFloor } from "./hop-floor.mjs";
 import { printWetty, wettyBench } from "./wetty.mjs";
 
 const { values } = parseArgs({
@@ -39,6 +41,8 @@ const rawMedian = rawSorted[Math.floor(rawSorted.length / 2)];
 const rawE = latencySummary(await rawEcho(Number(values.echo), Number(values.gap)));
 console.log(`raw node-pty echo (bash, no network): p50 ${fmt(rawE.p50, 3)} ms, p99 ${fmt(rawE.p99, 3)} ms`);
 console.log(`raw node-pty: best ${fmt(relay.raw.best.mbps)} MB/s, median ${fmt(rawMedian)} MB/s`);
+const hop = latencySummary(await hopFloor(Number(values.echo), Number(values.gap)));
+console.log(`hop floor (bare node↔node loopback round trip after the same idle gap): p50 ${fmt(hop.p50, 3)} ms, p99 ${fmt(hop.p99, 3)} ms`);
 console.log(`# ${load()}`);
 
 let wetty = null;
@@ -63,5 +67,6 @@ for (const r of relay.runs) {
 }
 console.log(`raw node-pty echo: p50 ${fmt(rawE.p50, 3)} ms, p99 ${fmt(rawE.p99, 3)} ms`);
 if (relay.echo) console.log(`taiku echo: p50 ${fmt(relay.echo.p50, 3)} ms, p99 ${fmt(relay.echo.p99, 3)} ms (n=${relay.echo.n})`);
+console.log(`echo floor of a relay: 2 bare round trips (viewer↔server↔CLI) + bash echo = ${fmt(2 * hop.p50 + rawE.p50, 3)} ms (hop p50 ${fmt(hop.p50, 3)} ms, bash ${fmt(rawE.p50, 3)} ms)`);
 if (wetty) console.log(`wetty: ${fmt(wetty.throughput.mbps)} MB/s, echo p50 ${fmt(wetty.echo?.p50, 3)} ms, p99 ${fmt(wetty.echo?.p99, 3)} ms`);
 process.exit(0);

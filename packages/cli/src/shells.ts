@@ -3,9 +3,12 @@
  * shell ids (from 1, monotonic, never reused), coalesces output and reports exits.
  */
 import { Coalescer } from "./coalescer.js";
+import { PtyWriter } from "./pty-writer.js";
 
 export interface PtyLike {
   readonly pid: number;
+  /** The (non-blocking) master fd on Unix; input is then written to it directly (pty-writer.ts). */
+  readonly fd?: number;
   onData(cb: (data: string | Uint8Array) => void): { dispose(): void };
   onExit(cb: (e: { exitCode: number; signal?: number }) => void): { dispose(): void };
   write(data: string | Buffer): void;
@@ -53,6 +56,7 @@ interface Shell {
   cols: number;
   pty: PtyLike;
   coalescer: Coalescer;
+  writer: PtyWriter | null;
 }
 
 export class ShellPool {
@@ -72,11 +76,13 @@ export class ShellPool {
       ...(this.opts.backlogBytes ? { backlogBytes: this.opts.backlogBytes } : {}),
       emit: (chunk) => this.opts.onOutput(id, chunk),
     });
-    const shell: Shell = { id, rows, cols, pty, coalescer };
+    const writer = typeof pty.fd === "number" && process.platform !== "win32" ? new PtyWriter(pty.fd) : null;
+    const shell: Shell = { id, rows, cols, pty, coalescer, writer };
     this.shells.set(id, shell);
     pty.onData((d) => coalescer.push(typeof d === "string" ? Buffer.from(d, "utf8") : d));
     pty.onExit(({ exitCode }) => {
       if (!this.shells.has(id)) return;
+      writer?.close();
       coalescer.dispose(); // last output goes out before the exit is reported
       this.shells.delete(id);
       this.opts.onExit(id, exitCode);
@@ -102,7 +108,10 @@ export class ShellPool {
   }
 
   write(id: number, data: Uint8Array): void {
-    this.shells.get(id)?.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const s = this.shells.get(id);
+    if (!s) return;
+    if (s.writer) s.writer.push(data);
+    else s.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   resize(id: number, rows: number, cols: number): void {
@@ -151,6 +160,7 @@ export class ShellPool {
   /** Kill every shell without reporting exits (session teardown). */
   killAll(): void {
     for (const s of this.shells.values()) {
+      s.writer?.close();
       s.coalescer.dispose();
       try {
         s.pty.kill("SIGHUP");
