@@ -129,14 +129,16 @@ describe("connectors and the inbox in Chromium", () => {
     const titles = (await inbox.locator('[data-testid="inbox-thread"] .title').allTextContents()).sort();
     expect(titles).toEqual(gh.repos.get(REPO)!.map((i) => i.title).sort());
 
-    // Events from the server's stream reach the plugin (gated by inbox.read): record them in its frame.
+    // Events from the server's stream reach the plugin (gated by inbox.read): record them in its frame,
+    // through the plugin's own SDK client (it takes them from the host's MessagePort, not the window).
     const inboxFrame = page.frames().find((f) => f.url().includes(`/plugins/${INBOX}/`))!;
     await inboxFrame.evaluate(() => {
       const w = window as unknown as { __inboxEvents: string[] };
       w.__inboxEvents = [];
-      window.addEventListener("message", (e) => {
-        const d = e.data as { type?: string; event?: { type: string } };
-        if (d?.type === "taiku:event" && d.event?.type.startsWith("inbox.")) w.__inboxEvents.push(d.event.type);
+      // `taiku` is the panel's top-level `const` (a global lexical binding, not a window property).
+      const sdk = (0, eval)("taiku") as { on(type: string, h: (e: { type: string }) => void): void };
+      sdk.on("*", (e) => {
+        if (e.type.startsWith("inbox.")) w.__inboxEvents.push(e.type);
       });
     });
 

@@ -99,6 +99,9 @@ describe("plugin platform in Chromium", () => {
     await expect.poll(() => pluginFrame(a, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     await typeInto(a, `echo event-log-${randomBytes(3).toString("hex")}`);
     await expect.poll(() => pluginFrame(a, "taiku.event-log").locator('.ev[data-type="shell:data"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    // The SDK took the MessagePort the host transferred with taiku:init: its calls and these events went over it.
+    const frame = a.frames().find((f) => f.parentFrame() === a.mainFrame() && f.url().includes("/plugins/taiku.event-log/"))!;
+    expect(await frame.evaluate("taiku.transport")).toBe("port");
   });
 
   it("the settings dialog stores settings locally and tells the plugin; a hotkey toggles the panel", async () => {
@@ -322,6 +325,23 @@ describe("plugin platform in Chromium", () => {
     it("cannot claim another plugin's id or use a wrong token: dropped silently", async () => {
       const r = await hostile.evaluate(() => (window as any).hostile.impersonate("taiku.event-log"));
       expect(r).toEqual([{ timeout: true }, { timeout: true }, { timeout: true }, { timeout: true }]);
+    });
+
+    it("over the host's MessagePort: the same answers, permission and identity checks; a port it offers is never used", async () => {
+      const r = await hostile.evaluate((victim) => (window as any).hostile.viaPort(victim), "taiku.event-log");
+      expect(r).toEqual({
+        port: true,
+        session: { result: expect.objectContaining({ id: expect.any(String), role: "admin" }) },
+        setData: { result: { ok: true } },
+        getData: { result: 1 },
+        denied: { error: "Permission denied: chat.read is required for getChatHistory" },
+        unknown: { error: "Unknown method: nope" },
+        otherId: { timeout: true },
+        noToken: { timeout: true },
+        wrongToken: { timeout: true },
+        offered: true,
+        onOwnPort: 0,
+      });
     });
 
     it("cannot post from a nested frame or from another window", async () => {

@@ -10,9 +10,10 @@
  * each signed in to its own new account. Each installs the bench plugin (plugin/, served from a loopback HTTP server on
  * `--plugin-host`, as a third-party plugin is installed from its manifest URL) through the plugin manager.
  *
- * In A's plugin frame (plugin/panel.html, a raw postMessage client — no SDK):
- *   - getSession, setPluginData: `--calls` sequential round trips after `--warmup` (p50/p90/p99/max,
- *     and calls/s one at a time), then `--seconds` with `--window` calls in flight (calls/s);
+ * In A's plugin frame (plugin/panel.html: a raw window.postMessage client — spec §6.5, no SDK — and the
+ * SDK's browser bundle, which uses the MessagePort the host transfers with taiku:init):
+ *   - getSession, setPluginData, with each client: `--calls` sequential round trips after `--warmup`
+ *     (p50/p90/p99/max, and calls/s one at a time), then `--seconds` with `--window` calls in flight (calls/s);
  *   - session KV propagation: `--samples` writes of key "prop" `--gap` ms apart; B's frame, subscribed
  *     to plugin_data_changed, takes (its timeOrigin+now at the event) − (A's timeOrigin+now at the
  *     write) — same machine, one clock — and echoes the seq in key "echo"; A times the echo's arrival
@@ -68,14 +69,17 @@ function stats(samples) {
   return { n: s.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: s[s.length - 1] };
 }
 
-/** Serves plugin/ (manifest.json, panel.html) on its own port, CORS open, as a plugin author's host would. */
+const SDK_BUNDLE = join(here, "..", "..", "packages", "plugin-sdk", "dist", "taiku-plugin-sdk.js");
+const TYPES = { json: "application/json", html: "text/html; charset=utf-8", js: "text/javascript" };
+
+/** Serves plugin/ (manifest.json, panel.html) and sdk.js (the SDK bundle) on its own port, CORS open, as a plugin author's host would. */
 async function servePlugin(host) {
   const server = createServer(async (req, res) => {
     const name = (req.url ?? "/").split("?")[0].replace(/^\/+/, "");
-    if (!/^[a-z]+\.(json|html)$/.test(name)) return void res.writeHead(404).end();
+    if (!/^[a-z]+\.(json|html)$/.test(name) && name !== "sdk.js") return void res.writeHead(404).end();
     try {
-      const body = await readFile(join(here, "plugin", name));
-      res.writeHead(200, { "content-type": name.endsWith(".json") ? "application/json" : "text/html; charset=utf-8", "access-control-allow-origin": "*" }).end(body);
+      const body = await readFile(name === "sdk.js" ? SDK_BUNDLE : join(here, "plugin", name));
+      res.writeHead(200, { "content-type": TYPES[name.split(".").pop()], "access-control-allow-origin": "*" }).end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -174,15 +178,19 @@ async function main() {
   console.log(`chromium: ${processInfo.filter((p) => p.type === "renderer").length} renderer processes; bench plugin frames out of process: ${oopif} of 2`);
   await cdp.detach();
 
+  console.log(`SDK client in A's bench frame: transport ${await fa.evaluate(() => window.bench.sdkTransport())}`);
   for (const method of ["getSession", "setPluginData"]) {
-    const lat = await fa.evaluate(([m, n, w]) => window.bench.latency(m, n, w), [method, N, WARMUP]);
-    console.log(`bridge ${method.padEnd(13)} round trip (1 in flight): ${pct(lat)}  mean ${f2(lat.mean)} ms  ${Math.round(lat.perSecond)} calls/s`);
-    const prof = PROF ? await startProfile(a) : null;
-    const tp = await fa.evaluate(([m, ms, w]) => window.bench.throughput(m, ms, w), [method, SECONDS * 1000, WINDOW]);
-    if (prof) console.log(`  profile of page A (host and plugin frame) during the ${method} flood: ${await prof.stop(`a-${method}`)}`);
-    console.log(`bridge ${method.padEnd(13)} ${WINDOW} in flight for ${tp.seconds.toFixed(1)} s: ${Math.round(tp.perSecond)} calls/s (${tp.calls} calls, ${tp.errors} errors)`);
-    // Let the session KV diffs of the flood drain from the server and both browsers before the next part.
-    await a.waitForTimeout(1000);
+    for (const [client, label] of [["raw", "raw/window"], ["sdk", "SDK/port"]]) {
+      const name = `${method} ${label}`.padEnd(24);
+      const lat = await fa.evaluate(([m, n, w, c]) => window.bench.latency(m, n, w, c), [method, N, WARMUP, client]);
+      console.log(`bridge ${name} round trip (1 in flight): ${pct(lat)}  mean ${f2(lat.mean)} ms  ${Math.round(lat.perSecond)} calls/s`);
+      const prof = PROF ? await startProfile(a) : null;
+      const tp = await fa.evaluate(([m, ms, w, c]) => window.bench.throughput(m, ms, w, c), [method, SECONDS * 1000, WINDOW, client]);
+      if (prof) console.log(`  profile of page A (host and plugin frame) during the ${method} ${client} flood: ${await prof.stop(`a-${method}-${client}`)}`);
+      console.log(`bridge ${name} ${WINDOW} in flight for ${tp.seconds.toFixed(1)} s: ${Math.round(tp.perSecond)} calls/s (${tp.calls} calls, ${tp.errors} errors)`);
+      // Let the session KV diffs of the flood drain from the server and both browsers before the next part.
+      await a.waitForTimeout(1000);
+    }
   }
 
   // The same calls with a nearly full session KV (--fill-keys entries of ~100 bytes): the host's KV
@@ -200,16 +208,18 @@ async function main() {
   }
 
   // The floor: a bare page with one iframe under the same sandbox attributes, echoing each request at
-  // once — the cross-frame postMessage round trip with no taiku code on either side.
-  const floorPage = await ctxA.newPage();
-  await floorPage.goto(`${origin}/floor.html`);
-  const floorFrame = floorPage;
-  await floorFrame.waitForFunction(() => window.floor.ready(), undefined, { timeout: 30_000 });
-  const fl = await floorFrame.evaluate(([n, w]) => window.floor.latency(n, w), [N, WARMUP]);
-  console.log(`floor  postMessage echo    round trip (1 in flight): ${pct(fl)}  mean ${f2(fl.mean)} ms  ${Math.round(fl.perSecond)} calls/s`);
-  const ft = await floorFrame.evaluate(([ms, w]) => window.floor.throughput(ms, w), [SECONDS * 1000, WINDOW]);
-  console.log(`floor  postMessage echo    ${WINDOW} in flight for ${ft.seconds.toFixed(1)} s: ${Math.round(ft.perSecond)} calls/s (${ft.calls} calls)`);
-  await floorPage.close();
+  // once — the cross-frame round trip with no taiku code on either side; by window.postMessage, and
+  // over a MessagePort transferred to the frame once (floor.html?port).
+  for (const [label, query] of [["postMessage echo", ""], ["MessagePort echo", "?port"]]) {
+    const floorPage = await ctxA.newPage();
+    await floorPage.goto(`${origin}/floor.html${query}`);
+    await floorPage.waitForFunction(() => window.floor.ready(), undefined, { timeout: 30_000 });
+    const fl = await floorPage.evaluate(([n, w]) => window.floor.latency(n, w), [N, WARMUP]);
+    console.log(`floor  ${label.padEnd(20)} round trip (1 in flight): ${pct(fl)}  mean ${f2(fl.mean)} ms  ${Math.round(fl.perSecond)} calls/s`);
+    const ft = await floorPage.evaluate(([ms, w]) => window.floor.throughput(ms, w), [SECONDS * 1000, WINDOW]);
+    console.log(`floor  ${label.padEnd(20)} ${WINDOW} in flight for ${ft.seconds.toFixed(1)} s: ${Math.round(ft.perSecond)} calls/s (${ft.calls} calls)`);
+    await floorPage.close();
+  }
 
   await fb.evaluate(() => window.bench.receiver(true));
   const sent = await fa.evaluate(([n, gap]) => window.bench.sender(n, gap), [SAMPLES, GAP]);

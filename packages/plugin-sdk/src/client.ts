@@ -2,6 +2,12 @@
  * The transport under `TaikuPlugin`: the postMessage envelope of spec §6, request/response correlation,
  * timeouts and event routing. Intentionally thin (§16.2): no caching, no retries, no UI state.
  *
+ * When taiku's host transfers a MessagePort with `taiku:init` (`event.ports[0]`), the client sends its
+ * requests on that port and takes answers and events from it: the same envelopes, one hop fewer for an
+ * out-of-process plugin frame. Requests made in the same task leave as one port message (an array of
+ * envelopes; the host then answers in arrays too). Without a port (other hosts, MockHost) it uses
+ * `window.postMessage`.
+ *
  * Only *types* come from @taiku/protocol; the few wire strings are literals checked against the protocol's
  * constants by the compiler, so the browser bundle carries no schema library.
  */
@@ -17,10 +23,18 @@ const MSG: { readonly [K in keyof typeof BRIDGE_MESSAGE]: (typeof BRIDGE_MESSAGE
 };
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Most envelopes the host takes in one port message (taiku's `PORT_BATCH_MAX`). */
+const PORT_BATCH_MAX = 64;
 
 /** What the SDK posts to: the host window (`window.parent` in a plugin iframe). */
 export interface MessageTarget {
   postMessage(message: unknown, targetOrigin: string): void;
+}
+/** The plugin's end of the channel the host offers with `taiku:init` (a `MessagePort`). */
+export interface MessagePortLike {
+  postMessage(message: unknown): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  close(): void;
 }
 /** Where the SDK listens: the plugin's own window. */
 export interface MessageSource {
@@ -38,6 +52,8 @@ export interface TaikuPluginOptions {
   window?: MessageSource;
   /** The first `on()` calls `subscribeEvents` for you. Default true. */
   autoSubscribe?: boolean;
+  /** Use the MessagePort taiku's host transfers with `taiku:init`, when it does. Default true. */
+  messagePort?: boolean;
 }
 export interface CallOptions {
   timeout?: number;
@@ -72,6 +88,10 @@ export class BridgeClient {
   readonly #win: MessageSource;
   readonly #target: MessageTarget;
   readonly #autoSubscribe: boolean;
+  readonly #usePort: boolean;
+  #port: MessagePortLike | null = null;
+  /** Requests waiting for this task's end, to leave on the port as one message. */
+  #outbox: Array<{ id: string; message: unknown }> = [];
   readonly #pending = new Map<string, Pending>();
   readonly #handlers = new Map<string, Set<EventHandler>>();
   #subscribed = false;
@@ -88,9 +108,15 @@ export class BridgeClient {
     this.#target = target;
     this.timeoutMs = opts.timeout ?? DEFAULT_TIMEOUT_MS;
     this.#autoSubscribe = opts.autoSubscribe ?? true;
+    this.#usePort = opts.messagePort ?? true;
     win.addEventListener("message", this.#onMessage);
     // Ask for (another) taiku:init in case the host sent it before this script was listening.
     target.postMessage({ type: MSG.ready }, "*");
+  }
+
+  /** How requests travel: `"port"` once the host's MessagePort was adopted, otherwise `"window"`. */
+  get transport(): "port" | "window" {
+    return this.#port ? "port" : "window";
   }
 
   /** Resolves once the host's `taiku:init` arrived. Calls made earlier wait for it. */
@@ -114,6 +140,7 @@ export class BridgeClient {
       void this.#ready.then(() => {
         if (!this.#pending.has(id)) return;
         const message = { type: MSG.request, id, pluginId: this.pluginId, panelId: this.panelId, authToken: this.authToken, method, params };
+        if (this.#port) return this.#enqueue(id, message);
         try {
           this.#target.postMessage(message, "*");
         } catch (e) {
@@ -148,6 +175,12 @@ export class BridgeClient {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#win.removeEventListener("message", this.#onMessage);
+    if (this.#port) {
+      this.#port.onmessage = null;
+      this.#port.close();
+      this.#port = null;
+    }
+    this.#outbox = [];
     for (const [id, p] of this.#pending) {
       clearTimeout(p.timer);
       this.#pending.delete(id);
@@ -161,14 +194,63 @@ export class BridgeClient {
     if (e.source !== this.#target) return;
     const m = e.data as Record<string, unknown> | null;
     if (typeof m !== "object" || m === null) return;
+    // A port comes only from the host (source checked above), only with an init, and is taken once.
+    const port = (e.ports as readonly MessagePortLike[] | undefined)?.[0];
+    if (m.type === MSG.init && port && !this.#port && this.#usePort) {
+      port.onmessage = (pe) => {
+        if (Array.isArray(pe.data)) for (const d of pe.data) this.#route(d, true);
+        else this.#route(pe.data, true);
+      };
+      this.#port = port;
+    }
+    this.#route(m, false);
+  };
+
+  #enqueue(id: string, message: unknown): void {
+    this.#outbox.push({ id, message });
+    if (this.#outbox.length === 1) queueMicrotask(this.#flush);
+  }
+
+  #flush = (): void => {
+    const out = this.#outbox;
+    this.#outbox = [];
+    const port = this.#port;
+    if (!port || out.length === 0) return;
+    const post = (o: { id: string; message: unknown }) => {
+      try {
+        port.postMessage(o.message);
+      } catch (e) {
+        // e.g. DataCloneError for a function in params.
+        this.#settle(o.id, undefined, e instanceof Error ? e.message : String(e));
+      }
+    };
+    for (let i = 0; i < out.length; i += PORT_BATCH_MAX) {
+      const chunk = out.slice(i, i + PORT_BATCH_MAX);
+      if (chunk.length === 1) {
+        post(chunk[0]!);
+        continue;
+      }
+      try {
+        port.postMessage(chunk.map((o) => o.message));
+      } catch {
+        // One uncloneable request must not fail the others: send them one by one.
+        for (const o of chunk) post(o);
+      }
+    }
+  };
+
+  #route(data: unknown, fromPort: boolean): void {
+    const m = data as Record<string, unknown> | null;
+    if (typeof m !== "object" || m === null) return;
     if (m.type === MSG.response && typeof m.id === "string") {
       this.#settle(m.id, m.result, typeof m.error === "string" ? m.error : undefined);
     } else if (m.type === MSG.init) {
       this.#applyInit(m);
     } else if (m.type === MSG.event && typeof m.event === "object" && m.event !== null) {
-      this.#dispatch(m.event as BridgeEvent);
+      // On the port our subscription's events come on the port; window events are another client's.
+      if (fromPort || !this.#port) this.#dispatch(m.event as BridgeEvent);
     }
-  };
+  }
 
   #applyInit(m: Record<string, unknown>): void {
     const str = (v: unknown) => (typeof v === "string" ? v : "");

@@ -3,6 +3,13 @@
  * runs the §6.3 validation algorithm on every inbound `message`, dispatches to the method table and
  * posts `taiku:response` only to the requesting frame. Events go to subscribed mounts, gated per §6.4.
  *
+ * MessagePort (taiku extension, no new wire name): the first `taiku:init` of each mount carries one end
+ * of a new MessageChannel in its transfer list (`event.ports[0]`); a §6.5 client never looks there. The
+ * same envelopes then work over that port: a request on it runs exactly as one from the mount's window
+ * (identity, token, limits, permissions — it is bound to that mount and dies with it) and is answered
+ * on the port; a port message may also carry a batch of envelopes (port-channel.ts). The host never
+ * takes a port from a plugin.
+ *
  * DOM-free: the page passes `event.source` and `event.data`; tests pass fakes.
  */
 import {
@@ -10,14 +17,22 @@ import {
   makeBridgeEvent, makeBridgeResponse, parseInboundRequest, preflightRequest, type BridgeInitMessage, type BridgeRequestMessage,
 } from "@taiku/protocol";
 import { createMethods, type CallContext, type MethodTable } from "./methods.js";
-import type { HostServices, Mount, PostTarget, RegisteredPlugin } from "./types.js";
+import { PortChannel } from "./port-channel.js";
+import type { HostPort, HostServices, Mount, PostTarget, RegisteredPlugin } from "./types.js";
 
 export interface BridgeHostOptions {
   /** Accept requests that omit `authToken` entirely from the right live iframe (legacy plugins). */
   allowMissingAuthToken?: boolean;
   random?: (n: number) => Uint8Array;
   limits?: Partial<typeof BRIDGE_LIMITS>;
+  /** Makes the channel offered to each mount; null offers none. Default: a `MessageChannel` when there is one. */
+  channel?: (() => { host: HostPort; transfer: Transferable }) | null;
 }
+
+const messageChannel = (): { host: HostPort; transfer: Transferable } => {
+  const c = new MessageChannel();
+  return { host: c.port1, transfer: c.port2 };
+};
 
 /** Answer to a request sent before `taiku:init` arrived (empty pluginId and token). */
 export const NOT_INITIALISED = "Bridge not ready: wait for taiku:init before sending requests";
@@ -53,6 +68,7 @@ export class BridgeHost {
   private readonly methods: MethodTable;
   private readonly limits: typeof BRIDGE_LIMITS;
   private readonly random: (n: number) => Uint8Array;
+  private readonly channel: (() => { host: HostPort; transfer: Transferable }) | null;
   /** Counters for tests and the console: requests dropped silently and answered with an error. */
   readonly stats = { dropped: 0, errors: 0, ok: 0 };
 
@@ -63,24 +79,26 @@ export class BridgeHost {
   ) {
     this.limits = { ...BRIDGE_LIMITS, ...opts.limits };
     this.random = opts.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    this.channel = opts.channel !== undefined ? opts.channel : typeof MessageChannel === "function" ? messageChannel : null;
     this.methods = createMethods(services, this);
   }
 
   /**
-   * Register a freshly loaded iframe and send it `taiku:init` with a new per-mount token. A reload of the
-   * same frame calls this again: the old token stops working.
+   * Register a freshly loaded iframe and send it `taiku:init` with a new per-mount token and a new
+   * MessagePort. A reload of the same frame calls this again: the old token and port stop working.
    */
   mount(source: PostTarget, pluginId: string, panelId: string, opts: { loading?: boolean } = {}): Mount | null {
     const plugin = this.plugins().get(pluginId);
     if (!plugin) return null;
     const prev = this.mounts.get(source);
     const mount: Mount = {
-      pluginId, panelId, authToken: b64url(this.random(32)), target: source, subscribed: false, types: null,
+      pluginId, panelId, authToken: b64url(this.random(32)), target: source, port: null, events: { window: null, port: null },
       pending: 0, lastShellData: new Map(), broadcasts: [], loading: opts.loading ?? false, early: [],
     };
+    if (prev) this.closePort(prev);
     this.mounts.set(source, mount);
     if (mount.loading) return mount;
-    this.sendInit(mount, plugin);
+    this.sendInit(mount, plugin, this.offerPort(mount));
     // Scripts run before the iframe's load event: requests the first document sent before it could know
     // its identity (e.g. the documented Integrations Demo calls refresh() at once) run now, as this mount.
     if (prev?.loading) {
@@ -90,11 +108,17 @@ export class BridgeHost {
   }
 
   unmount(source: unknown): void {
+    const mount = this.mounts.get(source);
+    if (mount) this.closePort(mount);
     this.mounts.delete(source);
   }
 
   unmountPlugin(pluginId: string): void {
-    for (const [w, m] of this.mounts) if (m.pluginId === pluginId) this.mounts.delete(w);
+    for (const [w, m] of this.mounts) {
+      if (m.pluginId !== pluginId) continue;
+      this.closePort(m);
+      this.mounts.delete(w);
+    }
   }
 
   /** The plugin's record changed (grant, serverManaged): live frames get a fresh `taiku:init` (same token). */
@@ -107,7 +131,32 @@ export class BridgeHost {
     return [...this.mounts.values()].filter((m) => m.pluginId === pluginId);
   }
 
-  private sendInit(mount: Mount, plugin: RegisteredPlugin): void {
+  /** A new channel for this mount: requests on the host end run as the mount's own, while it is live. */
+  private offerPort(mount: Mount): Transferable | undefined {
+    if (!this.channel) return undefined;
+    let made: { host: HostPort; transfer: Transferable };
+    try {
+      made = this.channel();
+    } catch {
+      return undefined;
+    }
+    const channel = new PortChannel(made.host);
+    made.host.onmessage = (e) => {
+      if (this.mounts.get(mount.target) !== mount || mount.port !== channel) return void this.stats.dropped++;
+      const envelopes = channel.unpack(e.data);
+      if (!envelopes) return void this.stats.dropped++;
+      for (const data of envelopes) void this.handle(mount, data, channel);
+    };
+    mount.port = channel;
+    return made.transfer;
+  }
+
+  private closePort(mount: Mount): void {
+    mount.port?.close();
+    mount.port = null;
+  }
+
+  private sendInit(mount: Mount, plugin: RegisteredPlugin, transfer?: Transferable): void {
     const st = this.services.session.state;
     const init: BridgeInitMessage = {
       type: BRIDGE_MESSAGE.init,
@@ -122,10 +171,20 @@ export class BridgeHost {
       hostVersion: this.services.hostVersion,
       theme: "dark",
     };
-    this.post(mount, init);
+    // Always on the window, where every client listens; only the first init of a mount carries the port.
+    if (transfer === undefined) this.post(mount, init, null);
+    else {
+      try {
+        mount.target.postMessage(init, "*", [transfer]);
+      } catch {
+        // Gone already.
+      }
+    }
   }
 
-  private post(mount: Mount, message: unknown): void {
+  /** To the mount's window, or over `port` when given. */
+  private post(mount: Mount, message: unknown, port: PortChannel | null): void {
+    if (port) return port.send(message);
     try {
       mount.target.postMessage(message, "*");
     } catch {
@@ -138,6 +197,11 @@ export class BridgeHost {
     // §6.3 step 2 first: anything not from a live plugin frame is dropped before we even look at it.
     const mount = source === null || source === undefined ? undefined : this.mounts.get(source);
     if (!mount) return void this.stats.dropped++;
+    return this.handle(mount, data, null);
+  }
+
+  /** §6.3 from step 1 for a message of a live mount, from its window (`port` null) or its port. */
+  private async handle(mount: Mount, data: unknown, port: PortChannel | null): Promise<void> {
     if (data && typeof data === "object" && (data as { type?: unknown }).type === BRIDGE_MESSAGE.ready) {
       // A frame still loading gets its one init (and token) on load.
       if (mount.loading) return;
@@ -153,8 +217,8 @@ export class BridgeHost {
       // Sent by the frame before it received taiku:init. From the first document, still loading: held
       // (bounded) and run once init is sent. Otherwise nothing runs, but the plugin gets an answer
       // instead of waiting for its timeout.
-      if (mount.loading && mount.early.length < EARLY_REQUESTS_MAX) return void mount.early.push(data);
-      return this.reply(mount, inbound.kind === "error" ? inbound.id : inbound.request.id, { error: NOT_INITIALISED });
+      if (!port && mount.loading && mount.early.length < EARLY_REQUESTS_MAX) return void mount.early.push(data);
+      return this.reply(mount, port, inbound.kind === "error" ? inbound.id : inbound.request.id, { error: NOT_INITIALISED });
     }
     const claimed = {
       pluginId: typeof raw.pluginId === "string" ? raw.pluginId : "",
@@ -168,43 +232,44 @@ export class BridgeHost {
     );
     if (identity === "drop") return void this.stats.dropped++;
     if (identity === "accept-legacy") console.warn(`taiku: plugin ${mount.pluginId} sent a request without authToken`);
-    if (inbound.kind === "error") return this.reply(mount, inbound.id, { error: inbound.error });
+    if (inbound.kind === "error") return this.reply(mount, port, inbound.id, { error: inbound.error });
     const req = inbound.request;
     const plugin = this.plugins().get(mount.pluginId);
     if (!plugin || !plugin.enabled) return void this.stats.dropped++;
 
-    if (mount.pending >= this.limits.pendingPerMount) return this.reply(mount, req.id, { error: BRIDGE_ERRORS.tooManyPending });
+    if (mount.pending >= this.limits.pendingPerMount) return this.reply(mount, port, req.id, { error: BRIDGE_ERRORS.tooManyPending });
     const cap = req.method === "writePluginFile" || req.method === "writeFile" ? this.limits.fileRequestBytes : this.limits.requestBytes;
-    if (payloadBytes(req.params, cap) > cap) return this.reply(mount, req.id, { error: BRIDGE_ERRORS.invalidParams(`request larger than ${cap} bytes`) });
+    if (payloadBytes(req.params, cap) > cap) return this.reply(mount, port, req.id, { error: BRIDGE_ERRORS.invalidParams(`request larger than ${cap} bytes`) });
 
     const pre = preflightRequest(req.method, req.params, {
       granted: plugin.grantedPermissions,
       ...(plugin.manifest.integrations ? { integrations: plugin.manifest.integrations } : {}),
     });
-    if (!pre.ok) return this.reply(mount, req.id, { error: pre.error });
+    if (!pre.ok) return this.reply(mount, port, req.id, { error: pre.error });
 
     mount.pending++;
     try {
-      const call: CallContext = { plugin, mount };
+      const call: CallContext = { plugin, mount, viaPort: port !== null };
       const fn = this.methods[pre.method] as (p: unknown, c: CallContext) => unknown;
       const result = await fn(pre.params, call);
-      this.reply(mount, req.id, { result: result === undefined ? { ok: true } : result });
+      this.reply(mount, port, req.id, { result: result === undefined ? { ok: true } : result });
     } catch (err) {
-      this.reply(mount, req.id, { error: err instanceof Error ? err.message : String(err) });
+      this.reply(mount, port, req.id, { error: err instanceof Error ? err.message : String(err) });
     } finally {
       mount.pending--;
     }
   }
 
-  private reply(mount: Mount, id: string, r: { result: unknown } | { error: string }): void {
+  /** On the channel the request came on (`port` null: the window). */
+  private reply(mount: Mount, port: PortChannel | null, id: string, r: { result: unknown } | { error: string }): void {
     // The frame may have been unmounted or reloaded while the method ran: never answer a dead mount.
     if (this.mounts.get(mount.target) !== mount) return;
     if ("error" in r) {
       this.stats.errors++;
-      this.post(mount, makeBridgeErrorResponse(id, r.error));
+      this.post(mount, makeBridgeErrorResponse(id, r.error), port);
     } else {
       this.stats.ok++;
-      this.post(mount, makeBridgeResponse(id, r.result));
+      this.post(mount, makeBridgeResponse(id, r.result), port);
     }
   }
 
@@ -215,8 +280,13 @@ export class BridgeHost {
     const now = this.services.now();
     const plugins = this.plugins();
     for (const mount of this.mounts.values()) {
-      if (!mount.subscribed || (onlyPluginId !== undefined && mount.pluginId !== onlyPluginId)) continue;
-      if (mount.types && !mount.types.has(type)) continue;
+      if (onlyPluginId !== undefined && mount.pluginId !== onlyPluginId) continue;
+      const { window: onWindow, port: onPort } = mount.events;
+      const toPort = onPort !== null && mount.port !== null && (!onPort.types || onPort.types.has(type));
+      // §6.4: a subscription is the mount's, so window listeners in the frame get the event either way
+      // (a plugin may call through the SDK and listen on the window); the SDK ignores window events once on the port.
+      const toWindow = toPort || (onWindow !== null && (!onWindow.types || onWindow.types.has(type)));
+      if (!toWindow && !toPort) continue;
       const plugin = plugins.get(mount.pluginId);
       if (!plugin?.enabled || !canReceiveEvent({ type, data }, plugin.grantedPermissions, mount.pluginId)) continue;
       if (type === "shell:data") {
@@ -226,7 +296,9 @@ export class BridgeHost {
         if (now - last < 1000 / this.limits.shellDataPerSecond) continue;
         mount.lastShellData.set(shellId, now);
       }
-      this.post(mount, makeBridgeEvent(type, data, now));
+      const event = makeBridgeEvent(type, data, now);
+      if (toWindow) this.post(mount, event, null);
+      if (toPort) this.post(mount, event, mount.port);
     }
   }
 

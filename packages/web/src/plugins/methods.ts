@@ -16,6 +16,8 @@ import type { HostServices, Mount, RegisteredPlugin } from "./types.js";
 export interface CallContext {
   plugin: RegisteredPlugin;
   mount: Mount;
+  /** The request came over the mount's MessagePort rather than the window. */
+  viaPort: boolean;
 }
 
 export type MethodTable = { [M in BridgeMethod]: (p: BridgeMethodParams<M>, c: CallContext) => unknown };
@@ -163,11 +165,10 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
       s.session.chat(p.message);
     },
     subscribeEvents: (p, c) => {
-      c.mount.subscribed = true;
-      c.mount.types = p.types ? new Set(p.types) : null;
+      c.mount.events[c.viaPort ? "port" : "window"] = { types: p.types ? new Set(p.types) : null };
     },
     unsubscribeEvents: (_p, c) => {
-      c.mount.subscribed = false;
+      c.mount.events[c.viaPort ? "port" : "window"] = null;
     },
     broadcastEvent: (p, c) => {
       if (!bridge.allowBroadcast(c.mount)) throw new Error("Rate limit exceeded");

@@ -9,7 +9,7 @@ import { BridgeHost, type BridgeHostOptions } from "./bridge-host.js";
 import { LocalPluginStore } from "./local-store.js";
 import { OutputTap } from "./output-tap.js";
 import { SessionKvView } from "./session-kv.js";
-import type { FetchLike, HostServices, HostUi, PostTarget, RegisteredPlugin, SessionLike } from "./types.js";
+import type { FetchLike, HostPort, HostServices, HostUi, PostTarget, RegisteredPlugin, SessionLike } from "./types.js";
 
 export class FakeSession implements SessionLike {
   readonly sessionId = "sess1";
@@ -59,15 +59,9 @@ export class FakeSession implements SessionLike {
   }
 }
 
-/** An iframe window stand-in: records what the host posts to it. */
-export class FakeFrame implements PostTarget {
+/** Responses and events in what a frame or port received. */
+class Inbox {
   readonly received: Array<Record<string, unknown>> = [];
-  postMessage(message: unknown): void {
-    this.received.push(structuredClone(message) as Record<string, unknown>);
-  }
-  get init() {
-    return this.received.find((m) => m.type === "taiku:init") as { authToken: string; pluginId: string } | undefined;
-  }
   responses() {
     return this.received.filter((m) => m.type === "taiku:response") as Array<{ id: string; result?: unknown; error?: string }>;
   }
@@ -75,6 +69,47 @@ export class FakeFrame implements PostTarget {
     return this.received.filter((m) => m.type === "taiku:event").map((m) => m.event as { type: string; data: Record<string, unknown> });
   }
 }
+
+/** An iframe window stand-in: records what the host posts to it, and the ports it transfers. */
+export class FakeFrame extends Inbox implements PostTarget {
+  readonly ports: FakePort[] = [];
+  postMessage(message: unknown, _targetOrigin?: string, transfer?: Transferable[]): void {
+    this.received.push(structuredClone(message) as Record<string, unknown>);
+    for (const t of transfer ?? []) this.ports.push(t as unknown as FakePort);
+  }
+  get init() {
+    return this.received.find((m) => m.type === "taiku:init") as { authToken: string; pluginId: string } | undefined;
+  }
+}
+
+/**
+ * A MessageChannel stand-in, both ends in one object: the host's end (`HostPort`) records what the host
+ * posts; `send()` is the plugin posting on its end (a clone, delivered at once).
+ */
+export class FakePort extends Inbox implements HostPort {
+  onmessage: ((e: MessageEvent) => void) | null = null;
+  closed = false;
+  /** Port messages as posted (an envelope, or an array of them); `received` has the envelopes. */
+  readonly messages: unknown[] = [];
+  postMessage(message: unknown): void {
+    if (this.closed) return;
+    const copy = structuredClone(message) as Record<string, unknown> | Array<Record<string, unknown>>;
+    this.messages.push(copy);
+    this.received.push(...(Array.isArray(copy) ? copy : [copy]));
+  }
+  close(): void {
+    this.closed = true;
+  }
+  send(data: unknown): void {
+    if (!this.closed) this.onmessage?.({ data: structuredClone(data) } as MessageEvent);
+  }
+}
+
+/** Host option: offer a `FakePort` per mount (it is also what the frame receives in its transfer list). */
+export const fakeChannel = () => {
+  const port = new FakePort();
+  return { host: port, transfer: port as unknown as Transferable };
+};
 
 export function registered(manifest: Record<string, unknown>, opts: { serverManaged?: boolean; granted?: string[] } = {}): RegisteredPlugin {
   const r = validateManifest({ name: "Test", version: "1.0.0", ...manifest }, { manifestUrl: "http://localhost:8080/plugins/x/manifest.json" });
@@ -96,11 +131,19 @@ export interface Harness {
   kv: SessionKvView;
   local: LocalPluginStore;
   clock: { t: number };
-  /** Mount a frame for a plugin and return it with a request helper. */
-  frame(pluginId: string, panelId?: string): { win: FakeFrame; request(method: string, params?: unknown, extra?: Record<string, unknown>): Promise<{ result?: unknown; error?: string } | undefined> };
+  /**
+   * Mount a frame for a plugin and return it with request helpers: on its window, and on the port the
+   * host offered with `taiku:init` (harness option `ports`; `undefined` when a request was dropped).
+   */
+  frame(pluginId: string, panelId?: string): { win: FakeFrame; request: Requester; portRequest: Requester };
 }
 
-export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; signedIn?: boolean; host?: BridgeHostOptions } = {}): Harness {
+type Requester = (method: string, params?: unknown, extra?: Record<string, unknown>) => Promise<{ result?: unknown; error?: string } | undefined>;
+
+/** Macrotask turns a port request may take before it counts as dropped (the host answers port messages asynchronously). */
+const PORT_TURNS = 20;
+
+export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; signedIn?: boolean; host?: BridgeHostOptions; ports?: boolean } = {}): Harness {
   const session = new FakeSession();
   const map = new Map(plugins.map((p) => [p.manifest.id, p]));
   const fetches: Harness["fetches"] = [];
@@ -136,21 +179,35 @@ export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; 
     signedIn: () => opts.signedIn ?? false, hostVersion: "test", now: () => clock.t,
   };
   let n = 0;
-  const host = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), ...opts.host });
+  const host = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), channel: opts.ports ? fakeChannel : null, ...opts.host });
   return {
     session, host, plugins: map, fetches, ui, output, agents, kv, local, clock,
     frame(pluginId, panelId = "p") {
       const win = new FakeFrame();
       host.mount(win, pluginId, panelId);
       let seq = 0;
+      const envelope = (id: string, method: string, params: unknown, extra: Record<string, unknown>) => {
+        const init = win.init!;
+        return { type: "taiku:request", id, pluginId: init.pluginId, authToken: init.authToken, method, ...(params === undefined ? {} : { params }), ...extra };
+      };
+      const answer = (inbox: Inbox, id: string) => {
+        const r = inbox.responses().find((x) => x.id === id);
+        return r && ("error" in r ? { error: r.error! } : { result: r.result });
+      };
       return {
         win,
         async request(method, params, extra = {}) {
           const id = `r${++seq}`;
-          const init = win.init!;
-          await host.onMessage(win, { type: "taiku:request", id, pluginId: init.pluginId, authToken: init.authToken, method, ...(params === undefined ? {} : { params }), ...extra });
-          const r = win.responses().find((x) => x.id === id);
-          return r && ("error" in r ? { error: r.error! } : { result: r.result });
+          await host.onMessage(win, envelope(id, method, params, extra));
+          return answer(win, id);
+        },
+        async portRequest(method, params, extra = {}) {
+          const port = win.ports[0];
+          if (!port) throw new Error("no port offered");
+          const id = `p${++seq}`;
+          port.send(envelope(id, method, params, extra));
+          for (let i = 0; i < PORT_TURNS && !answer(port, id); i++) await new Promise((r) => setTimeout(r, 0));
+          return answer(port, id);
         },
       };
     },

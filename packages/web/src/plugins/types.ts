@@ -6,11 +6,28 @@ import type { Emitter } from "../common/emitter.js";
 import type { AgentTracker } from "./agents.js";
 import type { LocalPluginStore } from "./local-store.js";
 import type { OutputTap } from "./output-tap.js";
+import type { PortChannel } from "./port-channel.js";
 import type { SessionKvView } from "./session-kv.js";
 
 /** Where the host posts to: an iframe's `contentWindow` (or a fake in tests). */
 export interface PostTarget {
-  postMessage(message: unknown, targetOrigin: string): void;
+  postMessage(message: unknown, targetOrigin: string, transfer?: Transferable[]): void;
+}
+
+/**
+ * The host's end of the MessageChannel offered to a mount with its first `taiku:init` (a `MessagePort`,
+ * or a fake in tests). Between a page and an out-of-process plugin frame a port message goes renderer to
+ * renderer; a window message also passes through the browser process.
+ */
+export interface HostPort {
+  postMessage(message: unknown): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  close(): void;
+}
+
+/** One channel's `subscribeEvents` (optional `types` filter). */
+export interface EventSubscription {
+  types: Set<string> | null;
 }
 
 export interface Mount {
@@ -19,9 +36,13 @@ export interface Mount {
   panelId: string;
   authToken: string;
   target: PostTarget;
-  subscribed: boolean;
-  /** Optional `subscribeEvents({types})` filter. */
-  types: Set<string> | null;
+  /** Host end of the channel offered with this mount's first `taiku:init`; null when none was offered. */
+  port: PortChannel | null;
+  /**
+   * `subscribeEvents` per channel: events go to the window when it was called there (raw §6.5 clients),
+   * to the port when it was called on the port (the SDK), to both when both did. null: not subscribed.
+   */
+  events: { window: EventSubscription | null; port: EventSubscription | null };
   pending: number;
   /** shell:data coalescing: last delivery per shell (ms). */
   lastShellData: Map<number, number>;
