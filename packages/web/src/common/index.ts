@@ -9,6 +9,7 @@ export * from "./device.js";
 export * from "./extra-keys.js";
 export * from "./layout.js";
 export * from "./ownership.js";
+export * from "./kv-entries.js";
 export * from "./session-state.js";
 export * from "./shell-stream.js";
 export * from "./connection.js";

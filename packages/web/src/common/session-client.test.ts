@@ -96,7 +96,8 @@ describe("SessionClient", () => {
     await until(() => kvDiffs.length === 1 && client.state.decryptFailures === 1);
     await new Promise((r) => setTimeout(r, 50)); // the replay has been processed too
     expect(agentEvents).toEqual([{ shellId: 1, type: "agent_status", data: { agentType: "codex", status: "running" }, timestamp: 42 }]);
-    expect(client.state.pluginKv["p.x"]).toEqual({ entries: { k: 1 }, rev: 1 });
+    expect(client.state.pluginKv["p.x"]?.entries.toRecord()).toEqual({ k: 1 });
+    expect(client.state.pluginKv["p.x"]?.rev).toBe(1);
     expect(client.state.decryptFailures).toBe(1);
   });
 

@@ -4,6 +4,7 @@
  * can compare by reference and tests can assert on snapshots.
  */
 import type { Role, ServerMessage, ShellInfo, User } from "@taiku/protocol";
+import { KvEntries } from "./kv-entries.js";
 
 export interface ChatEntry {
   id: number;
@@ -68,7 +69,8 @@ export interface SessionState {
   shells: ShellInfo[];
   owners: Owner[];
   chat: ChatEntry[];
-  pluginKv: Record<string, { entries: Record<string, unknown>; rev: number }>;
+  /** Session KV per plugin; `entries` share structure between versions (a diff copies ≈ 1/64 of them). */
+  pluginKv: Record<string, { entries: KvEntries; rev: number }>;
   sessionPlugins: Record<string, { manifest_url: string; enabled: boolean }>;
   tunnels: Array<{ port: number; url: string }>;
   cli: { connected: boolean; expiresAt: number | null };
@@ -150,11 +152,10 @@ export function reduce(state: SessionState, msg: ServerMessage): SessionState {
     case "adoptionRequest":
       return { ...state, adoptionPrompts: [...state.adoptionPrompts.filter((p) => p.requestId !== msg.requestId), { requestId: msg.requestId, shellId: msg.shellId, fromUserId: msg.fromUserId, fromName: msg.fromName }] };
     case "pluginKv":
-      return { ...state, pluginKv: { ...state.pluginKv, [msg.pluginId]: { entries: msg.entries, rev: msg.rev } } };
+      return { ...state, pluginKv: { ...state.pluginKv, [msg.pluginId]: { entries: KvEntries.from(msg.entries), rev: msg.rev } } };
     case "pluginKvDiff": {
-      const entries = { ...(state.pluginKv[msg.pluginId]?.entries ?? {}) };
-      if (msg.deleted) delete entries[msg.key];
-      else entries[msg.key] = msg.value;
+      const before = state.pluginKv[msg.pluginId]?.entries ?? KvEntries.empty;
+      const entries = msg.deleted ? before.without(msg.key) : before.with(msg.key, msg.value);
       return { ...state, pluginKv: { ...state.pluginKv, [msg.pluginId]: { entries, rev: msg.rev } } };
     }
     case "sessionPlugins":
@@ -171,6 +172,15 @@ export function reduce(state: SessionState, msg: ServerMessage): SessionState {
 }
 
 // ------------------------------------------------------------------ derived views
+
+/**
+ * Does `next` differ from `prev` in a field not in `ignore`? Fields are compared by identity: the
+ * reducer replaces exactly the fields a message changes.
+ */
+export function changedExcept(prev: SessionState, next: SessionState, ignore: ReadonlySet<keyof SessionState>): boolean {
+  for (const key of Object.keys(next) as Array<keyof SessionState>) if (!ignore.has(key) && prev[key] !== next[key]) return true;
+  return false;
+}
 
 export function ownerOf(state: SessionState, shellId: number): Owner | undefined {
   return state.owners.find((o) => o.shellId === shellId);

@@ -1,5 +1,6 @@
 import { parseHotkey } from "@taiku/protocol";
 import { describe, expect, it } from "vitest";
+import { KvEntries } from "../common/kv-entries.js";
 import { MemoryStorage } from "../common/services.js";
 import { PluginCatalog } from "./catalog.js";
 import { LocalPluginStore, SECRETS_KEY } from "./local-store.js";
@@ -45,7 +46,7 @@ describe("SessionKvView (optimistic writes, last writer wins by server arrival)"
   it("shows a local write until the server echoes it, then the server's value", () => {
     const server: Record<string, unknown> = {};
     const sent: string[] = [];
-    const kv = new SessionKvView({ serverEntries: () => server, sendSet: (_p, k) => sent.push(`set ${k}`), sendDelete: (_p, k) => sent.push(`del ${k}`) });
+    const kv = new SessionKvView({ serverEntries: () => KvEntries.from(server), sendSet: (_p, k) => sent.push(`set ${k}`), sendDelete: (_p, k) => sent.push(`del ${k}`) });
     kv.set("p", "k", 1);
     kv.set("p", "k", 2);
     expect(kv.get("p", "k")).toBe(2);
@@ -65,7 +66,7 @@ describe("SessionKvView (optimistic writes, last writer wins by server arrival)"
 
   it("checks the quota to the byte as the store changes under it (remembered sizes stay exact)", () => {
     const server: Record<string, unknown> = {};
-    const kv = new SessionKvView({ serverEntries: () => server, sendSet: () => {}, sendDelete: () => {} }, 100);
+    const kv = new SessionKvView({ serverEntries: () => KvEntries.from(server), sendSet: () => {}, sendDelete: () => {} }, 100);
     // A naive reference: every entry of the current view measured afresh.
     const fits = (key: string, value: unknown) => {
       const view = kv.entries("p");

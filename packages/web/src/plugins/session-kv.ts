@@ -10,6 +10,7 @@
  * `setPluginData` made a write cost O(store) (bench/bridge, docs/benchmarks.md "Plugin bridge").
  */
 import { BRIDGE_ERRORS, jsonByteLength } from "@taiku/protocol";
+import type { KvEntries } from "../common/kv-entries.js";
 
 export const SESSION_KV_QUOTA = 64 * 1024;
 
@@ -28,7 +29,7 @@ type Sized = { value: unknown; bytes: number };
 
 export interface KvSink {
   /** Current server copy of one plugin's entries. */
-  serverEntries(pluginId: string): Record<string, unknown>;
+  serverEntries(pluginId: string): KvEntries;
   sendSet(pluginId: string, key: string, value: unknown): void;
   sendDelete(pluginId: string, key: string): void;
 }
@@ -43,7 +44,7 @@ export class SessionKvView {
   ) {}
 
   entries(pluginId: string): Record<string, unknown> {
-    const out = { ...this.sink.serverEntries(pluginId) };
+    const out = this.sink.serverEntries(pluginId).toRecord();
     for (const [key, p] of this.pending.get(pluginId) ?? []) {
       if (p.deleted) delete out[key];
       else out[key] = p.value;
@@ -55,7 +56,7 @@ export class SessionKvView {
     const p = this.pending.get(pluginId)?.get(key);
     if (p) return p.deleted ? null : p.value;
     const server = this.sink.serverEntries(pluginId);
-    return Object.hasOwn(server, key) ? server[key] : null;
+    return server.has(key) ? server.get(key) : null;
   }
 
   /** UTF-8 bytes of the plugin's entries as this client sees them, leaving `except` out. */
@@ -71,7 +72,7 @@ export class SessionKvView {
       next.set(key, sized);
       if (key !== except) total += sized.bytes;
     };
-    for (const key of Object.keys(server)) if (!pending?.has(key)) add(key, server[key]);
+    server.forEach((value, key) => !pending?.has(key) && add(key, value));
     for (const [key, p] of pending ?? []) if (!p.deleted) add(key, p.value);
     this.sizes.set(pluginId, next);
     return total;
@@ -97,7 +98,7 @@ export class SessionKvView {
 
   delete(pluginId: string, key: string): void {
     const p = this.pending.get(pluginId)?.get(key);
-    if (p ? p.deleted : !Object.hasOwn(this.sink.serverEntries(pluginId), key)) return;
+    if (p ? p.deleted : !this.sink.serverEntries(pluginId).has(key)) return;
     this.track(pluginId, key, { deleted: true, value: null });
     this.sink.sendDelete(pluginId, key);
   }

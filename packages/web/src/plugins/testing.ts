@@ -1,6 +1,7 @@
 /** Test doubles for the plugin host: a session client driven by the test, and a recording frame. */
 import { validateManifest, type ClientMessage } from "@taiku/protocol";
 import { Emitter } from "../common/emitter.js";
+import { KvEntries } from "../common/kv-entries.js";
 import { MemoryStorage } from "../common/services.js";
 import type { SessionEvents } from "../common/session-client.js";
 import { initialState, type SessionState } from "../common/session-state.js";
@@ -164,7 +165,7 @@ export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; 
   const output = new OutputTap();
   const local = new LocalPluginStore(new MemoryStorage());
   const kv = new SessionKvView({
-    serverEntries: (id) => session.state.pluginKv[id]?.entries ?? {},
+    serverEntries: (id) => session.state.pluginKv[id]?.entries ?? KvEntries.empty,
     sendSet: (pluginId, key, value) => session.send({ t: "pluginKvSet", pluginId, key, value }),
     sendDelete: (pluginId, key) => session.send({ t: "pluginKvDelete", pluginId, key }),
   });

@@ -4,6 +4,7 @@
  * state the plugin components render (open panels, badges, tooltips, sizes, dialogs).
  */
 import { toast } from "../../ui/session/ui-state.svelte.js";
+import { KvEntries } from "../../common/kv-entries.js";
 import type { SessionClient } from "../../common/session-client.js";
 import { AgentTracker } from "../agents.js";
 import { BridgeHost } from "../bridge-host.js";
@@ -49,7 +50,7 @@ export class PluginRuntime {
 
   constructor(readonly client: SessionClient) {
     this.kv = new SessionKvView({
-      serverEntries: (id) => client.state.pluginKv[id]?.entries ?? {},
+      serverEntries: (id) => client.state.pluginKv[id]?.entries ?? KvEntries.empty,
       sendSet: (pluginId, k, value) => client.send({ t: "pluginKvSet", pluginId, key: k, value }),
       sendDelete: (pluginId, k) => client.send({ t: "pluginKvDelete", pluginId, key: k }),
     });

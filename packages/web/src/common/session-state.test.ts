@@ -1,0 +1,104 @@
+import type { ServerMessage } from "@taiku/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { KvEntries } from "./kv-entries.js";
+import { changedExcept, initialState, reduce, type SessionState } from "./session-state.js";
+
+type KvMessage = Extract<ServerMessage, { t: "pluginKv" | "pluginKvDiff" }>;
+const diff = (key: string, value: unknown, rev: number, pluginId = "p.a"): KvMessage =>
+  ({ t: "pluginKvDiff", pluginId, key, value, deleted: value === undefined, rev, userId: 1 });
+
+/**
+ * The reducer as it was: a full copy of the plugin's entries on every diff (writing with
+ * defineProperty: the old `entries[key] = value` set the prototype for a key named `__proto__`).
+ */
+function reference(kv: Record<string, Record<string, unknown>>, msg: KvMessage): Record<string, Record<string, unknown>> {
+  if (msg.t === "pluginKv") return { ...kv, [msg.pluginId]: { ...msg.entries } };
+  const entries = { ...kv[msg.pluginId] };
+  if (msg.deleted) delete entries[msg.key];
+  else Object.defineProperty(entries, msg.key, { value: msg.value, enumerable: true, writable: true, configurable: true });
+  return { ...kv, [msg.pluginId]: entries };
+}
+
+const plain = (st: SessionState) => Object.fromEntries(Object.entries(st.pluginKv).map(([id, p]) => [id, p.entries.toRecord()]));
+/** How many of the 64 shards two versions do not share (test-only look inside). */
+const unshared = (a: KvEntries, b: KvEntries) => {
+  const [x, y] = [a, b].map((e) => (e as unknown as { shards: unknown[] }).shards);
+  return x!.filter((s, i) => s !== y![i]).length;
+};
+
+describe("session KV in the session state (pluginKv / pluginKvDiff)", () => {
+  const full = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`key-${i}`, { n: i, text: "x".repeat(90) }]));
+  const loaded = reduce(initialState("s"), { t: "pluginKv", pluginId: "p.a", entries: full, rev: 1 });
+
+  it("a diff touching one key replaces that key only: other values keep their identity, one shard is copied", () => {
+    const before = loaded.pluginKv["p.a"]!.entries;
+    const next = reduce(loaded, diff("key-7", { n: -1 }, 2));
+    const after = next.pluginKv["p.a"]!;
+    expect(after.rev).toBe(2);
+    expect(after.entries.get("key-7")).toEqual({ n: -1 });
+    before.forEach((value, key) => key !== "key-7" && expect(after.entries.get(key)).toBe(value));
+    expect(unshared(before, after.entries)).toBe(1);
+    // Immutable: the previous state still holds the old value, and a new state object came out.
+    expect(before.get("key-7")).toBe(full["key-7"]);
+    expect(next).not.toBe(loaded);
+    expect(next.pluginKv).not.toBe(loaded.pluginKv);
+  });
+
+  it("deletes, counts and looks up any key, including Object.prototype names", () => {
+    let st = loaded;
+    const odd = ["__proto__", "constructor", "hasOwnProperty", "toString", "", "0", "ключ", "🙂"];
+    odd.forEach((key, i) => (st = reduce(st, diff(key, i, 10 + i))));
+    const e = st.pluginKv["p.a"]!.entries;
+    expect(e.size).toBe(608);
+    for (const [i, key] of odd.entries()) expect([e.has(key), e.get(key)]).toEqual([true, i]);
+    expect(Object.getPrototypeOf(e.toRecord())).toBe(Object.prototype);
+    expect(Object.hasOwn(e.toRecord(), "__proto__")).toBe(true);
+    expect(e.has("valueOf")).toBe(false);
+    expect(e.get("valueOf")).toBeUndefined();
+    const gone = reduce(st, diff("__proto__", undefined, 30)).pluginKv["p.a"]!.entries;
+    expect([gone.size, gone.has("__proto__")]).toEqual([607, false]);
+    expect(e.without("missing")).toBe(e);
+    expect(KvEntries.empty.without("x")).toBe(KvEntries.empty);
+    expect(JSON.parse(JSON.stringify(KvEntries.from({ a: 1 })))).toEqual({ a: 1 });
+  });
+
+  it("matches the old full copy on random message sequences, and every earlier state keeps its entries", () => {
+    const key = fc.constantFrom("a", "b", "c", "d", "__proto__", "constructor", "k1", "k2", "k3", "0", "");
+    const pluginId = fc.constantFrom("p.a", "p.b");
+    const value = fc.option(fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.record({ x: fc.integer() })), { nil: undefined });
+    const msg: fc.Arbitrary<KvMessage> = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(key, value, pluginId).map(([k, v, p]) => diff(k, v, 0, p)) },
+      { weight: 1, arbitrary: fc.tuple(pluginId, fc.dictionary(key, fc.integer())).map(([p, entries]) => ({ t: "pluginKv", pluginId: p, entries, rev: 0 }) as KvMessage) },
+    );
+    fc.assert(
+      fc.property(fc.array(msg, { maxLength: 80 }), (msgs) => {
+        let st = initialState("s");
+        let ref: Record<string, Record<string, unknown>> = {};
+        const history: Array<[SessionState, Record<string, Record<string, unknown>>]> = [];
+        for (const m of msgs) {
+          st = reduce(st, m);
+          ref = reference(ref, m);
+          expect(plain(st)).toEqual(ref);
+          for (const [id, entries] of Object.entries(ref)) expect(st.pluginKv[id]!.entries.size).toBe(Object.keys(entries).length);
+          history.push([st, ref]);
+        }
+        for (const [old, oldRef] of history) expect(plain(old)).toEqual(oldRef);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("changedExcept (the session page skips state changes it does not show)", () => {
+  it("compares fields by identity, leaving the ignored ones out", () => {
+    const ignore = new Set<keyof SessionState>(["pluginKv", "latencyMs"]);
+    const s0 = reduce(initialState("s"), { t: "shellLatency", ms: 5 });
+    const kv = reduce(s0, diff("k", 1, 1));
+    const latency = reduce(kv, { t: "shellLatency", ms: 7 });
+    expect([changedExcept(s0, kv, ignore), changedExcept(kv, latency, ignore)]).toEqual([false, false]);
+    const chat = reduce(latency, { t: "chat", id: 1, userId: 1, name: "a", message: "hi", ts: 1 });
+    expect(changedExcept(latency, chat, ignore)).toBe(true);
+    expect(changedExcept(s0, latency, new Set())).toBe(true);
+  });
+});
