@@ -9,7 +9,7 @@
  */
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { cp, mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -68,5 +68,7 @@ export async function bundle({ entryPoints, outdir, external = NATIVE_EXTERNALS,
     chunkNames: "chunk-[hash]",
     logLevel: quiet ? "error" : "warning",
   });
+  // The CLI's PTY thread script is loaded from next to the code (packages/cli/src/pty-host.ts).
+  await cp(join(REPO, "packages", "cli", "src", "pty-worker.cjs"), join(outdir, "pty-worker.cjs"));
   return Object.fromEntries(Object.keys(entryPoints).map((k) => [k, join(outdir, `${k}.mjs`)]));
 }

@@ -12,7 +12,8 @@
  * integrations tool catalogues (packages/server/scripts/catalogues/*.json) to dist/catalogues, where
  * the bundled server's defaultCatalogueDir() looks first.
  *
- * Outputs: dist/taiku.js (bin, with shebang) and dist/lib.js (library API), sharing chunks.
+ * Outputs: dist/taiku.js (bin, with shebang) and dist/lib.js (library API), sharing chunks, and
+ * dist/pty-worker.cjs (the PTY thread's script, plain JavaScript, copied as is).
  */
 import { build } from "esbuild";
 import { chmod, cp, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
@@ -46,7 +47,7 @@ const banner = [
 async function newestMtime(dir) {
   let newest = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+    if (!entry.isFile() || !/\.(ts|cjs)$/.test(entry.name)) continue;
     newest = Math.max(newest, (await stat(join(entry.parentPath ?? entry.path, entry.name))).mtimeMs);
   }
   return newest;
@@ -87,6 +88,8 @@ async function main() {
     metafile: true,
   });
   await chmod(join(outdir, "taiku.js"), 0o755);
+  // The PTY thread's script (pty-host.ts loads it from next to the bundle's chunks).
+  await cp(join(pkgDir, "src", "pty-worker.cjs"), join(outdir, "pty-worker.cjs"));
   // The bare imports left in the output, from esbuild's own record (not a text scan, which would
   // also see import lines inside template strings such as `taiku plugin new`'s scaffold).
   const externals = new Set();

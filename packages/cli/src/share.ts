@@ -116,7 +116,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     shell: options.shell ?? (env.SHELL || "/bin/sh"),
     dir: options.dir ?? process.cwd(),
     env: cleanEnv(env),
-    spawn: options.spawn ?? (await nodePtySpawn()),
+    spawn: options.spawn ?? (await nodePtySpawn({ flushMs: limits.outputFlushMs, batchBytes: limits.outputFlushBytes })),
     limits,
     cliVersion: CLI_VERSION,
     ownerSignIn: token !== undefined,

@@ -2,13 +2,14 @@
  * The PTY pool: spawns the session's shells with node-pty (injected, so tests can fake it), assigns
  * shell ids (from 1, monotonic, never reused), coalesces output and reports exits.
  */
+import { createRequire } from "node:module";
 import { Coalescer } from "./coalescer.js";
-import { PtyWriter } from "./pty-writer.js";
+import { PtyHost, ptyWorkerFile, type PtyHostOptions } from "./pty-host.js";
 
 export interface PtyLike {
   readonly pid: number;
-  /** The (non-blocking) master fd on Unix; input is then written to it directly (pty-writer.ts). */
-  readonly fd?: number;
+  /** Output already comes in batches (spec §2.3), e.g. from the PTY thread: no coalescing here. */
+  readonly batched?: boolean;
   onData(cb: (data: string | Uint8Array) => void): { dispose(): void };
   onExit(cb: (e: { exitCode: number; signal?: number }) => void): { dispose(): void };
   write(data: string | Buffer): void;
@@ -29,8 +30,26 @@ export interface SpawnOptions {
 
 export type SpawnPty = (file: string, args: string[], opts: SpawnOptions) => PtyLike;
 
+export interface NodePtySpawnOptions extends Pick<PtyHostOptions, "flushMs" | "batchBytes"> {
+  /**
+   * Run the PTYs on their own thread (pty-host.ts; default). `false`, or TAIKU_PTY_THREAD=0, keeps
+   * them on the main thread, as before.
+   */
+  thread?: boolean;
+  onWarn?: (message: string) => void;
+}
+
 /** node-pty, loaded lazily so that `taiku --help` and `taiku serve` never load the native addon. */
-export async function nodePtySpawn(): Promise<SpawnPty> {
+export async function nodePtySpawn(opts: NodePtySpawnOptions = {}): Promise<SpawnPty> {
+  const threaded = opts.thread ?? process.env.TAIKU_PTY_THREAD !== "0";
+  const workerFile = threaded && process.platform !== "win32" ? ptyWorkerFile() : null;
+  if (workerFile) {
+    // Resolved here, so a missing or broken node-pty fails now, as the import below would.
+    const nodePtyPath = createRequire(import.meta.url).resolve("node-pty");
+    await import("node-pty");
+    const { thread: _thread, ...hostOptions } = opts;
+    return new PtyHost(workerFile, nodePtyPath, hostOptions).spawn;
+  }
   const pty = await import("node-pty");
   return (file, args, opts) => pty.spawn(file, args, opts as never) as unknown as PtyLike;
 }
@@ -55,8 +74,8 @@ interface Shell {
   rows: number;
   cols: number;
   pty: PtyLike;
-  coalescer: Coalescer;
-  writer: PtyWriter | null;
+  /** Null when the PTY batches its output itself. */
+  coalescer: Coalescer | null;
 }
 
 export class ShellPool {
@@ -69,21 +88,25 @@ export class ShellPool {
     const id = ++this.lastId;
     const env: Record<string, string> = { ...this.opts.env, ...extraEnv, TERM: "xterm-256color", TAIKU_SHELL_ID: String(id) };
     const pty = this.opts.spawn(this.opts.shell, [], { name: "xterm-256color", cols, rows, cwd: this.opts.cwd, env, encoding: null });
-    const coalescer = new Coalescer({
+    const emit = (chunk: Uint8Array) => this.opts.onOutput(id, chunk);
+    const coalescer = pty.batched ? null : new Coalescer({
       flushMs: this.opts.flushMs,
       flushBytes: this.opts.flushBytes,
       maxChunk: this.opts.maxChunk,
       ...(this.opts.backlogBytes ? { backlogBytes: this.opts.backlogBytes } : {}),
-      emit: (chunk) => this.opts.onOutput(id, chunk),
+      emit,
     });
-    const writer = typeof pty.fd === "number" && process.platform !== "win32" ? new PtyWriter(pty.fd) : null;
-    const shell: Shell = { id, rows, cols, pty, coalescer, writer };
+    const shell: Shell = { id, rows, cols, pty, coalescer };
     this.shells.set(id, shell);
-    pty.onData((d) => coalescer.push(typeof d === "string" ? Buffer.from(d, "utf8") : d));
+    const max = this.opts.maxChunk;
+    pty.onData((d) => {
+      const bytes = typeof d === "string" ? Buffer.from(d, "utf8") : d;
+      if (coalescer) return coalescer.push(bytes);
+      for (let off = 0; off < bytes.byteLength; off += max) emit(bytes.subarray(off, off + max)); // frames ≤ maxChunk
+    });
     pty.onExit(({ exitCode }) => {
       if (!this.shells.has(id)) return;
-      writer?.close();
-      coalescer.dispose(); // last output goes out before the exit is reported
+      coalescer?.dispose(); // last output goes out before the exit is reported
       this.shells.delete(id);
       this.opts.onExit(id, exitCode);
     });
@@ -108,10 +131,7 @@ export class ShellPool {
   }
 
   write(id: number, data: Uint8Array): void {
-    const s = this.shells.get(id);
-    if (!s) return;
-    if (s.writer) s.writer.push(data);
-    else s.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    this.shells.get(id)?.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   resize(id: number, rows: number, cols: number): void {
@@ -160,8 +180,7 @@ export class ShellPool {
   /** Kill every shell without reporting exits (session teardown). */
   killAll(): void {
     for (const s of this.shells.values()) {
-      s.writer?.close();
-      s.coalescer.dispose();
+      s.coalescer?.dispose();
       try {
         s.pty.kill("SIGHUP");
       } catch {

@@ -45,9 +45,10 @@ describe("npm pack", () => {
     expect(tarball).toMatch(/taiku-cli-0\.1\.0\.tgz$/);
     expect(files).toContain("dist/taiku.js");
     expect(files).toContain("dist/lib.js");
+    expect(files).toContain("dist/pty-worker.cjs"); // the PTY thread's script, loaded from next to the chunks
     expect(files).toContain("package.json");
     expect(files).toContain("README.md");
-    expect(files.filter((f) => f.startsWith("dist/")).every((f) => /^dist\/((taiku|lib|chunk-[A-Z0-9]+)\.js|catalogues\/[a-z]+\.json)$/.test(f))).toBe(true);
+    expect(files.filter((f) => f.startsWith("dist/")).every((f) => /^dist\/((taiku|lib|chunk-[A-Z0-9]+)\.js|pty-worker\.cjs|catalogues\/[a-z]+\.json)$/.test(f))).toBe(true);
     // The integrations tool catalogues travel next to the bundle, where the server looks for them.
     for (const toolkit of ["github", "linear", "slack", "gmail"]) expect(files).toContain(`dist/catalogues/${toolkit}.json`);
     if (webBuilt) {

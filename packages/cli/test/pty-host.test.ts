@@ -3,7 +3,24 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { PtyWriter } from "../src/pty-writer.js";
+import { PtyHost, ptyWorkerFile } from "../src/pty-host.js";
+import type { PtyLike } from "../src/shells.js";
+
+// The thread's script is plain JavaScript; its classes are exported for these tests.
+const req = createRequire(import.meta.url);
+interface Writer {
+  push(d: Uint8Array): void;
+  readonly pendingBytes: number;
+}
+interface Batcher {
+  push(d: Uint8Array): void;
+  ack(): void;
+  flush(): void;
+}
+const { PtyWriter, OutputBatcher } = req("../src/pty-worker.cjs") as {
+  PtyWriter: new (fd: number, opts?: { retryMs?: number; writeSync?: (fd: number, d: Uint8Array) => number; onError?: (e: unknown) => void }) => Writer;
+  OutputBatcher: new (o: { flushMs: number; batchBytes: number; maxInFlight: number; pauseBytes: number; post(c: Uint8Array): void; pause(on: boolean): void }) => Batcher;
+};
 
 const eagain = (): never => {
   throw Object.assign(new Error("EAGAIN"), { code: "EAGAIN" });
@@ -54,24 +71,163 @@ describe("PtyWriter", () => {
     expect(writer.pendingBytes).toBe(0);
   });
 
-  it("delivers a 300 kB paste to a real PTY whose input queue fills up, byte for byte", async () => {
-    const pty = createRequire(import.meta.url)("node-pty") as typeof import("node-pty");
-    const dir = mkdtempSync(join(tmpdir(), "taiku-ptywriter-"));
+});
+
+describe("OutputBatcher", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("sends the first read after quiet at once, then batches by size or timer, within maxInFlight; pauses above pauseBytes", () => {
+    vi.useFakeTimers();
+    const posted: number[][] = [];
+    const pauses: boolean[] = [];
+    const b = new OutputBatcher({ flushMs: 10, batchBytes: 4, maxInFlight: 2, pauseBytes: 8, post: (c) => posted.push([...c]), pause: (on) => pauses.push(on) });
+    b.push(Uint8Array.from([1]));
+    expect(posted).toEqual([[1]]); // quiet until now: at once (echo latency)
+    b.push(Uint8Array.from([2]));
+    expect(posted).toHaveLength(1); // within the batching window: waits
+    b.push(Uint8Array.from([3, 4, 5]));
+    expect(posted).toEqual([[1], [2, 3, 4, 5]]); // batchBytes gathered
+    b.push(Uint8Array.from([6, 7, 8, 9]));
+    expect(posted).toHaveLength(2); // two in flight: waits for an acknowledgement
+    b.push(Uint8Array.from([10, 11, 12, 13]));
+    expect(pauses).toEqual([true]); // 8 bytes waiting
+    b.ack();
+    expect(posted.at(-1)).toEqual([6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(pauses).toEqual([true, false]);
+    b.ack();
+    b.push(Uint8Array.from([14]));
+    vi.advanceTimersByTime(10); // the timer takes what is left
+    expect(posted.at(-1)).toEqual([14]);
+    b.ack();
+    b.ack();
+    vi.advanceTimersByTime(10); // nothing waiting: the window closes
+    b.push(Uint8Array.from([15]));
+    expect(posted.at(-1)).toEqual([15]); // quiet again: at once
+    b.push(Uint8Array.from([16]));
+    b.flush(); // before an exit: regardless of timer and acknowledgements
+    expect(posted.at(-1)).toEqual([16]);
+  });
+});
+
+/** A shell in a PTY on the host thread, its output collected. */
+function hosted(host: PtyHost, script: string, opts: { cols?: number } = {}) {
+  const pty: PtyLike = host.spawn("/bin/sh", ["-c", script], { name: "xterm-256color", cols: opts.cols ?? 80, rows: 24, cwd: process.cwd(), env: { ...process.env } as Record<string, string>, encoding: null });
+  const chunks: Uint8Array[] = [];
+  let text = "";
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  pty.onData((d) => {
+    const u = typeof d === "string" ? Buffer.from(d) : d;
+    chunks.push(u);
+    text = (text + Buffer.from(u).toString("latin1")).slice(-65_536); // a tail: output may be MBs
+    for (const w of waiters.splice(0)) if (w.re.test(text)) w.resolve();
+    else waiters.push(w);
+  });
+  const exit = new Promise<number>((resolve) => pty.onExit((e) => resolve(e.exitCode)));
+  const seen = (re: RegExp) => (re.test(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ re, resolve })));
+  return { pty, chunks, exit, seen, bytes: () => chunks.reduce((a, c) => a + c.byteLength, 0) };
+}
+
+describe("PtyHost (real PTYs on the host thread)", () => {
+  const workerFile = ptyWorkerFile()!;
+  const nodePty = req.resolve("node-pty");
+
+  it("runs a shell: output, input, resize and exit code cross the thread", async () => {
+    const host = new PtyHost(workerFile, nodePty);
+    const sh = hosted(host, "stty -echo; printf 'ready\\n'; read line; printf 'got:%s cols:%s\\n' \"$line\" \"$(stty size | cut -d' ' -f2)\"; exit 7");
+    await sh.seen(/ready/);
+    sh.pty.resize(100, 30);
+    await new Promise((r) => setTimeout(r, 50));
+    sh.pty.write("hello\r");
+    await sh.seen(/got:hello cols:100/);
+    expect(await sh.exit).toBe(7);
+    expect(sh.pty.pid).toBeGreaterThan(0);
+    expect(host.size).toBe(0);
+  }, 20_000);
+
+  it("delivers a 300 kB paste to a shell whose PTY input queue fills up, byte for byte", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "taiku-ptyhost-"));
     const out = join(dir, "out");
     const size = 300_000;
-    const term = pty.spawn("/bin/sh", ["-c", `stty raw -echo; printf R; head -c ${size} > '${out}'`], { cols: 80, rows: 24, encoding: null });
     try {
-      await new Promise<void>((resolve) => term.onData((d) => String(d).includes("R") && resolve()));
+      const host = new PtyHost(workerFile, nodePty);
+      const sh = hosted(host, `stty raw -echo; printf R; head -c ${size} > '${out}'`);
+      await sh.seen(/R/);
       const data = new Uint8Array(size);
       for (let i = 0; i < size; i++) data[i] = 32 + (i % 90);
-      const writer = new PtyWriter((term as unknown as { fd: number }).fd, { retryMs: 1 });
-      for (let off = 0; off < size; off += 4096) writer.push(data.subarray(off, off + 4096));
-      expect(writer.pendingBytes).toBeGreaterThan(0); // the queue really filled: the retry path ran
-      await new Promise<void>((resolve) => term.onExit(() => resolve()));
+      for (let off = 0; off < size; off += 4096) sh.pty.write(Buffer.from(data.subarray(off, off + 4096)));
+      expect(await sh.exit).toBe(0);
       expect(Buffer.compare(readFileSync(out), Buffer.from(data))).toBe(0);
     } finally {
-      term.kill();
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 20_000);
+
+  it("a paused PTY stops producing; output resumes complete and in order", async () => {
+    const host = new PtyHost(workerFile, nodePty);
+    const n = 20_000;
+    const sh = hosted(host, `stty -echo; read go; seq 1 ${n}; printf END`);
+    await new Promise((r) => setTimeout(r, 100));
+    sh.pty.write("\r");
+    await sh.seen(/\n1000\r?\n/);
+    sh.pty.pause();
+    await new Promise((r) => setTimeout(r, 100));
+    const during = sh.bytes();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sh.bytes() - during).toBeLessThan(64 * 1024); // at most what was already read and batched
+    sh.pty.resume();
+    await sh.seen(/END/);
+    const lines = Buffer.concat(sh.chunks).toString("latin1").split(/\r?\n/).filter((l) => /^\d+$/.test(l)).map(Number);
+    expect(lines).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(await sh.exit).toBe(0);
+  }, 20_000);
+
+  it("a shell that ends right after fast output: every byte arrives, with the main thread slow to take them", async () => {
+    // Paused and resumed for backpressure near the end, which is when libuv may report end-of-file
+    // while output is still readable (pty-worker.cjs, drainAfterEnd): repeated, as it is a race.
+    for (let run = 0; run < 4; run++) {
+      const host = new PtyHost(workerFile, nodePty, { pauseBytes: 64 * 1024 });
+      const sh = hosted(host, "head -c 3000000 /dev/zero | tr '\\0' 'a'; printf END");
+      const until = Date.now() + 200; // the thread must hold about pauseBytes meanwhile
+      while (Date.now() < until);
+      expect(await sh.exit).toBe(0);
+      expect(sh.bytes()).toBe(3_000_003);
+      expect(Buffer.concat(sh.chunks).subarray(-4).toString()).toBe("aEND");
+      expect(Math.max(...sh.chunks.map((c) => c.byteLength))).toBeLessThan(64 * 1024 + 8192);
+    }
+  }, 60_000);
+
+  it("a shell that exits while the main thread keeps its PTY paused still delivers its last output", async () => {
+    const host = new PtyHost(workerFile, nodePty, { exitCheckMs: 20 });
+    const sh = hosted(host, "stty -echo; printf 'ready\\n'; read go; seq 1 2000; printf END");
+    await sh.seen(/ready/);
+    sh.pty.pause(); // flow control from the server, say, and it stays paused
+    sh.pty.write("\r"); // the shell prints ~10 kB (within the kernel's PTY buffers) and exits
+    expect(await sh.exit).toBe(0);
+    const text = Buffer.concat(sh.chunks).toString("latin1");
+    const lines = text.split(/\r?\n/).filter((l) => /^\d+$/.test(l)).map(Number);
+    expect(lines).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
+    expect(text.endsWith("END")).toBe(true);
+  }, 30_000);
+
+  it("kill ends the shell; a later spawn starts a new thread", async () => {
+    const host = new PtyHost(workerFile, nodePty);
+    const sh = hosted(host, "sleep 30");
+    await new Promise((r) => setTimeout(r, 100));
+    sh.pty.kill("SIGKILL");
+    await sh.exit;
+    expect(host.size).toBe(0);
+    const again = hosted(host, "printf second");
+    await again.seen(/second/);
+    expect(await again.exit).toBe(0);
+  }, 20_000);
+
+  it("reports every live PTY as exited when the thread dies, and warns", async () => {
+    const warnings: string[] = [];
+    const host = new PtyHost(workerFile, "/nonexistent/node-pty.node", { onWarn: (w) => warnings.push(w) });
+    const sh = hosted(host, "sleep 30");
+    expect(await sh.exit).toBe(1);
+    expect(warnings.join("\n")).toMatch(/PTY thread/);
   }, 20_000);
 });
