@@ -66,7 +66,7 @@ export class PtyHost {
         nodePtyPath: this.nodePtyPath,
         flushMs: this.opts.flushMs ?? 10,
         batchBytes: this.opts.batchBytes ?? 16 * 1024,
-        maxInFlight: this.opts.maxInFlight ?? 4,
+        maxInFlight: this.opts.maxInFlight ?? 2,
         pauseBytes: this.opts.pauseBytes ?? 1024 * 1024,
         exitCheckMs: this.opts.exitCheckMs ?? 50,
       },
