@@ -1,40 +1,27 @@
 /**
  * `Twist<TSelf>` (§2.2): the unit that gets deployed. Every member of seed 003 plus the HEAD
- * additions. Convenience methods delegate to the built-in tools; state lives only in the Store.
+ * additions. Convenience methods delegate to the built-in tools (the ones it shares with `Tool` live
+ * in tool-access.ts); state lives only in the Store.
  */
-import type { Callbacks } from "../tools/callbacks.js";
-import type { Store } from "../tools/store.js";
-import type { Tasks } from "../tools/tasks.js";
 import { cancelDrain, drainBacklog, scheduleDrain, type DrainHandler, type DrainHost, type DrainOptions, type FrozenDrainOptions } from "./drain.js";
+import { ToolAccess } from "./tool-access.js";
 import type { ITool, ToolBuilder, ToolShedLike } from "./tool-shed.js";
 import type { Action, ActorId, Callback, Link, Note, NoteWriteBackResult, Thread, Actor, Tag, Uuid } from "./types.js";
 
-export type BuiltinTools = { callbacks: Callbacks; store: Store; tasks: Tasks };
-
-/** The resolved values of `build()`'s promises, intersected with the built-ins (§2.1). */
-export type InferTools<TSelf> = TSelf extends { build(b: ToolBuilder): infer R }
-  ? { [K in keyof R]: Awaited<R[K]> } & BuiltinTools
-  : BuiltinTools;
-
- 
-type AnyFn = (...args: any[]) => any;
+export type { BuiltinTools, InferTools } from "./tool-access.js";
 
 /** Clock used by drains; the runtime swaps in its injectable clock. */
 export const sdkClock = { now: (): number => Date.now() };
 
-export abstract class Twist<TSelf> {
+export abstract class Twist<TSelf> extends ToolAccess<TSelf> {
   static readonly multipleInstances?: boolean;
   /** The installing user's id; set by the runtime before any lifecycle method runs. */
   protected userId!: Uuid;
   readonly #toolShed: ToolShedLike;
 
   constructor(protected id: Uuid, toolShed: ToolShedLike) {
+    super(toolShed);
     this.#toolShed = toolShed;
-  }
-
-  /** The initialized tools for this twist. Throws before the tool shed is ready. */
-  protected get tools(): InferTools<TSelf> {
-    return this.#toolShed.getTools<InferTools<TSelf>>();
   }
 
   /** Declares tool dependencies: a record of `build(ToolClass, options)` promises. */
@@ -45,33 +32,16 @@ export abstract class Twist<TSelf> {
     await this.#toolShed.waitForReady?.();
   }
 
+  // `tools`, callback, deleteCallback, deleteAllCallbacks, run, get, set, clear, clearAll, runTask,
+  // cancelTask and cancelAllTasks come from ToolAccess (shared with Tool); below are Twist's own.
+
   // ── callbacks ───────────────────────────────────────────────
-  /** Creates a persistent callback to a method on this twist; extra args must be serializable. */
-  protected async callback(fn: AnyFn, ...extraArgs: unknown[]): Promise<Callback> {
-    return this.tools.callbacks.create(fn, ...extraArgs);
-  }
   /** Like callback(), for an Action: the method receives the clicked action first. */
   protected async actionCallback(fn: (action: Action, ...extra: any[]) => any, ...extraArgs: unknown[]): Promise<Callback> {  
     return this.tools.callbacks.create(fn, ...extraArgs);
   }
-  protected async deleteCallback(token: Callback): Promise<void> {
-    await this.tools.callbacks.delete(token);
-  }
-  protected async deleteAllCallbacks(): Promise<void> {
-    await this.tools.callbacks.deleteAll();
-  }
-  /** Executes a callback inline, sharing this execution's budget; returns its result. */
-  protected async run(token: Callback, ...args: unknown[]): Promise<any> {  
-    return this.tools.callbacks.run(token, ...args);
-  }
 
   // ── store ───────────────────────────────────────────────────
-  protected get<T = unknown>(key: string): Promise<T | null> {
-    return this.tools.store.get<T>(key);
-  }
-  protected set<T = unknown>(key: string, value: T): Promise<void> {
-    return this.tools.store.set<T>(key, value);
-  }
   protected setMany<T = unknown>(entries: [key: string, value: T][]): Promise<void> {
     return this.tools.store.setMany<T>(entries);
   }
@@ -81,27 +51,11 @@ export abstract class Twist<TSelf> {
   protected listEntries<T = unknown>(prefix: string): Promise<[key: string, value: T][]> {
     return this.tools.store.listEntries<T>(prefix);
   }
-  protected clear(key: string): Promise<void> {
-    return this.tools.store.clear(key);
-  }
   protected clearMany(keys: string[]): Promise<void> {
     return this.tools.store.clearMany(keys);
   }
-  protected clearAll(): Promise<void> {
-    return this.tools.store.clearAll();
-  }
 
   // ── tasks ───────────────────────────────────────────────────
-  /** Queues a callback in a new execution; returns a cancellation token only with `runAt`. */
-  protected runTask(cb: Callback, options?: { runAt?: Date }): Promise<string | void> {
-    return this.tools.tasks.runTask(cb, options);
-  }
-  protected cancelTask(token: string): Promise<void> {
-    return this.tools.tasks.cancelTask(token);
-  }
-  protected cancelAllTasks(): Promise<void> {
-    return this.tools.tasks.cancelAllTasks();
-  }
   protected scheduleTask(key: string, cb: Callback, options: { runAt: Date; coalesce?: boolean }): Promise<string | void> {
     return this.tools.tasks.scheduleTask(key, cb, options);
   }
