@@ -143,7 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       publicUrl: () => site.publicUrl,
       pluginsDir: options.pluginsDir ?? defaultPluginsDir(),
     });
-    const connectors = setupConnectors({
+    const connectors = await setupConnectors({
       options: options.connectors,
       integrationsEnabled: options.integrations?.enabled === true,
       service: integrations.service,

@@ -4,7 +4,6 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import selfsigned from "selfsigned";
 
 export type TlsOption = { cert: string; key: string } | { selfSigned: true };
 
@@ -22,6 +21,8 @@ export async function loadTls(tls: TlsOption, home: string, hostnames: string[])
   const altNames = [...new Set(["localhost", "127.0.0.1", "::1", ...hostnames])].map((h) =>
     /^[\d.]+$|:/.test(h) ? { type: 7, ip: h } : { type: 2, value: h },
   );
+  // selfsigned (node-forge) is loaded only to generate a certificate, not by every server start.
+  const { default: selfsigned } = await import("selfsigned");
   const pems = selfsigned.generate([{ name: "commonName", value: "taiku (self-signed)" }], {
     days: 825, // the longest validity Apple platforms accept for TLS server certificates
     keySize: 2048,

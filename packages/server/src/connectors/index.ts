@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
-import { GitHub, KyselyConnectorStorage, Linear, Runtime, type ConnectorTables, type RuntimeConfig, type TwistClass } from "@taiku/connectors";
+import type { ConnectorTables, Runtime, RuntimeConfig, TwistClass } from "@taiku/connectors";
 import type { AuthConfig } from "../http/auth.js";
 import type { IntegrationsService } from "../integrations/index.js";
 import { registerConnectorRoutes, type ConsentGate } from "./routes.js";
@@ -43,19 +43,25 @@ export interface ConnectorsSetup {
   close(): Promise<void>;
 }
 
-export const BUILTIN_CONNECTORS: Record<string, TwistClass> = { github: GitHub, linear: Linear };
+/** The built-in connector classes by id, loaded with the runtime (only when connectors are on). */
+export async function builtinConnectors(): Promise<Record<string, TwistClass>> {
+  const { GitHub, Linear } = await import("@taiku/connectors");
+  return { github: GitHub, linear: Linear };
+}
 
-export function setupConnectors(p: {
+export async function setupConnectors(p: {
   options: ConnectorsOptions | undefined;
   integrationsEnabled: boolean;
   service: IntegrationsService | null;
   db: object;
   egressHosts: Record<string, string> | undefined;
   now: () => number;
-}): ConnectorsSetup {
+}): Promise<ConnectorsSetup> {
   const o = p.options ?? {};
   const enabled = o.enabled ?? p.integrationsEnabled;
   if (!enabled) return { runtime: null, register: (app, auth) => registerConnectorRoutes(app, { runtime: null, auth, instanceOptions: {}, consent: null }), start: async () => {}, close: async () => {} };
+  // The runtime is loaded only when connectors are on (docs/decisions.md, "Smaller choices").
+  const { KyselyConnectorStorage, Runtime } = await import("@taiku/connectors");
   const db = p.db as Kysely<ConnectorTables>;
   const clock = { now: p.now };
   const storage = new KyselyConnectorStorage(db, clock);
@@ -82,7 +88,7 @@ export function setupConnectors(p: {
       return row ? { name: row.name, email: row.email } : null;
     },
   });
-  for (const [id, cls] of Object.entries({ ...BUILTIN_CONNECTORS, ...o.twists })) runtime.register(id, cls);
+  for (const [id, cls] of Object.entries({ ...(await builtinConnectors()), ...o.twists })) runtime.register(id, cls);
   const consent = service ? consentGate(runtime, service) : null;
   return {
     runtime,

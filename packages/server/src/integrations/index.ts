@@ -8,15 +8,13 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { AuthConfig } from "../http/auth.js";
-import { createEgressFetch } from "./egress.js";
 import type { McpToolkitConfig, ToolkitAppConfig } from "./providers/index.js";
 import { registerIntegrationRoutes } from "./routes.js";
-import { DEFAULT_INTEGRATIONS_TIMERS, IntegrationsService, type IntegrationsTables } from "./service.js";
-import { defaultCatalogueDir } from "./toolkits/catalogue.js";
+import type { IntegrationsService, IntegrationsTables } from "./service.js";
 import { loadVaultKeys, Vault, VAULT_KEY_ENV, VAULT_KEY_FILE } from "./vault.js";
 
 export type { McpToolkitConfig, ToolkitAppConfig } from "./providers/index.js";
-export { IntegrationsService } from "./service.js";
+export type { IntegrationsService } from "./service.js";
 export { VaultKeyError, vaultKeyHelp } from "./vault.js";
 
 export interface IntegrationsOptions {
@@ -69,6 +67,13 @@ export async function setupIntegrations(p: {
   const keysFromFile = o.vaultKey === undefined && !process.env[VAULT_KEY_ENV];
   const vault = new Vault(await loadVaultKeys(p.home, o.vaultKey));
   const keyFile = join(p.home, VAULT_KEY_FILE);
+  // Loaded only when integrations are on: the service brings OAuth, the catalogues (Ajv) and, on
+  // first use, the MCP SDK, which an idle server with integrations off does not need.
+  const [{ createEgressFetch }, { DEFAULT_INTEGRATIONS_TIMERS, IntegrationsService }, { defaultCatalogueDir }] = await Promise.all([
+    import("./egress.js"),
+    import("./service.js"),
+    import("./toolkits/catalogue.js"),
+  ]);
   const service = new IntegrationsService({
     db,
     vault,

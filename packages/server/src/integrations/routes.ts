@@ -8,8 +8,8 @@ import { z } from "zod";
 import { INTEGRATION_ERRORS, integrationsConnectParams, integrationsExecuteParams, clampToolLimit, TOOLKIT_SLUG_RE } from "@taiku/protocol";
 import { type AuthConfig, requireCaller } from "../http/auth.js";
 import { HttpError } from "../http/errors.js";
-import { handleMcpRequest } from "./mcp-server.js";
-import { INTEGRATION_TEXT, type IntegrationsService } from "./service.js";
+import type { IntegrationsService } from "./service.js";
+import { INTEGRATION_TEXT } from "./text.js";
 import { rotateVaultKey } from "./rotation.js";
 import { parseVaultKey } from "./vault.js";
 
@@ -268,6 +268,8 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
   const mcp = async (req: FastifyRequest, reply: FastifyReply) => {
     const s = svc();
     const account = (await requireCaller(deps.auth, req, { apiKeyOnly: true, unauthenticated: INTEGRATION_ERRORS.notSignedIn })).account;
+    // The MCP SDK is loaded on the first MCP request, not at start (docs/decisions.md, "Smaller choices").
+    const { handleMcpRequest } = await import("./mcp-server.js");
     await handleMcpRequest(s, account.id, req, reply);
   };
   app.post("/api/v1/mcp", mcp);

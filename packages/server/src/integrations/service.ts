@@ -11,7 +11,8 @@ import { authorizationUrl, exchangeCode, generateState, generateVerifier, OAuthF
 import { BUILTIN_PROVIDERS, type ApiStyle, type McpToolkitConfig, type ToolkitAppConfig } from "./providers/index.js";
 import { CatalogueStore, type CatalogueTool, type PublicTool, searchTools, toPublic, validateArguments } from "./toolkits/catalogue.js";
 import { executeTool, type ExecuteResult } from "./toolkits/execute.js";
-import { callMcpTool, discoverMcpApp, listMcpTools } from "./toolkits/mcp.js";
+import type { discoverMcpApp } from "./toolkits/mcp.js";
+import { INTEGRATION_TEXT } from "./text.js";
 import { Vault } from "./vault.js";
 
 export type { ExecuteResult } from "./toolkits/execute.js";
@@ -119,22 +120,13 @@ export interface ConnectionHooks {
   scopes(userId: string, toolkit: string): Promise<string[]>;
   activated(userId: string, toolkit: string, grantedScopes: string[]): Promise<void>;
 }
+
+export { INTEGRATION_TEXT } from "./text.js";
+
+/** The MCP client (SDK) is loaded on first use: only servers with remote MCP toolkits need it. */
+const mcpClient = () => import("./toolkits/mcp.js");
 const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString("base64url")}`;
 
-/** Error texts this module adds (documented ones come from @taiku/protocol INTEGRATION_ERRORS). */
-export const INTEGRATION_TEXT = {
-  unknownToolkit: (slug: string) => `Toolkit ${slug} is not available on this server`,
-  notConfigured: (slug: string) => `Toolkit ${slug} has no OAuth app configured on this server; ask your taiku admin to register one`,
-  unknownTool: (slug: string, toolkit: string) => `Unknown tool ${slug} in toolkit ${toolkit}`,
-  notConnected: (toolkit: string) => `No active ${toolkit} connection: connect ${toolkit} first`,
-  expired: (toolkit: string) => `The ${toolkit} connection has expired: reconnect ${toolkit}`,
-  connectionNotFound: "Connection not found",
-  unknownState: "Unknown or already used authorization state",
-  stateExpired: "The authorization took too long; start connecting again",
-  adminOnly: "Only the server owner can change integrations settings",
-  undecryptable: (kid: string) =>
-    `Stored credentials cannot be decrypted with the configured vault key (sealed with key ${kid}); put that key back in vault.key (after the current one) or reconnect`,
-} as const;
 
 export class IntegrationsService implements IntegrationsProvider {
   private readonly catalogues: CatalogueStore;
@@ -274,7 +266,7 @@ export class IntegrationsService implements IntegrationsProvider {
       app = JSON.parse(row.config) as typeof app;
       if (row.client_secret) app.clientSecret = this.d.vault.open(row.client_secret, `app:${key}:client_secret`);
     } else {
-      app = await discoverMcpApp(cfg, this.redirectUri, this.d.fetch);
+      app = await (await mcpClient()).discoverMcpApp(cfg, this.redirectUri, this.d.fetch);
       const { clientSecret, ...rest } = app;
       const sealed = clientSecret ? this.d.vault.seal(clientSecret, `app:${key}:client_secret`) : null;
       await this.d.db
@@ -576,7 +568,7 @@ export class IntegrationsService implements IntegrationsProvider {
       const hit = this.mcpToolCache.get(key);
       if (hit && hit.at + 60_000 > this.d.now()) return hit.tools;
       const { token } = await this.accessToken(userId, toolkit);
-      const tools = await listMcpTools(mcp.url, token, this.d.fetch, toolkit.toUpperCase().replace(/-/g, "_"));
+      const tools = await (await mcpClient()).listMcpTools(mcp.url, token, this.d.fetch, toolkit.toUpperCase().replace(/-/g, "_"));
       this.mcpToolCache.set(key, { at: this.d.now(), tools });
       return tools;
     }
@@ -594,7 +586,7 @@ export class IntegrationsService implements IntegrationsProvider {
     if (invalid) throw new HttpError(400, invalid);
     const { token } = await this.accessToken(userId, toolkit);
     const mcp = this.mcpConfig(toolkit);
-    if (mcp) return callMcpTool(mcp.url, token, this.d.fetch, tool.mcpName!, args);
+    if (mcp) return (await mcpClient()).callMcpTool(mcp.url, token, this.d.fetch, tool.mcpName!, args);
     const api = BUILTIN_PROVIDERS[toolkit]!.api as ApiStyle;
     const result = await executeTool(api, tool as CatalogueTool, args, token, this.d.fetch);
     // Slack: a revoked or expired token shows up as HTTP 200 `ok: false`; the result is returned as is,
