@@ -2,30 +2,19 @@
  * `taiku agents` (doctor, Telegram bridge on its own), config validation, argument parsing,
  * chat triggers and usage normalisation of the CLI's agents wiring.
  */
-import { EventEmitter } from "node:events";
+import { capturedIo } from "./helpers/captured-io.js";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TelegramBot } from "@taiku/agents";
-import { parseCommandLine, type CliIo } from "../src/index.js";
+import { parseCommandLine } from "../src/index.js";
 import { runAgentsCommand } from "../src/agents/command.js";
 import { addressAgents, normalizeUsage } from "../src/agents/index.js";
 import { BotApiStandIn } from "../../agents/test/helpers/bot-api.js";
 import { eventually, fakeCli } from "../../agents/test/helpers/fake-cli.js";
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  let out = "";
-  let err = "";
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on("data", (d) => (out += String(d)));
-  stderr.on("data", (d) => (err += String(d)));
-  const signals = new EventEmitter();
-  const value: CliIo = { stdout, stderr, stdin: process.stdin, env, homedir: "/nonexistent", cwd: "/", signals, fetch };
-  return { io: value, signals, out: () => out, err: () => err };
-}
+const io = (env: NodeJS.ProcessEnv = {}) => capturedIo({ env, stdin: process.stdin });
 
 function home(toml: string | null): string {
   const dir = mkdtempSync(join(tmpdir(), "taiku-agents-cmd-"));

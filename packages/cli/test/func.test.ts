@@ -1,22 +1,15 @@
-import { EventEmitter } from "node:events";
+import { capturedIo } from "./helpers/captured-io.js";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { runCli, type CliIo } from "../src/index.js";
+import { runCli } from "../src/index.js";
 import { saveCredentials } from "../src/credentials.js";
 import { parseFuncArgs } from "../src/func.js";
 
 interface Call { url: string; method: string; headers: Record<string, string>; body: unknown }
 
 function fakeIo(env: NodeJS.ProcessEnv, answer: (c: Call) => { status: number; body: string }) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => (out += d));
-  stderr.on("data", (d) => (err += d));
   const calls: Call[] = [];
   const fetch = (async (url: string, init: RequestInit = {}) => {
     const c: Call = {
@@ -27,11 +20,8 @@ function fakeIo(env: NodeJS.ProcessEnv, answer: (c: Call) => { status: number; b
     const a = answer(c);
     return new Response(a.body, { status: a.status, headers: { "content-type": a.status < 300 ? "application/json" : "text/plain" } });
   }) as unknown as typeof globalThis.fetch;
-  const io: CliIo = {
-    stdout, stderr, stdin: new PassThrough() as unknown as NodeJS.ReadStream, env, homedir: "/nonexistent", cwd: "/",
-    signals: new EventEmitter(), fetch,
-  };
-  return { io, calls, out: () => out, err: () => err };
+  const { io, out, err } = capturedIo({ env, fetch });
+  return { io, calls, out, err };
 }
 
 const ENV = { TAIKU_SERVER: "http://srv.test", TAIKU_TOKEN: "tk_x", TAIKU_SESSION_ID: "sessABC", TAIKU_CONFIG_DIR: "/nonexistent-config" };

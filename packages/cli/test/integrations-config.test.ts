@@ -3,11 +3,11 @@
  * of $TAIKU_HOME/taiku.toml plus the environment, errors naming the file and the key; and the
  * `taiku integrations keygen | rotate-key` commands against a real server.
  */
+import { capturedIo } from "./helpers/captured-io.js";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@taiku/server";
 import { runCli } from "../src/cli.js";
@@ -28,16 +28,8 @@ async function home(toml?: string): Promise<string> {
 }
 
 function io(env: NodeJS.ProcessEnv): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return {
-    stdout, stderr, stdin: process.stdin, env, homedir: "/nonexistent-home", cwd: process.cwd(), signals: process,
-    fetch: globalThis.fetch.bind(globalThis), out: () => out, err: () => err,
-  };
+  const c = capturedIo({ env, stdin: process.stdin, homedir: "/nonexistent-home", cwd: process.cwd(), signals: process });
+  return { ...c.io, out: c.out, err: c.err };
 }
 
 const FULL = `

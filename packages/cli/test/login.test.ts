@@ -1,13 +1,12 @@
 /** `taiku login` / `whoami` / `logout` against a stand-in of the §11.3.8 routes. */
+import { capturedIo } from "./helpers/captured-io.js";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, type CliIo } from "../src/index.js";
+import { runCli } from "../src/index.js";
 import { loadCredentials } from "../src/credentials.js";
 
 const body = async (req: IncomingMessage) => {
@@ -52,17 +51,7 @@ async function authServer(approveAfterPolls: number, outcome: "approve" | "expir
 }
 
 async function io(configDirPath: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => (out += d));
-  stderr.on("data", (d) => (err += d));
-  const value: CliIo = {
-    stdout, stderr, stdin: new PassThrough() as unknown as NodeJS.ReadStream,
-    env: { TAIKU_CONFIG_DIR: configDirPath }, homedir: "/nonexistent", cwd: "/", signals: new EventEmitter(), fetch,
-  };
-  return { io: value, out: () => out, err: () => err };
+  return capturedIo({ env: { TAIKU_CONFIG_DIR: configDirPath } });
 }
 
 const cleanups: Array<() => Promise<void>> = [];

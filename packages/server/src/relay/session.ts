@@ -277,21 +277,10 @@ export class Session {
   /** End the session for everyone; the snapshot is deleted. `cliReason` tells a connected CLI why. */
   end(reason: string, cliReason?: string): void {
     if (this.ended) return;
-    this.ended = true;
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.fanout.stop();
-    this.adoptions.stop();
-    this.fs.failAll("Session closed");
-    this.remote.stop();
+    this.stopWork();
     if (cliReason) this.sendCli({ t: "closed", reason: cliReason });
-    this.cli?.close(1000, "session ended");
-    this.cli = null;
     this.broadcast({ t: "sessionClosed", reason });
-    for (const p of [...this.peers.values()]) {
-      if (p.cursorTimer) clearTimeout(p.cursorTimer);
-      p.close(4410, "Session closed");
-    }
-    this.peers.clear();
+    this.closeSockets(1000, "session ended", 4410, "Session closed");
     const { deps, sessions } = this.ctx;
     if (sessions.get(this.id) === this) sessions.delete(this.id);
     deps.logger.info({ sessionId: this.id, reason }, "session ended");
@@ -301,17 +290,26 @@ export class Session {
 
   /** Shutdown without ending: close sockets, keep the snapshot so a restart restores the session. */
   suspend(): void {
+    this.stopWork();
+    this.closeSockets(1012, "server restarting", 1012, "server restarting");
+  }
+
+  /** Shared by `end` and `suspend`: no timers, pending file requests or remote commands outlive the session. */
+  private stopWork(): void {
     this.ended = true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.fanout.stop();
     this.adoptions.stop();
     this.fs.failAll("Session closed");
     this.remote.stop();
-    this.cli?.close(1012, "server restarting");
+  }
+
+  private closeSockets(cliCode: number, cliReason: string, peerCode: number, peerReason: string): void {
+    this.cli?.close(cliCode, cliReason);
     this.cli = null;
     for (const p of [...this.peers.values()]) {
       if (p.cursorTimer) clearTimeout(p.cursorTimer);
-      p.close(1012, "server restarting");
+      p.close(peerCode, peerReason);
     }
     this.peers.clear();
   }
