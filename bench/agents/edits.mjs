@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { child } from "../relay/lib/util.mjs";
 import { buildAgents } from "./lib/build.mjs";
-import { machineLine } from "./translate.mjs";
+import { machineLine } from "../lib/run.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const nowMs = () => performance.timeOrigin + performance.now();

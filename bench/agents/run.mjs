@@ -8,7 +8,8 @@
  */
 import { parseArgs } from "node:util";
 import { editsBench } from "./edits.mjs";
-import { machineLine, translateBench } from "./translate.mjs";
+import { machineLine } from "../lib/run.mjs";
+import { translateBench } from "./translate.mjs";
 
 const { values } = parseArgs({ options: { mb: { type: "string", default: "50" }, runs: { type: "string", default: "3" }, actions: { type: "string", default: "10000" }, "flood-ms": { type: "string", default: "3000" } } });
 console.log(`# taiku bench/agents — ${new Date().toISOString()} — ${machineLine()}`);

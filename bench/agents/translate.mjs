@@ -13,7 +13,7 @@
  * MB = 10^6 bytes of JSONL. Prints plain lines; asserts nothing; each run is bounded (--timeout s).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -24,9 +24,7 @@ const MB = 1e6;
 const fmt = (n, d = 1) => (n === null || n === undefined || Number.isNaN(n) ? "n/a" : n.toFixed(d));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export function machineLine() {
-  return `${cpus().length} cpu ${cpus()[0]?.model ?? "?"}, node ${process.version}; load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`;
-}
+import { machineLine } from "../lib/run.mjs";
 
 /** The runner's per-line pipeline, in process. Returns { ms, events, lines }. */
 function translateOnce(lib, runner, buf, chunk = 65536) {

@@ -8,11 +8,11 @@
  * `egressHosts`, and the server's `/hook/<token>` route on Fastify. Prints plain lines; asserts
  * nothing; bounded by --timeout seconds.
  */
-import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { bundle, CACHE } from "../lib/bundle.mjs";
+import { exitAfter, machineLine } from "../lib/run.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -25,15 +25,11 @@ const { values } = parseArgs({
     timeout: { type: "string", default: "300" },
   },
 });
-const watchdog = setTimeout(() => {
-  console.log(`# TIMED OUT after ${values.timeout} s`);
-  process.exit(2);
-}, Number(values.timeout) * 1000);
-watchdog.unref();
+exitAfter(Number(values.timeout));
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = await bundle({ entryPoints: { entry: join(here, "lib", "entry.ts") }, outdir: join(CACHE, "taiku-bench-connectors"), quiet: true });
 const { runBench } = await import(pathToFileURL(out.entry).href);
-console.log(`# node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? "?"}), load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`# ${machineLine()}`);
 await runBench({ items: Number(values.items), tasks: Number(values.tasks), hooks: Number(values.hooks), concurrency: Number(values.concurrency), synchronous: values.synchronous, stmtCache: values["stmt-cache"] }, (l) => console.log(l));
 process.exit(0);

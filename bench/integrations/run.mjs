@@ -17,11 +17,11 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { pathToFileURL, URLSearchParams } from "node:url";
 import { parseArgs } from "node:util";
 import { buildIntegrations, CATALOGUES } from "./lib/build.mjs";
+import { exitAfter, machineLine } from "../lib/run.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -32,13 +32,8 @@ const { values } = parseArgs({
     timeout: { type: "string", default: "300" },
   },
 });
-const watchdog = setTimeout(() => {
-  console.log(`# TIMED OUT after ${values.timeout} s`);
-  process.exit(2);
-}, Number(values.timeout) * 1000);
-watchdog.unref();
+exitAfter(Number(values.timeout));
 
-const machine = () => `${cpus().length} cpu ${cpus()[0]?.model ?? "?"}, node ${process.version}; load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`;
 const fmt = (n, d = 3) => (n === null || n === undefined || Number.isNaN(n) ? "n/a" : n.toFixed(d));
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,7 +49,7 @@ const TOOLS = {
 const GITHUB_HEADERS = { accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28", "user-agent": "taiku-integrations" };
 const QUERIES = ["create an issue", "issue", "pull request review", "list", "repository secret", "workflow run", "gist", "code scanning alert", "deployment", "org member", "delete a", "GITHUB_GET", "webhook", "zzz-no-match"];
 
-console.log(`# taiku bench/integrations — ${new Date().toISOString()} — ${machine()}`);
+console.log(`# taiku bench/integrations — ${new Date().toISOString()} — ${machineLine()}`);
 const lib = await import(pathToFileURL(await buildIntegrations()).href);
 
 // ---- set-up, as packages/server/test/integrations/flow.test.ts
@@ -196,7 +191,7 @@ try {
   const H = summary(allHttp);
   const I = summary(allIn);
   console.log(`search all queries (n=${H.n}): HTTP p50 ${fmt(H.p50)} ms, p90 ${fmt(H.p90)} ms, p99 ${fmt(H.p99)} ms; searchTools in process p50 ${fmt(I.p50)} ms, p99 ${fmt(I.p99)} ms; target < 5 ms: p50 ${H.p50 < 5 ? "met" : "MISSED"}, p99 ${H.p99 < 5 ? "met" : "MISSED"}`);
-  console.log(`# ${machine()}`);
+  console.log(`# ${machineLine()}`);
 } finally {
   await t.server.close().catch(() => {});
   await gh.close();
