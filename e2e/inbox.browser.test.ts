@@ -6,19 +6,16 @@
  * reach "done"; the Inbox plugin lists the stand-in's issues, a reply becomes a comment upstream, a 👍
  * becomes a reaction upstream, and closing the issue closes it upstream. A plugin without `inbox.read` is refused before any request.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
-import { bridgeRequest, consentAt, enablePlugin, githubAppToml, loopbackOnly, pluginFrame as frame, signUp } from "./harness/workspace.js";
-import { TAIKU_BIN, tempHome } from "./harness/processes.js";
-import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
-import { startAs, type RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
-import { startGithub, type GithubStandIn } from "../packages/server/test/integrations/standins/github.js";
+import { bridgeRequest, consentAt, enablePlugin, loopbackOnly, pluginFrame as frame, signUp } from "./harness/workspace.js";
+import { startGithubIntegrations, type GithubIntegrations } from "./harness/github-integrations.js";
+import { startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import type { GithubStandIn } from "../packages/server/test/integrations/standins/github.js";
 
 const INBOX = "taiku.inbox";
 const REPO = "octo/hello";
@@ -28,9 +25,8 @@ const CLIENT_SECRET = `secret-${randomBytes(8).toString("hex")}`;
 const SCREENSHOTS = process.env.TAIKU_E2E_SCREENSHOTS ?? tmpdir();
 
 let browser: Browser;
-let as: RealAs;
 let gh: GithubStandIn;
-let home: string;
+let stack: GithubIntegrations;
 let server: ServerProc;
 let share: ShareProc;
 let ctx: BrowserContext;
@@ -39,18 +35,9 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   browser = await launchChromium();
-  as = await startAs();
-  gh = await startGithub({ verify: (t) => as.verify(t) });
+  stack = await startGithubIntegrations({ homePrefix: "taiku-inbox-", clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, secretEnv: "E2E_INBOX_GITHUB_SECRET" });
+  ({ gh, server } = stack);
   gh.seed(REPO, SEEDED, { prEvery: 6 });
-
-  home = tempHome("taiku-inbox-");
-  execFileSync(process.execPath, [TAIKU_BIN, "integrations", "keygen"], { env: { ...process.env, TAIKU_HOME: home }, encoding: "utf8" });
-  writeFileSync(
-    join(home, "taiku.toml"),
-    githubAppToml(as, gh.url, CLIENT_ID, "E2E_INBOX_GITHUB_SECRET"),
-  );
-  server = await startServe({ TAIKU_HOME: home, TAIKU_INTEGRATIONS: "on", E2E_INBOX_GITHUB_SECRET: CLIENT_SECRET });
-  as.setClients([{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${server.url}/api/v1/integrations/callback`] }]);
 
   ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   await loopbackOnly(ctx);
@@ -61,9 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await share?.stop();
-  await server?.stop();
-  await gh?.close();
-  await as?.close();
+  await stack?.close();
 });
 
 describe("connectors and the inbox in Chromium", () => {

@@ -9,17 +9,18 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
-import { consentAt, enablePlugin, githubAppToml, inPlugin, loopbackOnly, openWorkspace, pluginFrame as frame, signUp } from "./harness/workspace.js";
-import { TAIKU_BIN, tempHome } from "./harness/processes.js";
-import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
-import { startAs, type RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
-import { startGithub, type GithubStandIn } from "../packages/server/test/integrations/standins/github.js";
+import { consentAt, enablePlugin, inPlugin, loopbackOnly, openWorkspace, pluginFrame as frame, signUp } from "./harness/workspace.js";
+import { startGithubIntegrations, type GithubIntegrations } from "./harness/github-integrations.js";
+import { TAIKU_BIN } from "./harness/processes.js";
+import { startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import type { RealAs } from "../packages/server/test/integrations/standins/oauth-server.js";
+import type { GithubStandIn } from "../packages/server/test/integrations/standins/github.js";
 
 const DEMO = "example.integrations";
 const CLIENT_ID = "taiku-e2e-github";
@@ -30,6 +31,7 @@ let browser: Browser;
 let as: RealAs;
 let gh: GithubStandIn;
 let home: string;
+let stack: GithubIntegrations;
 let server: ServerProc;
 let share: ShareProc;
 let ctxA: BrowserContext;
@@ -45,22 +47,16 @@ const connections = async (ctx: BrowserContext) =>
 
 beforeAll(async () => {
   browser = await launchChromium();
-  as = await startAs();
-  gh = await startGithub({ verify: (t) => as.verify(t) });
-
   // Configuration as an admin writes it: the vault key from `taiku integrations keygen`, the OAuth app
   // and the egress rewrite in taiku.toml (its secret through an environment variable), integrations
-  // turned on from the environment.
-  home = tempHome("taiku-integrations-");
-  const keygen = execFileSync(process.execPath, [TAIKU_BIN, "integrations", "keygen"], { env: { ...process.env, TAIKU_HOME: home }, encoding: "utf8" });
-  expect(keygen).toContain(join(home, "vault.key"));
+  // turned on from the environment (over the file's `enabled = false`).
+  stack = await startGithubIntegrations({
+    homePrefix: "taiku-integrations-", clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, secretEnv: "E2E_GITHUB_CLIENT_SECRET",
+    tomlHead: ["[integrations]", "enabled = false # TAIKU_INTEGRATIONS=on below wins", ""],
+  });
+  ({ as, gh, server, home } = stack);
+  expect(stack.keygenOutput).toContain(join(home, "vault.key"));
   expect(statSync(join(home, "vault.key")).mode & 0o777).toBe(0o600);
-  writeFileSync(
-    join(home, "taiku.toml"),
-    ["[integrations]", "enabled = false # TAIKU_INTEGRATIONS=on below wins", "", githubAppToml(as, gh.url, CLIENT_ID, "E2E_GITHUB_CLIENT_SECRET")].join("\n"),
-  );
-  server = await startServe({ TAIKU_HOME: home, TAIKU_INTEGRATIONS: "on", E2E_GITHUB_CLIENT_SECRET: CLIENT_SECRET });
-  as.setClients([{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${server.url}/api/v1/integrations/callback`] }]);
 
   // A signed-up user (cookie in ctxA) whose API key shares the session: the session is theirs.
   ctxA = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -76,9 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await share?.stop();
-  await server?.stop();
-  await gh?.close();
-  await as?.close();
+  await stack?.close();
 });
 
 describe("integrations in Chromium", () => {
