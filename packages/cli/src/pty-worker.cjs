@@ -204,8 +204,7 @@ function runHost(data, port) {
     } catch (err) {
       return port.postMessage({ t: "exit", id: m.id, exitCode: 127, error: String(err && err.message ? err.message : err) });
     }
-    const s = { term, mainPaused: false, selfPaused: false, writer: null, batcher: null };
-    const applyPause = () => (s.mainPaused || s.selfPaused ? term.pause() : term.resume());
+    const s = { term, mainPaused: false, selfPaused: false, writer: null, batcher: null, applyPause };
     s.batcher = new OutputBatcher({
       flushMs: data.flushMs,
       batchBytes: data.batchBytes,
@@ -214,18 +213,17 @@ function runHost(data, port) {
       post: (chunk) => port.postMessage({ t: "data", id: m.id, chunk }, [chunk.buffer]),
       pause: (on) => {
         s.selfPaused = on;
-        s.applyPause();
+        applyPause();
       },
     });
-    s.applyPause = () => {
-      applyPause();
-      watchWhilePaused();
-    };
     // A paused PTY whose shell has exited would be closed by node-pty 200 ms later with its last output
     // unread: while paused, check that the shell is alive and, once it is gone, read regardless.
     let watch = null;
-    const watchWhilePaused = () => {
-      if (!(s.mainPaused || s.selfPaused) || watch) return;
+    function applyPause() {
+      const paused = s.mainPaused || s.selfPaused;
+      if (!paused) return void term.resume();
+      term.pause();
+      if (watch) return;
       watch = setInterval(() => {
         if (!(s.mainPaused || s.selfPaused) || !shells.has(m.id)) return void (clearInterval(watch), (watch = null));
         try {
