@@ -13,6 +13,11 @@ export interface PtyHostOptions {
   /** Output batching (spec §2.3, as coalescer.ts): the first read after quiet at once, then batches of `batchBytes` or every `flushMs`. */
   flushMs?: number;
   batchBytes?: number;
+  /**
+   * Largest batch. With `maxInFlight`, it bounds what still reaches the main thread after it pauses a
+   * PTY (its resend buffer's slack when offline: 32 KiB crossing + 2 × 32 KiB in flight < 128 KiB).
+   */
+  maxBatchBytes?: number;
   /** Output batches the thread may post before the main thread acknowledges (latency vs batching). */
   maxInFlight?: number;
   /** Output waiting in the thread at which the PTY is paused until the main thread catches up. */
@@ -66,6 +71,7 @@ export class PtyHost {
         nodePtyPath: this.nodePtyPath,
         flushMs: this.opts.flushMs ?? 10,
         batchBytes: this.opts.batchBytes ?? 16 * 1024,
+        maxBatchBytes: this.opts.maxBatchBytes ?? 32 * 1024,
         maxInFlight: this.opts.maxInFlight ?? 2,
         pauseBytes: this.opts.pauseBytes ?? 1024 * 1024,
         exitCheckMs: this.opts.exitCheckMs ?? 50,

@@ -90,17 +90,31 @@ class PtyWriter {
 /**
  * Output of one PTY on its way to the main thread, batched as the CLI batches frames (coalescer.ts,
  * spec §2.3): the first read after a quiet spell goes at once (keystroke echo), later reads leave once
- * `batchBytes` have gathered or `flushMs` after the previous batch. At most `maxInFlight` batches wait
- * for the main thread's acknowledgement; above `pauseBytes` waiting, reading pauses (bounded memory).
+ * `batchBytes` have gathered or `flushMs` after the previous batch. At most `maxInFlight` batches of at
+ * most `maxBatchBytes` wait for the main thread's acknowledgement, and none leave while the main thread
+ * holds the PTY paused (`hold`), so what reaches it after it pauses is bounded; above `pauseBytes`
+ * waiting here, reading pauses too (bounded memory).
  */
 class OutputBatcher {
-  constructor({ flushMs, batchBytes, maxInFlight, pauseBytes, post, pause, setTimer = setTimeout, clearTimer = clearTimeout }) {
-    Object.assign(this, { flushMs, batchBytes, maxInFlight, pauseBytes, post, pause, setTimer, clearTimer });
+  constructor({ flushMs, batchBytes, maxBatchBytes = Infinity, maxInFlight, pauseBytes, post, pause, setTimer = setTimeout, clearTimer = clearTimeout }) {
+    Object.assign(this, { flushMs, batchBytes, maxBatchBytes, maxInFlight, pauseBytes, post, pause, setTimer, clearTimer });
     this.parts = [];
     this.pending = 0;
     this.inFlight = 0;
     this.paused = false;
+    this.held = false;
     this.timer = null;
+  }
+
+  /** May a batch leave now? */
+  get open() {
+    return !this.held && this.inFlight < this.maxInFlight;
+  }
+
+  /** The main thread paused (true) or resumed (false) this PTY. */
+  hold(on) {
+    this.held = on;
+    if (!on && this.pending > 0 && this.open) this.send();
   }
 
   push(data) {
@@ -108,9 +122,9 @@ class OutputBatcher {
     this.parts.push(data);
     this.pending += data.byteLength;
     if (this.timer === null) {
-      if (this.inFlight < this.maxInFlight) this.send(); // quiet until now: at once
+      if (this.open) this.send(); // quiet until now: at once
       this.arm();
-    } else if (this.pending >= this.batchBytes && this.inFlight < this.maxInFlight) this.send();
+    } else if (this.pending >= this.batchBytes && this.open) this.send();
     if (this.pending >= this.pauseBytes && !this.paused) {
       this.paused = true;
       this.pause(true);
@@ -119,39 +133,42 @@ class OutputBatcher {
 
   ack() {
     this.inFlight = Math.max(0, this.inFlight - 1);
-    if (this.pending >= this.batchBytes) this.send();
+    if (this.pending >= this.batchBytes && this.open) this.send();
     if (this.paused && this.pending < this.pauseBytes) {
       this.paused = false;
       this.pause(false);
     }
   }
 
-  /** Everything waiting, now, regardless of acknowledgements (before an exit is reported). */
+  /** Everything waiting, now, regardless of acknowledgements and holds (before an exit is reported). */
   flush() {
     if (this.timer !== null) this.clearTimer(this.timer);
     this.timer = null;
-    if (this.pending > 0) this.send();
+    while (this.pending > 0) this.send();
   }
 
   arm() {
     this.timer = this.setTimer(() => {
       this.timer = null;
       if (this.pending === 0) return; // quiet: the next read goes at once
-      if (this.inFlight < this.maxInFlight) this.send();
+      if (this.open) this.send();
       this.arm();
     }, this.flushMs);
   }
 
   send() {
     // A fresh, unpooled buffer of its own: its ArrayBuffer is transferred (a pooled one would be detached).
-    const chunk = new Uint8Array(this.pending);
-    let at = 0;
-    for (const p of this.parts) {
-      chunk.set(p, at);
-      at += p.byteLength;
+    const size = Math.min(this.pending, this.maxBatchBytes);
+    const chunk = new Uint8Array(size);
+    for (let at = 0; at < size; ) {
+      const p = this.parts[0];
+      const take = Math.min(p.byteLength, size - at);
+      chunk.set(take === p.byteLength ? p : p.subarray(0, take), at);
+      at += take;
+      if (take === p.byteLength) this.parts.shift();
+      else this.parts[0] = p.subarray(take);
     }
-    this.parts = [];
-    this.pending = 0;
+    this.pending -= size;
     this.inFlight++;
     this.post(chunk);
   }
@@ -208,6 +225,7 @@ function runHost(data, port) {
     s.batcher = new OutputBatcher({
       flushMs: data.flushMs,
       batchBytes: data.batchBytes,
+      maxBatchBytes: data.maxBatchBytes,
       maxInFlight: data.maxInFlight,
       pauseBytes: data.pauseBytes,
       post: (chunk) => port.postMessage({ t: "data", id: m.id, chunk }, [chunk.buffer]),
@@ -263,6 +281,7 @@ function runHost(data, port) {
         case "pause":
         case "resume":
           s.mainPaused = m.t === "pause";
+          s.batcher.hold(s.mainPaused);
           return s.applyPause();
         case "kill":
           return s.term.kill(m.signal);

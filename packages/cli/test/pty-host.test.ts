@@ -16,10 +16,11 @@ interface Batcher {
   push(d: Uint8Array): void;
   ack(): void;
   flush(): void;
+  hold(on: boolean): void;
 }
 const { PtyWriter, OutputBatcher } = req("../src/pty-worker.cjs") as {
   PtyWriter: new (fd: number, opts?: { retryMs?: number; writeSync?: (fd: number, d: Uint8Array) => number; onError?: (e: unknown) => void }) => Writer;
-  OutputBatcher: new (o: { flushMs: number; batchBytes: number; maxInFlight: number; pauseBytes: number; post(c: Uint8Array): void; pause(on: boolean): void }) => Batcher;
+  OutputBatcher: new (o: { flushMs: number; batchBytes: number; maxBatchBytes?: number; maxInFlight: number; pauseBytes: number; post(c: Uint8Array): void; pause(on: boolean): void }) => Batcher;
 };
 
 const eagain = (): never => {
@@ -108,6 +109,28 @@ describe("OutputBatcher", () => {
     b.push(Uint8Array.from([16]));
     b.flush(); // before an exit: regardless of timer and acknowledgements
     expect(posted.at(-1)).toEqual([16]);
+  });
+});
+
+describe("OutputBatcher bounds what reaches a paused main thread", () => {
+  it("cuts batches at maxBatchBytes, in order, and sends nothing while held (except the flush before an exit)", () => {
+    const posted: number[][] = [];
+    const b = new OutputBatcher({ flushMs: 10, batchBytes: 2, maxBatchBytes: 3, maxInFlight: 1, pauseBytes: 100, post: (c) => posted.push([...c]), pause: () => {} });
+    b.push(Uint8Array.from([1, 2, 3, 4, 5])); // quiet: at once, but at most 3 bytes
+    expect(posted).toEqual([[1, 2, 3]]);
+    b.hold(true);
+    b.push(Uint8Array.from([6, 7]));
+    b.ack();
+    expect(posted).toHaveLength(1); // held: the rest waits here
+    b.hold(false);
+    expect(posted).toEqual([[1, 2, 3], [4, 5, 6]]);
+    b.ack();
+    expect(posted).toHaveLength(2); // [7] alone is under batchBytes: it waits for more or the timer
+    b.hold(true);
+    b.push(Uint8Array.from([8, 9, 10, 11]));
+    expect(posted).toHaveLength(2);
+    b.flush(); // before an exit: everything, still in pieces of at most 3
+    expect(posted).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11]]);
   });
 });
 
