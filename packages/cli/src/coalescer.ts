@@ -2,6 +2,9 @@
  * Coalesces PTY reads into output chunks (spec §2.3): the first read after idle goes out at once
  * (keystroke echo latency), further reads within `flushMs` are batched and emitted when the timer
  * fires or when `flushBytes` accumulate. No chunk exceeds `maxChunk` (plaintext ≤ 64 KiB).
+ * After input is written to the shell (`expectEcho`), the next read goes out at once as well, with
+ * whatever waits, even inside a window: otherwise a keystroke typed within 10 ms of earlier output
+ * (fast typing, key repeat, programmatic input) waited for the timer (docs/decisions.md §15).
  *
  * Backlog (optional, `backlogBytes` > `flushBytes`; docs/decisions.md): once a batch of `flushBytes`
  * has gone out by size within a batching window, output is arriving faster than that, so later batches
@@ -25,6 +28,7 @@ export class Coalescer {
   private parts: Uint8Array[] = [];
   private pendingBytes = 0;
   private timer: unknown = null;
+  private echoNext = false;
   /** Size that flushes a batch: `flushBytes`, or `backlogBytes` while backlogged. */
   private limit: number;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
@@ -38,17 +42,26 @@ export class Coalescer {
 
   push(data: Uint8Array): void {
     if (data.byteLength === 0) return;
+    const echo = this.echoNext;
+    this.echoNext = false;
     this.parts.push(data);
     this.pendingBytes += data.byteLength;
     if (this.timer === null) {
       // Idle: send now and open a batching window for whatever follows.
       this.flush();
       this.arm();
+    } else if (echo) {
+      this.flush(); // the answer to input: now; the window stays open
     } else if (this.pendingBytes >= this.limit) {
       const backlogged = this.limit !== this.opts.flushBytes;
       this.emitPending(backlogged);
       this.limit = this.backlogBytes;
     }
+  }
+
+  /** Input was just written to the shell: its next read is the echo, and goes out at once. */
+  expectEcho(): void {
+    this.echoNext = true;
   }
 
   /** Emit everything pending now (e.g. before the shell's `closedShell`). */

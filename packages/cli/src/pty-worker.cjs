@@ -93,7 +93,8 @@ class PtyWriter {
  * `batchBytes` have gathered or `flushMs` after the previous batch. At most `maxInFlight` batches of at
  * most `maxBatchBytes` wait for the main thread's acknowledgement, and none leave while the main thread
  * holds the PTY paused (`hold`), so what reaches it after it pauses is bounded; above `pauseBytes`
- * waiting here, reading pauses too (bounded memory).
+ * waiting here, reading pauses too (bounded memory). After input (`expectEcho`) the next read leaves at
+ * once inside a window too (the keystroke's echo; coalescer.ts), or with the next acknowledgement.
  */
 class OutputBatcher {
   constructor({ flushMs, batchBytes, maxBatchBytes = Infinity, maxInFlight, pauseBytes, post, pause, setTimer = setTimeout, clearTimer = clearTimeout }) {
@@ -104,6 +105,10 @@ class OutputBatcher {
     this.paused = false;
     this.held = false;
     this.timer = null;
+    /** Input was written: the next read goes at once. */
+    this.echoNext = false;
+    /** A read that should go at once waits for an acknowledgement: send it with the next one. */
+    this.urgent = false;
   }
 
   /** May a batch leave now? */
@@ -119,11 +124,16 @@ class OutputBatcher {
 
   push(data) {
     if (data.byteLength === 0) return;
+    const echo = this.echoNext;
+    this.echoNext = false;
     this.parts.push(data);
     this.pending += data.byteLength;
     if (this.timer === null) {
       if (this.open) this.send(); // quiet until now: at once
       this.arm();
+    } else if (echo) {
+      if (this.open) this.send(); // the answer to input: at once
+      else this.urgent = true;
     } else if (this.pending >= this.batchBytes && this.open) this.send();
     if (this.pending >= this.pauseBytes && !this.paused) {
       this.paused = true;
@@ -131,9 +141,14 @@ class OutputBatcher {
     }
   }
 
+  /** Input was just written to the shell. */
+  expectEcho() {
+    this.echoNext = true;
+  }
+
   ack() {
     this.inFlight = Math.max(0, this.inFlight - 1);
-    if (this.pending >= this.batchBytes && this.open) this.send();
+    if ((this.pending >= this.batchBytes || (this.urgent && this.pending > 0)) && this.open) this.send();
     if (this.paused && this.pending < this.pauseBytes) {
       this.paused = false;
       this.pause(false);
@@ -170,6 +185,7 @@ class OutputBatcher {
     }
     this.pending -= size;
     this.inFlight++;
+    this.urgent = false;
     this.post(chunk);
   }
 }
@@ -271,6 +287,7 @@ function runHost(data, port) {
     try {
       switch (m.t) {
         case "write":
+          s.batcher.expectEcho();
           if (s.writer) s.writer.push(m.data);
           else s.term.write(Buffer.from(m.data));
           return;

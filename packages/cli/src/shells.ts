@@ -131,6 +131,7 @@ export class ShellPool {
   }
 
   write(id: number, data: Uint8Array): void {
+    this.shells.get(id)?.coalescer?.expectEcho();
     this.shells.get(id)?.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 

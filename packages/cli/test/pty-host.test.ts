@@ -17,10 +17,11 @@ interface Batcher {
   ack(): void;
   flush(): void;
   hold(on: boolean): void;
+  expectEcho(): void;
 }
 const { PtyWriter, OutputBatcher } = req("../src/pty-worker.cjs") as {
   PtyWriter: new (fd: number, opts?: { retryMs?: number; writeSync?: (fd: number, d: Uint8Array) => number; onError?: (e: unknown) => void }) => Writer;
-  OutputBatcher: new (o: { flushMs: number; batchBytes: number; maxBatchBytes?: number; maxInFlight: number; pauseBytes: number; post(c: Uint8Array): void; pause(on: boolean): void }) => Batcher;
+  OutputBatcher: new (o: { flushMs: number; batchBytes: number; maxBatchBytes?: number; maxInFlight: number; pauseBytes: number; setTimer?: (fn: () => void, ms: number) => unknown; clearTimer?: (h: unknown) => void; post(c: Uint8Array): void; pause(on: boolean): void }) => Batcher;
 };
 
 const eagain = (): never => {
@@ -109,6 +110,32 @@ describe("OutputBatcher", () => {
     b.push(Uint8Array.from([16]));
     b.flush(); // before an exit: regardless of timer and acknowledgements
     expect(posted.at(-1)).toEqual([16]);
+  });
+});
+
+describe("OutputBatcher after input", () => {
+  it("sends the next read at once inside the window, or with the next acknowledgement when none may leave", () => {
+    const posted: number[][] = [];
+    const b = new OutputBatcher({ flushMs: 10, batchBytes: 100, maxInFlight: 1, pauseBytes: 1000, setTimer: () => 1, clearTimer: () => {}, post: (c) => posted.push([...c]), pause: () => {} });
+    b.push(Uint8Array.from([1])); // idle: at once
+    b.push(Uint8Array.from([2])); // within the window: waits
+    b.ack();
+    expect(posted).toEqual([[1]]); // under batchBytes: waits for the timer
+    b.expectEcho();
+    b.push(Uint8Array.from([3])); // the echo: at once, with what waited
+    expect(posted).toEqual([[1], [2, 3]]);
+    b.push(Uint8Array.from([4])); // plain output again: waits
+    b.ack();
+    expect(posted).toHaveLength(2);
+    b.expectEcho();
+    b.push(Uint8Array.from([5])); // an echo: at once, with 4
+    expect(posted.at(-1)).toEqual([4, 5]);
+    b.push(Uint8Array.from([6])); // plain output: waits
+    b.expectEcho();
+    b.push(Uint8Array.from([7])); // an echo, but the one batch allowed is in flight
+    expect(posted).toHaveLength(3);
+    b.ack(); // so it leaves with the acknowledgement, not the timer
+    expect(posted.at(-1)).toEqual([6, 7]);
   });
 });
 

@@ -118,6 +118,18 @@ describe("Coalescer", () => {
     expect(h.out).toEqual(["a", "bc", "d"]);
   });
 
+  it("after input, the next read goes out at once inside the window, with what waits; later reads batch again", () => {
+    const h = harness();
+    h.c.push(Buffer.from("a")); // idle: at once, window opens
+    h.c.push(Buffer.from("b")); // output within the window: batched
+    h.c.expectEcho(); // a keystroke was written to the shell
+    h.c.push(Buffer.from("c")); // its echo: now, with b
+    expect(h.out).toEqual(["a", "bc"]);
+    h.c.push(Buffer.from("d")); // output that follows batches again
+    expect(h.out).toEqual(["a", "bc"]);
+    expect(h.armed()).toBe(true);
+  });
+
   it("flushes at flushBytes and splits chunks at maxChunk", () => {
     const h = harness(100, 64);
     h.c.push(Buffer.from("x"));
