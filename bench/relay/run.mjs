@@ -7,7 +7,7 @@
  *      and its floor: bare node↔node round trip   hop-floor.mjs
  *   4. idle sessions: server RSS per session      idle.mjs
  *   5. peer: wetty, same cat + echo               wetty.mjs
- *   node bench/relay/run.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--sessions 1000] [--skip-wetty]
+ *   node bench/relay/run.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--gap 1,20] [--sessions 1000] [--skip-wetty]
  * Prints plain lines of figures; asserts nothing. Each part bounds its own time (5 min per cat).
  */
 import { parseArgs } from "node:util";
@@ -24,7 +24,9 @@ const { values } = parseArgs({
     mb: { type: "string", default: "200" },
     viewers: { type: "string", default: "1,10" },
     echo: { type: "string", default: "500" },
-    gap: { type: "string", default: "20" },
+    // Keystroke echo once per gap: 1 ms (back-to-back; every process still awake) and 20 ms (after a
+    // pause, as between a person's keystrokes: this VM's cores have gone idle — see hop-floor.mjs).
+    gap: { type: "string", default: "1,20" },
     sessions: { type: "string", default: "1000" },
     "raw-runs": { type: "string", default: "3" },
     "skip-wetty": { type: "boolean", default: false },
@@ -32,23 +34,28 @@ const { values } = parseArgs({
   },
 });
 const mb = Number(values.mb);
+const gaps = values.gap.split(",").map(Number);
 console.log(`# taiku bench/relay — ${new Date().toISOString()} — ${machine()}`);
 console.log(`# ${load()}`);
 
-const relay = await relayBench({ mb, viewerCounts: values.viewers.split(",").map(Number), echoN: Number(values.echo), gapMs: Number(values.gap), rawRuns: Number(values["raw-runs"]) });
+const relay = await relayBench({ mb, viewerCounts: values.viewers.split(",").map(Number), echoN: Number(values.echo), gaps, rawRuns: Number(values["raw-runs"]) });
 const rawSorted = relay.raw.all.map((x) => x.mbps).sort((a, b) => a - b);
 const rawMedian = rawSorted[Math.floor(rawSorted.length / 2)];
-const rawE = latencySummary(await rawEcho(Number(values.echo), Number(values.gap)));
-console.log(`raw node-pty echo (bash, no network): p50 ${fmt(rawE.p50, 3)} ms, p99 ${fmt(rawE.p99, 3)} ms`);
 console.log(`raw node-pty: best ${fmt(relay.raw.best.mbps)} MB/s, median ${fmt(rawMedian)} MB/s`);
-const hop = latencySummary(await hopFloor(Number(values.echo), Number(values.gap)));
-console.log(`hop floor (bare node↔node loopback round trip after the same idle gap): p50 ${fmt(hop.p50, 3)} ms, p99 ${fmt(hop.p99, 3)} ms`);
+const floors = [];
+for (const gapMs of gaps) {
+  const rawE = latencySummary(await rawEcho(Number(values.echo), gapMs));
+  console.log(`raw node-pty echo (bash, no network), ${gapMs} ms apart: p50 ${fmt(rawE.p50, 3)} ms, p99 ${fmt(rawE.p99, 3)} ms`);
+  const hop = latencySummary(await hopFloor(Number(values.echo), gapMs));
+  console.log(`hop floor (bare node↔node loopback round trip), ${gapMs} ms apart: p50 ${fmt(hop.p50, 3)} ms, p99 ${fmt(hop.p99, 3)} ms`);
+  floors.push({ gapMs, rawE, hop });
+}
 console.log(`# ${load()}`);
 
 let wetty = null;
 if (!values["skip-wetty"]) {
   try {
-    wetty = await wettyBench({ mb, echoN: Number(values.echo), gapMs: Number(values.gap) });
+    wetty = await wettyBench({ mb, echoN: Number(values.echo), gaps });
     printWetty(wetty);
   } catch (err) {
     console.log(`wetty: could not run: ${err.message}`);
@@ -65,8 +72,12 @@ console.log("## summary");
 for (const r of relay.runs) {
   console.log(`relay ${r.viewers} viewer(s): ${fmt(r.perViewer.median)} MB/s per viewer = ${fmt((100 * r.perViewer.median) / rawMedian, 0)}% of raw median (${fmt((100 * r.perViewer.median) / relay.raw.best.mbps, 0)}% of raw best); aggregate ${fmt(r.aggregate)} MB/s; seq gaps ${r.seqGaps}; RSS peak server ${mib(r.rss.serverMax)} MiB, CLI ${mib(r.rss.shareMax)} MiB`);
 }
-console.log(`raw node-pty echo: p50 ${fmt(rawE.p50, 3)} ms, p99 ${fmt(rawE.p99, 3)} ms`);
-if (relay.echo) console.log(`taiku echo: p50 ${fmt(relay.echo.p50, 3)} ms, p99 ${fmt(relay.echo.p99, 3)} ms (n=${relay.echo.n})`);
-console.log(`echo floor of a relay: 2 bare round trips (viewer↔server↔CLI) + bash echo = ${fmt(2 * hop.p50 + rawE.p50, 3)} ms (hop p50 ${fmt(hop.p50, 3)} ms, bash ${fmt(rawE.p50, 3)} ms)`);
-if (wetty) console.log(`wetty: ${fmt(wetty.throughput.mbps)} MB/s, echo p50 ${fmt(wetty.echo?.p50, 3)} ms, p99 ${fmt(wetty.echo?.p99, 3)} ms`);
+for (const { gapMs, rawE, hop } of floors) {
+  const e = relay.echoes.find((x) => x.gapMs === gapMs);
+  const w = wetty?.echoes?.find((x) => x.gapMs === gapMs);
+  console.log(`echo ${gapMs} ms apart: taiku p50 ${fmt(e?.p50, 3)} ms, p99 ${fmt(e?.p99, 3)} ms` +
+    (w ? `; wetty p50 ${fmt(w.p50, 3)} ms, p99 ${fmt(w.p99, 3)} ms` : "") +
+    `; floor of a relay: 2 bare round trips (viewer↔server↔CLI) + bash echo = ${fmt(2 * hop.p50 + rawE.p50, 3)} ms (hop p50 ${fmt(hop.p50, 3)} ms, bash ${fmt(rawE.p50, 3)} ms)`);
+}
+if (wetty) console.log(`wetty: ${fmt(wetty.throughput.mbps)} MB/s`);
 process.exit(0);

@@ -5,7 +5,7 @@
  *   - `taiku serve` (bundled from the current sources) on 127.0.0.1, fresh $TAIKU_HOME;
  *   - one share process: `startShare` from @taiku/cli (real node-pty shell, bash);
  *   - N viewer processes: SessionClient (packages/web/src/common) over `ws`, decrypting.
- *   node bench/relay/throughput.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--gap 20] [--raw-runs 3]
+ *   node bench/relay/throughput.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--gap 1,20] [--raw-runs 3]
  * Viewer 0 types `cat FILE; echo END-$((k+1))`; each viewer counts plaintext until it sees `END-k+1`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,8 +19,9 @@ import { rawPty } from "./raw-pty.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500, gapMs = 20, rawRuns = 3, shell = "/bin/bash", timeoutMs = 300_000 } = {}) {
-  const out = { raw: null, runs: [], echo: null };
+/** `gaps`: keystroke echo is measured once per gap (ms between an echo and the next keystroke). */
+export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500, gaps = [1, 20], rawRuns = 3, shell = "/bin/bash", timeoutMs = 300_000 } = {}) {
+  const out = { raw: null, runs: [], echoes: [] };
   const { taikuBin, lib } = await buildTaiku({ quiet: true });
   const file = ensureDataFile(mb * MB);
   if (rawRuns > 0) {
@@ -97,25 +98,7 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
       console.log(`relay ${n} viewer(s): viewer 0 got ${run.framesPerViewer} frames in ${run.messagesPerViewer} chunks messages: ${fmt(per[0].bytes / Math.max(1, run.framesPerViewer) / 1024, 1)} KiB plaintext per frame`);
       console.log(`relay ${n} viewer(s): CPU seconds during the cat: server ${fmt(run.cpu.server, 2)}, CLI ${fmt(run.cpu.share, 2)}, viewers ${fmt(run.cpu.viewers, 2)} (wall ${fmt(wall / 1000, 2)} s, 2 cores)`);
       if (n === viewerCounts[0] && echoN > 0) {
-        await share.request({ t: "echoMarks" });
-        const e = await viewers[0].request({ t: "echo", n: echoN, gapMs }, echoN * (2 * gapMs + 50) + 60_000);
-        out.echo = latencySummary(e.samples);
-        // Split each round trip at the moment the CLI read the echo from the PTY (same-host clocks).
-        const { marks } = await share.request({ t: "echoMarks" });
-        const up = [];
-        const down = [];
-        for (let i = 0; i < e.sent.length; i++) {
-          const m = marks.find((x) => x >= e.sent[i] && x <= e.sent[i] + e.samples[i]);
-          if (m === undefined) continue;
-          up.push(m - e.sent[i]);
-          down.push(e.sent[i] + e.samples[i] - m);
-        }
-        if (up.length) {
-          out.echoSplit = { up: latencySummary(up), down: latencySummary(down) };
-          console.log(`echo split (${up.length} samples): viewer → server → CLI → PTY → bash echo read by CLI p50 ${fmt(out.echoSplit.up.p50, 3)} ms; CLI seal → server → viewer decrypt p50 ${fmt(out.echoSplit.down.p50, 3)} ms`);
-        }
-        const s = out.echo;
-        console.log(`echo (${n} viewer, ${s.n} samples, ${gapMs} ms apart): p50 ${fmt(s.p50, 3)} ms, p90 ${fmt(s.p90, 3)} ms, p99 ${fmt(s.p99, 3)} ms, max ${fmt(s.max, 3)} ms`);
+        for (const gapMs of gaps) out.echoes.push(await echoBench(share, viewers[0], echoN, gapMs));
       }
     }
   } finally {
@@ -128,13 +111,34 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
   return out;
 }
 
+/** Keystroke round trips `gapMs` apart, each split where the CLI read the echo from the PTY. */
+async function echoBench(share, viewer, echoN, gapMs) {
+  await share.request({ t: "echoMarks" });
+  const e = await viewer.request({ t: "echo", n: echoN, gapMs }, echoN * (2 * gapMs + 50) + 60_000);
+  const summary = latencySummary(e.samples);
+  // Split each round trip at the moment the CLI read the echo from the PTY (same-host clocks).
+  const { marks } = await share.request({ t: "echoMarks" });
+  const up = [];
+  const down = [];
+  for (let i = 0; i < e.sent.length; i++) {
+    const m = marks.find((x) => x >= e.sent[i] && x <= e.sent[i] + e.samples[i]);
+    if (m === undefined) continue;
+    up.push(m - e.sent[i]);
+    down.push(e.sent[i] + e.samples[i] - m);
+  }
+  const split = up.length ? { up: latencySummary(up), down: latencySummary(down) } : null;
+  if (split) console.log(`echo split, ${gapMs} ms apart (${up.length} samples): viewer → server → CLI → PTY → bash echo read by CLI p50 ${fmt(split.up.p50, 3)} ms; CLI seal → server → viewer decrypt p50 ${fmt(split.down.p50, 3)} ms`);
+  console.log(`echo (1 viewer, ${summary.n} samples, ${gapMs} ms apart): p50 ${fmt(summary.p50, 3)} ms, p90 ${fmt(summary.p90, 3)} ms, p99 ${fmt(summary.p99, 3)} ms, max ${fmt(summary.max, 3)} ms`);
+  return { gapMs, ...summary, split };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
       mb: { type: "string", default: "200" },
       viewers: { type: "string", default: "1,10" },
       echo: { type: "string", default: "500" },
-      gap: { type: "string", default: "20" },
+      gap: { type: "string", default: "1,20" },
       "raw-runs": { type: "string", default: "3" },
     },
   });
@@ -143,7 +147,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     mb: Number(values.mb),
     viewerCounts: values.viewers.split(",").map(Number),
     echoN: Number(values.echo),
-    gapMs: Number(values.gap),
+    gaps: values.gap.split(",").map(Number),
     rawRuns: Number(values["raw-runs"]),
   });
   if (r.raw) {

@@ -7,7 +7,7 @@
  * (server-side flow control pauses the PTY above 2 MiB of uncommitted output).
  * wetty is installed on demand into bench/.peers (never a workspace dependency):
  *   npm install --prefix bench/.peers wetty@3.2.0 socket.io-client@4
- *   node bench/relay/wetty.mjs [--mb 200] [--echo 500] [--gap 20]
+ *   node bench/relay/wetty.mjs [--mb 200] [--echo 500] [--gap 1,20]
  * Running as root with the default ssh host `localhost`, wetty spawns `--command` locally through
  * `/usr/bin/env -S <command>` instead of ssh/login (server/command.js); as non-root it would ssh.
  */
@@ -26,7 +26,7 @@ const WETTY_MAIN = join(PEERS, "node_modules", "wetty", "build", "main.js");
 
 const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
 
-export async function wettyBench({ mb = 200, echoN = 500, gapMs = 20, timeoutMs = 300_000 } = {}) {
+export async function wettyBench({ mb = 200, echoN = 500, gaps = [1, 20], timeoutMs = 300_000 } = {}) {
   if (!existsSync(WETTY_MAIN)) throw new Error(`wetty is not installed: run npm install --prefix bench/.peers wetty@3.2.0 socket.io-client@4`);
   const { io } = createRequire(join(PEERS, "package.json"))("socket.io-client");
   const file = ensureDataFile(mb * MB);
@@ -94,14 +94,17 @@ export async function wettyBench({ mb = 200, echoN = 500, gapMs = 20, timeoutMs 
         sock.emit("input", text);
       });
       await sleep(200);
-      const samples = [];
-      for (let i = 0; i < echoN; i++) {
-        samples.push(await rt("x", (s) => s.includes("x")));
-        await sleep(gapMs);
-        await rt("\x7f", (s) => s.includes("\b") || s.includes("\x1b"));
-        await sleep(gapMs);
+      out.echoes = [];
+      for (const gapMs of gaps) {
+        const samples = [];
+        for (let i = 0; i < echoN; i++) {
+          samples.push(await rt("x", (s) => s.includes("x")));
+          await sleep(gapMs);
+          await rt("\x7f", (s) => s.includes("\b") || s.includes("\x1b"));
+          await sleep(gapMs);
+        }
+        out.echoes.push({ gapMs, ...latencySummary(samples) });
       }
-      out.echo = latencySummary(samples);
     }
     // One client's share of wetty's memory: RSS with the client minus RSS after it left.
     out.rssWithClient = mem[proc.pid].last;
@@ -119,12 +122,12 @@ export async function wettyBench({ mb = 200, echoN = 500, gapMs = 20, timeoutMs 
 export function printWetty(r) {
   const t = r.throughput;
   console.log(`wetty: ${fmt(t.mbps)} MB/s to 1 viewer (${fmt(t.bytes / MB)} MB in ${fmt(t.ms, 0)} ms); wetty CPU ${fmt(t.cpu, 2)} s; RSS peak ${mib(t.rssMax)} MiB during cat, ${mib(r.rssWithClient)} MiB with the client, ${mib(r.rssAfterClose)} MiB after it left`);
-  if (r.echo) console.log(`wetty echo (${r.echo.n} samples): p50 ${fmt(r.echo.p50, 3)} ms, p90 ${fmt(r.echo.p90, 3)} ms, p99 ${fmt(r.echo.p99, 3)} ms, max ${fmt(r.echo.max, 3)} ms`);
+  for (const e of r.echoes ?? []) console.log(`wetty echo (${e.n} samples, ${e.gapMs} ms apart): p50 ${fmt(e.p50, 3)} ms, p90 ${fmt(e.p90, 3)} ms, p99 ${fmt(e.p99, 3)} ms, max ${fmt(e.max, 3)} ms`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { mb: { type: "string", default: "200" }, echo: { type: "string", default: "500" }, gap: { type: "string", default: "20" } } });
+  const { values } = parseArgs({ options: { mb: { type: "string", default: "200" }, echo: { type: "string", default: "500" }, gap: { type: "string", default: "1,20" } } });
   console.log(`# wetty peer — ${machine()}`);
-  printWetty(await wettyBench({ mb: Number(values.mb), echoN: Number(values.echo), gapMs: Number(values.gap) }));
+  printWetty(await wettyBench({ mb: Number(values.mb), echoN: Number(values.echo), gaps: values.gap.split(",").map(Number) }));
   process.exit(0);
 }
