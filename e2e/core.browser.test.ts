@@ -76,6 +76,15 @@ describe("taiku core in Chromium", () => {
     expect(after).not.toContain(sneaky);
   });
 
+  it("a title the shell sets (OSC 0) reaches both browsers' tabs, decrypted in the page", async () => {
+    const title = `title-${randomBytes(4).toString("hex")}`;
+    // The command line shows `\033`, not ESC: only printf's output sets the title.
+    await typeInto(writer, `printf '\\033]0;%s\\007' ${title}`);
+    for (const page of [writer, reader]) {
+      await page.waitForSelector(`[data-testid="shell-tab"]:has-text("${title}")`, { timeout: 15_000 });
+    }
+  });
+
   it("a chat message shows in both browsers", async () => {
     const text = `chat-${randomBytes(4).toString("hex")}`;
     await writer.fill('[data-testid="chat-input"]', text);

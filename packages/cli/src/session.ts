@@ -25,6 +25,7 @@ import { presenceLine } from "./printer.js";
 import { fetchOneTimeCode, withSignIn } from "./signin.js";
 import { FsServer, NO_SUCH_FILE } from "./fs-server.js";
 import type { SessionPlugins } from "./local-plugins.js";
+import { ShellTitles } from "./titles.js";
 
 export interface ShareLinks {
   /** `#key`: writer, or reader with --enable-readers. */
@@ -112,6 +113,7 @@ export class ShareSession extends EventEmitter {
   private pendingBytes = 0;
   private nextChatRequest = 1;
   private readonly agentSeq = new Map<number, number>();
+  private readonly titles = new ShellTitles((shellId, version, title) => this.sendTitle(shellId, version, title));
   private readonly log: (m: string) => void;
 
   constructor(private readonly opts: SessionOptions) {
@@ -256,6 +258,16 @@ export class ShareSession extends EventEmitter {
       this.link.send({ t: "agent", shellId, seq, frame });
     });
     return true;
+  }
+
+  /** A shell's new terminal title (titles.ts), sealed with K_enc; while offline, resendAfterSync sends the latest. */
+  private sendTitle(shellId: number, version: number, title: string): void {
+    if (!this.live || this.awaitingSync) return;
+    void this.enqueue(async () => {
+      if (!this.live || this.awaitingSync || !this.pool.has(shellId)) return;
+      const frame = await sealFrame(this.keys.enc, utf8(title), aad.title(this.sessionId, shellId, version));
+      this.link.send({ t: "title", shellId, version, frame });
+    });
   }
 
   /** Subscribe to chat messages (the agents subsystem hooks in here). Returns an unsubscribe function. */
@@ -410,6 +422,7 @@ export class ShareSession extends EventEmitter {
     const buf = this.buffers.get(shellId);
     if (!buf) return;
     this.emit("output", shellId, chunk);
+    this.titles.onOutput(shellId, chunk);
     const seq = buf.takeSeq();
     const seal = (plain: Uint8Array) => {
       // Sealed straight into the encoded `data` message: one output copy instead of three (cli-data.ts).
@@ -443,6 +456,7 @@ export class ShareSession extends EventEmitter {
 
   private onShellExit(shellId: number): void {
     this.flow.remove(shellId);
+    this.titles.remove(shellId);
     this.enqueue(() => {
       if (this.live && !this.awaitingSync) this.link.send({ t: "closedShell", shellId });
       else this.pendingClosed.add(shellId);
@@ -475,6 +489,7 @@ export class ShareSession extends EventEmitter {
     for (const shellId of this.pendingClosed) this.link.send({ t: "closedShell", shellId });
     this.pendingClosed.clear();
     this.live = true;
+    this.titles.resendAll(); // the server keeps the highest version: one it already has is ignored
     this.link.markHealthy();
     this.checkSocket();
     this.emit("synced");
