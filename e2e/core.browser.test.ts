@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "./harness/chromium.js";
 import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import { typeInto, waitForText } from "./harness/terminal.js";
 
 let browser: Browser;
 let server: ServerProc;
@@ -15,32 +16,12 @@ let share: ShareProc;
 let writer: Page;
 let reader: Page;
 
-const terminalText = (page: Page, shellId = 1) =>
-  page.evaluate((id) => (window as any).__taiku?.getTerminalText(id) ?? "", shellId);
-
-async function waitForText(page: Page, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = "";
-  while (Date.now() < deadline) {
-    text = await terminalText(page);
-    if (pattern.test(text)) return text;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`terminal never showed ${pattern}; it shows:\n${text.slice(-2000)}`);
-}
-
 async function openSession(url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on("pageerror", (e) => console.error("[page error]", e.message));
   await page.goto(url);
   await page.waitForSelector('[data-testid="terminal-1"]', { timeout: 30_000 });
   return page;
-}
-
-async function typeInto(page: Page, text: string): Promise<void> {
-  await page.click('[data-testid="terminal-1"]');
-  await page.keyboard.type(text, { delay: 5 });
-  await page.keyboard.press("Enter");
 }
 
 beforeAll(async () => {

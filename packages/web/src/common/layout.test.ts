@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { activateTab, addTab, balanced, hideTile, leafKeys, loadLayout, placeShell, reconcile, removeTile, saveLayout, setRatio, splitTile, unhideShell, EMPTY_LAYOUT, type LayoutNode } from "./layout.js";
+import {
+  activateTab, addTab, balanced, hideTile, layoutMeta, leafKeys, loadLayout, openPeek, peekGroups, placeShell, reconcile, removeTile,
+  sameLayoutMeta, saveLayout, setRatio, splitTile, unhideShell, EMPTY_LAYOUT, type LayoutNode,
+} from "./layout.js";
 import { MemoryStorage } from "./services.js";
 
 const leaf = (...tiles: number[]): LayoutNode => ({ kind: "leaf", tiles, active: tiles[0]! });
@@ -67,5 +70,104 @@ describe("layout tree (§3.10)", () => {
     expect(loadLayout(st, "abc1234xyz")).toEqual(EMPTY_LAYOUT);
     st.setItem("taiku:layout:abc1234xyz", "nope");
     expect(loadLayout(st, "abc1234xyz")).toEqual(EMPTY_LAYOUT);
+  });
+});
+
+describe("peek tiles (§3.8)", () => {
+  it("opens a peek tile next to a tile, once per shell; it does not count as the shell's own tile", () => {
+    const l = reconcile(EMPTY_LAYOUT, [1, 2]);
+    const key1 = l.tiles.find((t) => t.shellId === 1)!.key;
+    const { layout: p, key } = openPeek(l, 2, key1);
+    expect(p.tiles.find((t) => t.key === key)).toEqual({ key, type: "peek", shellId: 2 });
+    expect(leafKeys(p.root)).toEqual([key1, key, l.tiles[1]!.key]);
+    const again = openPeek(p, 2, null);
+    expect(again.key).toBe(key);
+    expect(again.layout.tiles).toBe(p.tiles);
+    expect(reconcile(p, [1, 2])).toBe(p); // shell 2 keeps its own tile too
+    expect(placeShell(p, 3, key, "tab").tiles.filter((t) => t.shellId === 3)).toHaveLength(1);
+    // Unknown near key or empty layout: the peek still opens.
+    expect(leafKeys(openPeek(EMPTY_LAYOUT, 5, 99).layout.root)).toHaveLength(1);
+  });
+  it("a peek tile closes with its shell, and closing it does not hide the shell", () => {
+    let l = reconcile(EMPTY_LAYOUT, [1, 2]);
+    const { layout: p, key } = openPeek(l, 2, null);
+    expect(hideTile(p, key).hidden).toBeUndefined();
+    expect(hideTile(p, key).tiles).toEqual(l.tiles);
+    // Hiding the shell's own tile keeps the peek of it.
+    const own = p.tiles.find((t) => t.type === "shell" && t.shellId === 2)!.key;
+    l = reconcile(hideTile(p, own), [1, 2]);
+    expect(l.tiles.map((t) => t.type)).toEqual(["shell", "peek"]);
+    l = reconcile(l, [1]);
+    expect(l.tiles.map((t) => t.type)).toEqual(["shell"]);
+    expect(leafKeys(l.root)).toEqual([l.tiles[0]!.key]);
+  });
+});
+
+describe("layoutMeta (§2.2.3)", () => {
+  it("summarises tiles in tree order with their shells", () => {
+    const l = reconcile(EMPTY_LAYOUT, [1, 2]);
+    const p = openPeek(l, 7, l.tiles[0]!.key).layout;
+    const meta = layoutMeta(p);
+    expect(meta).toEqual({ pages: 1, activeIndex: 0, tiles: [
+      { key: 1, type: "shell", shellId: 1 }, { key: 3, type: "peek", shellId: 7 }, { key: 2, type: "shell", shellId: 2 },
+    ] });
+    expect(layoutMeta(EMPTY_LAYOUT)).toEqual({ pages: 1, activeIndex: 0, tiles: [] });
+    // Tiles of other types carry no shellId key at all (the schema's optional field).
+    const other = { root: { kind: "leaf", tiles: [9] } as LayoutNode, tiles: [{ key: 9, type: "browser" as const }] };
+    expect(layoutMeta(other).tiles[0]).toEqual({ key: 9, type: "browser" });
+  });
+  it("compares by content, so an unchanged layout is not re-sent", () => {
+    const l = reconcile(EMPTY_LAYOUT, [1, 2]);
+    expect(sameLayoutMeta(layoutMeta(l), layoutMeta({ ...l, root: setRatio(l.root!, "", 0.3) }))).toBe(true); // ratios are not in the meta
+    expect(sameLayoutMeta(layoutMeta(l), layoutMeta(openPeek(l, 1, null).layout))).toBe(false);
+    expect(sameLayoutMeta(layoutMeta(l), layoutMeta(reconcile(l, [2, 1, 3])))).toBe(false);
+    expect(sameLayoutMeta(null, layoutMeta(l))).toBe(false);
+    expect(sameLayoutMeta(null, undefined)).toBe(false);
+  });
+  it("caps the tile list at the schema's 256", () => {
+    const keys = Array.from({ length: 300 }, (_, i) => i + 1);
+    const big = { root: balanced(keys), tiles: keys.map((key) => ({ key, type: "shell" as const, shellId: key })) };
+    expect(layoutMeta(big).tiles).toHaveLength(256);
+  });
+});
+
+describe("peek targets (§3.8)", () => {
+  const meta = (...tiles: Array<[string, number?]>) => ({ pages: 1, activeIndex: 0, tiles: tiles.map(([type, shellId], i) => ({ key: i + 1, type, ...(shellId !== undefined ? { shellId } : {}) })) });
+  it("groups others by name with the shells of their layout, falling back to what they own", () => {
+    const groups = peekGroups({
+      users: [
+        { userId: 1, name: "me", layout: meta(["shell", 1]) },
+        { userId: 2, name: "Ada", layout: meta(["shell", 3], ["peek", 1], ["shell", 1], ["browser"]) },
+        { userId: 3, name: "Bob" },
+        { userId: 4, name: "Ada", layout: meta(["shell", 4], ["shell", 3]) },
+        { userId: 5, name: "Cy", layout: meta(["shell", 99]) },
+      ],
+      owners: [{ shellId: 2, userId: 3, name: "Bob" }, { shellId: 1, userId: 1, name: "me" }],
+      shellIds: [1, 2, 3, 4],
+      myUserIds: [1],
+    });
+    expect(groups).toEqual([
+      { name: "Ada", userIds: [2, 4], shells: [3, 1, 4] },
+      { name: "Bob", userIds: [3], shells: [2] },
+      { name: "Cy", userIds: [5], shells: [] },
+    ]);
+  });
+  it("lists shells nobody shows by owner (disconnected owners too), unowned last, never my own", () => {
+    const groups = peekGroups({
+      users: [{ userId: 1, name: "me" }, { userId: 2, name: "Ada", layout: meta(["shell", 1]) }],
+      owners: [
+        { shellId: 2, userId: null, name: null },
+        { shellId: 3, userId: null, name: "Gone" },
+        { shellId: 4, userId: 2, name: "Ada" },
+        { shellId: 5, userId: 1, name: "me" },
+      ],
+      shellIds: [1, 2, 3, 4, 5, 6],
+      myUserIds: [1, 7],
+    });
+    expect(groups).toEqual([
+      { name: "Ada", userIds: [2], shells: [1, 4] },
+      { name: "Gone", userIds: [], shells: [3] },
+      { name: null, userIds: [], shells: [2, 6] },
+    ]);
   });
 });

@@ -3,14 +3,20 @@
  * so the UI can hold the tree in reactive state and persist it as JSON in
  * `localStorage["taiku:layout:" + sessionId]`.
  */
+import type { LayoutMeta } from "@taiku/protocol";
 import type { KeyValueStorage } from "./services.js";
+
+export type { LayoutMeta };
 
 export type Direction = "horizontal" | "vertical";
 export type LayoutNode =
   | { kind: "split"; direction: Direction; ratio: number; first: LayoutNode; second: LayoutNode }
   | { kind: "leaf"; tiles: number[]; active?: number };
 
-/** This client renders shell tiles only; other types of §3.10 are preserved if a stored layout has them. */
+/**
+ * This client renders `shell` and `peek` tiles (a read-only view of a shell, §3.8); other types of
+ * §3.10 are preserved if a stored layout has them.
+ */
 export interface Tile {
   key: number;
   type: "shell" | "tunnel" | "peek" | "browser" | "plugin" | "document";
@@ -95,9 +101,12 @@ export function balanced(keys: number[], direction: Direction = "horizontal"): L
   return { kind: "split", direction, ratio: 0.5, first: balanced(keys.slice(0, mid), next)!, second: balanced(keys.slice(mid), next)! };
 }
 
+/** Tiles bound to a shell: the shell's own tile and peek views of it. */
+const boundToShell = (t: Tile): boolean => t.type === "shell" || t.type === "peek";
+
 /**
- * Bring a layout in line with the live shells: drop shell tiles whose shell is gone, and give each
- * new shell its own tile (split off the last leaf), which is the default "one tile per shell".
+ * Bring a layout in line with the live shells: drop shell and peek tiles whose shell is gone, and
+ * give each new shell its own tile (split off the last leaf), which is the default "one tile per shell".
  */
 export function reconcile(layout: Layout, allShellIds: readonly number[]): Layout {
   const hiddenSet = new Set(layout.hidden ?? []);
@@ -106,7 +115,8 @@ export function reconcile(layout: Layout, allShellIds: readonly number[]): Layou
   let root = layout.root;
   let tiles = layout.tiles;
   for (const t of layout.tiles) {
-    if (t.type === "shell" && (t.shellId === undefined || !live.has(t.shellId))) {
+    // A peek of a hidden shell stays: hiding is about this user's own tile of it.
+    if (boundToShell(t) && (t.shellId === undefined || !(t.type === "peek" ? allShellIds.includes(t.shellId) : live.has(t.shellId)))) {
       root = removeTile(root, t.key);
       tiles = tiles.filter((x) => x.key !== t.key);
     }
@@ -132,10 +142,13 @@ export function reconcile(layout: Layout, allShellIds: readonly number[]): Layou
   return root === layout.root && tiles === layout.tiles ? layout : { ...layout, root, tiles };
 }
 
-/** Hide a tile (its shell keeps running and can be shown again from the terminal list). */
+/**
+ * Hide a tile (its shell keeps running and can be shown again from the terminal list). A peek tile
+ * is simply closed: the shell's own tile is not affected.
+ */
 export function hideTile(layout: Layout, key: number): Layout {
   const tile = layout.tiles.find((t) => t.key === key);
-  const hidden = tile?.shellId !== undefined ? [...new Set([...(layout.hidden ?? []), tile.shellId])] : layout.hidden;
+  const hidden = tile?.type === "shell" && tile.shellId !== undefined ? [...new Set([...(layout.hidden ?? []), tile.shellId])] : layout.hidden;
   return { root: removeTile(layout.root, key), tiles: layout.tiles.filter((t) => t.key !== key), ...(hidden?.length ? { hidden } : {}) };
 }
 
@@ -151,10 +164,114 @@ export function unhideShell(layout: Layout, shellId: number): Layout {
  * `reconcile` would put it.
  */
 export function placeShell(layout: Layout, shellId: number, nearKey: number, where: Direction | "tab"): Layout {
-  if (layout.tiles.some((t) => t.shellId === shellId)) return layout;
-  const key = layout.tiles.reduce((m, t) => Math.max(m, t.key), 0) + 1;
-  const root = where === "tab" ? addTab(layout.root, nearKey, key) : splitTile(layout.root, nearKey, key, where);
-  return { ...layout, root, tiles: [...layout.tiles, { key, type: "shell", shellId }] };
+  if (layout.tiles.some((t) => t.type === "shell" && t.shellId === shellId)) return layout;
+  return insertTile(layout, { type: "shell", shellId }, nearKey, where).layout;
+}
+
+const nextTileKey = (layout: Layout): number => layout.tiles.reduce((m, t) => Math.max(m, t.key), 0) + 1;
+
+function insertTile(layout: Layout, tile: Omit<Tile, "key">, nearKey: number | null, where: Direction | "tab"): { layout: Layout; key: number } {
+  const key = nextTileKey(layout);
+  const near = nearKey ?? leafKeys(layout.root).at(-1) ?? key;
+  const root = where === "tab" ? addTab(layout.root, near, key) : splitTile(layout.root, near, key, where);
+  return { layout: { ...layout, root, tiles: [...layout.tiles, { key, ...tile }] }, key };
+}
+
+/**
+ * Open a peek tile (§3.8) on `shellId` next to `nearKey` (default: the last tile). A shell already
+ * peeked at is brought to the front instead of opening a second view of it.
+ */
+export function openPeek(layout: Layout, shellId: number, nearKey: number | null, where: Direction | "tab" = "horizontal"): { layout: Layout; key: number } {
+  const existing = layout.tiles.find((t) => t.type === "peek" && t.shellId === shellId);
+  if (existing) return { layout: { ...layout, root: activateTab(layout.root, existing.key) }, key: existing.key };
+  return insertTile(layout, { type: "peek", shellId }, nearKey !== null && leafKeys(layout.root).includes(nearKey) ? nearKey : null, where);
+}
+
+// ------------------------------------------------------------------ layoutMeta (§2.2.3)
+
+/** The schema's cap on tiles in a `layoutMeta` message. */
+const META_MAX_TILES = 256;
+
+/**
+ * The compact summary others see (`users[].layout`): tiles in tree order, left/top first. This
+ * client has one workspace page.
+ */
+export function layoutMeta(layout: Layout): LayoutMeta {
+  const byKey = new Map(layout.tiles.map((t) => [t.key, t]));
+  const tiles: LayoutMeta["tiles"] = [];
+  for (const key of leafKeys(layout.root)) {
+    const t = byKey.get(key);
+    if (!t || tiles.length >= META_MAX_TILES) continue;
+    tiles.push(t.shellId !== undefined ? { key, type: t.type, shellId: t.shellId } : { key, type: t.type });
+  }
+  return { pages: 1, activeIndex: 0, tiles };
+}
+
+export function sameLayoutMeta(a: LayoutMeta | null | undefined, b: LayoutMeta | null | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.pages === b.pages && a.activeIndex === b.activeIndex && a.tiles.length === b.tiles.length
+    && a.tiles.every((t, i) => { const u = b.tiles[i]!; return t.key === u.key && t.type === u.type && t.shellId === u.shellId; });
+}
+
+// ------------------------------------------------------------------ peek targets (§3.8)
+
+export interface PeekPerson {
+  userId: number;
+  name: string;
+  layout?: LayoutMeta;
+}
+
+export interface PeekGroup {
+  /** Display name; null for shells nobody owns. */
+  name: string | null;
+  /** Connected participants of this name (several devices of one person share a group). */
+  userIds: number[];
+  shells: number[];
+}
+
+/**
+ * What the peek list offers: other participants grouped by name with the shells in their layout
+ * (their own shell tiles, in order), or the shells they own when they sent no layout; then live
+ * shells nobody lists, by owner (disconnected owners keep their name, unowned ones go last).
+ * Shells this user owns are only listed where someone else shows them.
+ */
+export function peekGroups(input: {
+  users: readonly PeekPerson[];
+  owners: ReadonlyArray<{ shellId: number; userId: number | null; name: string | null }>;
+  shellIds: readonly number[];
+  myUserIds: readonly number[];
+}): PeekGroup[] {
+  const live = new Set(input.shellIds);
+  const mine = new Set(input.myUserIds);
+  const groups = new Map<string | null, PeekGroup>();
+  const listed = new Set<number>();
+  const group = (name: string | null): PeekGroup => {
+    let g = groups.get(name);
+    if (!g) groups.set(name, (g = { name, userIds: [], shells: [] }));
+    return g;
+  };
+  const add = (g: PeekGroup, shellId: number) => {
+    if (!live.has(shellId) || g.shells.includes(shellId)) return;
+    g.shells.push(shellId);
+    listed.add(shellId);
+  };
+  for (const u of input.users) {
+    if (mine.has(u.userId)) continue;
+    const g = group(u.name);
+    g.userIds.push(u.userId);
+    const shown = u.layout ? u.layout.tiles.filter((t) => t.type === "shell" && t.shellId !== undefined).map((t) => t.shellId!) : null;
+    for (const id of shown ?? input.owners.filter((o) => o.userId === u.userId).map((o) => o.shellId)) add(g, id);
+  }
+  const ownerOf = new Map(input.owners.map((o) => [o.shellId, o]));
+  const rest = input.shellIds.filter((id) => !listed.has(id));
+  // Owned shells first (by owner name), unowned last.
+  for (const id of [...rest.filter((id) => ownerOf.get(id)?.name), ...rest.filter((id) => !ownerOf.get(id)?.name)]) {
+    const o = ownerOf.get(id);
+    if (o && o.userId !== null && mine.has(o.userId)) continue;
+    add(group(o?.name ?? null), id);
+  }
+  return [...groups.values()].filter((g) => g.shells.length || g.userIds.length)
+    .sort((a, b) => (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0));
 }
 
 // ------------------------------------------------------------------ persistence

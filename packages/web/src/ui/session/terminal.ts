@@ -25,9 +25,13 @@ export interface TerminalHandle {
   search: SearchAddon;
 }
 
-const registry = new Map<number, Terminal>();
+/** A shell's own tile, or a peek tile of it (§3.8): both can show the same shell on one page. */
+export type TerminalView = "shell" | "peek";
 
-export function createTerminal(shellId: number, opts: { readonly: boolean; phone: boolean }): TerminalHandle {
+const registry = new Map<string, Terminal>();
+const regKey = (shellId: number, view: TerminalView) => `${view}:${shellId}`;
+
+export function createTerminal(shellId: number, opts: { readonly: boolean; phone: boolean; view?: TerminalView }): TerminalHandle {
   const term = new Terminal({
     theme: THEME,
     fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
@@ -43,17 +47,17 @@ export function createTerminal(shellId: number, opts: { readonly: boolean; phone
   term.loadAddon(fit);
   term.loadAddon(search);
   term.loadAddon(new WebLinksAddon((_event, uri) => window.open(uri, "_blank", "noopener,noreferrer")));
-  registry.set(shellId, term);
+  registry.set(regKey(shellId, opts.view ?? "shell"), term);
   return { term, fit, search };
 }
 
-export function forgetTerminal(shellId: number, term: Terminal): void {
-  if (registry.get(shellId) === term) registry.delete(shellId);
+export function forgetTerminal(shellId: number, term: Terminal, view: TerminalView = "shell"): void {
+  if (registry.get(regKey(shellId, view)) === term) registry.delete(regKey(shellId, view));
 }
 
 /** The terminal's buffer as text: scrollback plus screen, trailing blanks trimmed. */
-export function getTerminalText(shellId: number): string {
-  const term = registry.get(shellId);
+export function getTerminalText(shellId: number, view: TerminalView = "shell"): string {
+  const term = registry.get(regKey(shellId, view));
   if (!term) return "";
   const buf = term.buffer.active;
   const lines: string[] = [];
@@ -78,5 +82,5 @@ export const isMac = (): boolean => /Mac|iPhone|iPad/.test(navigator.platform ||
 
 /** DECCKM of a shell's terminal: arrows then send `ESC O x` (the extra-keys bar must match). */
 export function applicationCursor(shellId: number): boolean {
-  return registry.get(shellId)?.modes.applicationCursorKeysMode ?? false;
+  return registry.get(regKey(shellId, "shell"))?.modes.applicationCursorKeysMode ?? false;
 }

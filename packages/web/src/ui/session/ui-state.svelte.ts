@@ -15,11 +15,12 @@ export const ui = $state({
   toasts: [] as Toast[],
   drawerOpen: false,
   /** Ask a terminal tile to open its search bar (bumped counter so the same shell can ask twice). */
-  searchRequest: null as { shellId: number; n: number } | null,
+  searchRequest: null as { shellId: number; peek: boolean; n: number } | null,
 });
 
-export function requestSearch(shellId: number): void {
-  ui.searchRequest = { shellId, n: (ui.searchRequest?.n ?? 0) + 1 };
+/** `peek`: the peek tile of the shell rather than its own tile (both may be on the page). */
+export function requestSearch(shellId: number, peek = false): void {
+  ui.searchRequest = { shellId, peek, n: (ui.searchRequest?.n ?? 0) + 1 };
 }
 
 export function toast(text: string, kind: Toast["kind"] = "info", ms = 4000): void {
