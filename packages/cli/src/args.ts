@@ -271,7 +271,7 @@ Flags for taiku:
   --shell <path>           shell program (default $SHELL, else /bin/sh)
   --dir <path>             session working directory (default: current directory)
   --port <n>               port of the embedded server (default 8080, else a free port)
-  --tunnel <port[,port]>   publish local HTTP ports (not supported yet)
+  --tunnel <port[,port]>   publish local HTTP ports
   --plugin <id|url|./dir>  add a session-managed plugin (repeatable); a directory is served
                            through this CLI and reloads on change
   --no-fs                  disable CLI-backed filesystem access

@@ -20,6 +20,11 @@ export function bannerLines(links: ShareLinks, shells: number, quiet: boolean): 
   return quiet ? linkLines(links) : [...linkLines(links), windowCountLine(shells), EXIT_HINT];
 }
 
+/** The `Tunnels:` block (spec §3.12, §14.5): `  :3000  https://…/t/<id>/p/3000/`; nothing without tunnels. */
+export function tunnelLines(tunnels: ReadonlyArray<{ port: number; url: string }>): string[] {
+  return tunnels.length === 0 ? [] : ["Tunnels:", ...tunnels.map((t) => `  :${t.port}  ${t.url}`)];
+}
+
 /** `[connect] alice joined`, `[disconnect] bob left`, `[session] alice created shell 2`; null for silent kinds. */
 export function presenceLine(ev: Pick<CliDownMsg<"sessionEvent">, "kind" | "userName" | "shellId" | "detail">): string | null {
   const name = ev.userName || "someone";

@@ -11,13 +11,16 @@ import { integrationsServerOptions, type IntegrationsServerOptions } from "./int
 /** Relay settings that are not protocol limits but are tunable the same way. */
 const EXTRA_LIMIT_KEYS = ["viewerStallMs", "flowTickMs", "shellRingHardBytes",
   // Session-scoped HTTP routes (CLI filesystem, downloads, auth challenge, remote commands).
-  "fsAnswerMs", "fsReadsPerUser", "fsStageMaxBytes", "fsWriteMaxBytes", "downloadTokenMs", "sessionNonceMs", "remoteCommandMs", "remoteMostRecent"];
+  "fsAnswerMs", "fsReadsPerUser", "fsStageMaxBytes", "fsWriteMaxBytes", "downloadTokenMs", "sessionNonceMs", "remoteCommandMs", "remoteMostRecent",
+  // HTTP tunnels: header deadline, request body cap, response bytes waiting for a slow client.
+  "tunnelAnswerMs", "tunnelBodyMaxBytes", "tunnelBufferMaxBytes"];
 
 export interface ServerEnvOptions extends IntegrationsServerOptions {
   limits?: Record<string, number>;
   pluginsDir?: string;
   pluginFileMaxBytes?: number;
   pluginQuotaBytes?: number;
+  tunnelOrigin?: string;
 }
 
 export function parseLimitsJson(text: string): Record<string, number> {
@@ -53,6 +56,7 @@ export function serverEnvOptions(env: NodeJS.ProcessEnv, home?: string): ServerE
   const pluginsDir = findPluginsDir(env);
   if (pluginsDir) out.pluginsDir = pluginsDir;
   if (env.TAIKU_PLUGIN_FILE_MAX) out.pluginFileMaxBytes = parseSize("TAIKU_PLUGIN_FILE_MAX", env.TAIKU_PLUGIN_FILE_MAX);
+  if (env.TAIKU_TUNNEL_ORIGIN) out.tunnelOrigin = env.TAIKU_TUNNEL_ORIGIN;
   if (env.TAIKU_PLUGIN_QUOTA) out.pluginQuotaBytes = parseSize("TAIKU_PLUGIN_QUOTA", env.TAIKU_PLUGIN_QUOTA);
   return out;
 }

@@ -26,6 +26,7 @@ import { fetchOneTimeCode, withSignIn } from "./signin.js";
 import { FsServer, NO_SUCH_FILE } from "./fs-server.js";
 import type { SessionPlugins } from "./local-plugins.js";
 import { ShellTitles } from "./titles.js";
+import { TunnelClient } from "./tunnel-client.js";
 
 export interface ShareLinks {
   /** `#key`: writer, or reader with --enable-readers. */
@@ -92,6 +93,7 @@ export class ShareSession extends EventEmitter {
   private readonly link: Link;
   private readonly pool: ShellPool;
   private fsServer: FsServer | null = null;
+  private readonly tunnels: TunnelClient;
   private readonly flow: FlowGate;
   private readonly pressure: SocketPressure;
   private readonly buffers = new Map<number, OutputBuffer>();
@@ -122,6 +124,7 @@ export class ShareSession extends EventEmitter {
     this.chat = new ChatLog(opts.limits.chatRing);
     this.done = new Promise((r) => (this.endResolve = r));
     if (opts.plugins) this.on("synced", () => this.sendSessionPlugins());
+    this.tunnels = new TunnelClient({ ports: opts.tunnelPorts, send: (m) => this.link.send(m), pending: () => this.link.bufferedAmount });
     this.pool = new ShellPool({
       spawn: opts.spawn,
       shell: opts.shell,
@@ -324,6 +327,7 @@ export class ShareSession extends EventEmitter {
     this.live = false;
     this.awaitingSync = false;
     this.pressure.reset();
+    this.tunnels.abortAll(); // the server failed them when the link dropped
     for (const pending of this.pendingChat.values()) pending.reject(new Error("the link to the server went down"));
     this.pendingChat.clear();
     this.emit("linkDown", reason);
@@ -386,7 +390,7 @@ export class ShareSession extends EventEmitter {
         }
         return;
       case "tunnelRequest":
-        this.link.send({ t: "tunnelResponse", requestId: msg.requestId, status: 502, headers: [], bodyChunk: new Uint8Array(0), end: true, error: "tunnels are not supported by this CLI yet" });
+        this.tunnels.handle(msg);
         return;
       case "pluginFile":
         if (this.opts.plugins) void this.opts.plugins.handle(msg, (m) => this.link.send(m));
@@ -564,6 +568,7 @@ export class ShareSession extends EventEmitter {
     this.ended = true;
     this.pressure.reset();
     this.pool.killAll();
+    this.tunnels.abortAll();
     await this.serial; // let sealed output go out before `close`
     await this.link.shutdown(notifyServer ? { t: "close", reason: result.reason } : undefined);
     for (const pending of this.pendingChat.values()) pending.reject(new Error("the session ended"));

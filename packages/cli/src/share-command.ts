@@ -2,7 +2,7 @@
 import type { ShareArgs } from "./args.js";
 import { configDir, loadCredentials } from "./credentials.js";
 import { ControlView } from "./control-view.js";
-import { bannerLines, linkLines, windowCountLine } from "./printer.js";
+import { bannerLines, linkLines, tunnelLines, windowCountLine } from "./printer.js";
 import { startShare, type StartShareOptions } from "./share.js";
 import type { CliIo } from "./io.js";
 
@@ -13,7 +13,6 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
   const verbose = (m: string) => {
     if (args.verbose) io.stderr.write(`[taiku] ${m}${eol}`);
   };
-  if (args.tunnelPorts.length > 0) warn("tunnels are not supported by this server yet; --tunnel ignored");
 
   const creds = await loadCredentials(configDir(io.env, io.homedir)).catch((err: Error) => {
     warn(err.message);
@@ -45,7 +44,7 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
   });
   const { session } = handle;
   const say = (line: string) => io.stdout.write(`${line}${eol}`);
-  for (const line of bannerLines(handle.links, session.shellIds().length, args.quiet)) say(line);
+  for (const line of [...bannerLines(handle.links, session.shellIds().length, args.quiet), ...tunnelLines(handle.tunnels)]) say(line);
   if (handle.agents) {
     if (!args.quiet) say(`agents: on — ${args.agentsOwnerOnly ? "the owner" : "the owner and writers"} may start runs from chat (they run on this machine in ${args.dir})`);
     for (const w of handle.agents.warnings) warn(`agents: ${w.trim()}`);

@@ -13,6 +13,7 @@ import { ShareSession, type EndResult, type ShareLinks } from "./session.js";
 import { SessionPlugins } from "./local-plugins.js";
 import { CLI_VERSION } from "./version.js";
 import { findWebRoot } from "./webroot.js";
+import { tunnelUrls } from "./tunnel-client.js";
 import { startShareAgents, type ShareAgents, type ShareAgentsOptions } from "./agents/index.js";
 
 export interface StartShareOptions {
@@ -64,6 +65,8 @@ export interface ShareHandle {
   /** Base URL of the server the session lives on. */
   server: string;
   links: ShareLinks;
+  /** `--tunnel` ports and their public URLs (the server redirects them to an isolated origin when it has one). */
+  tunnels: Array<{ port: number; url: string }>;
   session: ShareSession;
   /** The in-process server, when one was started. */
   embedded?: RunningServer;
@@ -175,6 +178,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     get links() {
       return session.links;
     },
+    tunnels: tunnelUrls(session.baseUrl, session.sessionId, options.tunnelPorts ?? []),
     session,
     ...(embedded ? { embedded } : {}),
     ...(agents ? { agents } : {}),

@@ -81,12 +81,14 @@ describe("taiku binary", () => {
   it("prints read-only, write and admin links with --enable-readers and exits 0 on SIGTERM", async () => {
     const srv = await server();
     const c = child(["--server", srv.url, "--enable-readers", "--shell", "/bin/sh", "--tunnel", "3000"]);
-    await c.waitForLine(/Ctrl-C to exit/);
+    await c.waitForLine(/\n {2}:3000 {2}\S+\n/);
     const lines = c.stdout().split("\n");
     expect(lines[0]).toMatch(/^read-only: \S+#[0-9A-Za-z]+$/);
     expect(lines[1]).toMatch(/^write: \S+#[0-9A-Za-z]+,[0-9A-Za-z]+$/);
     expect(lines[2]).toMatch(/^admin: \S+#[0-9A-Za-z]+,[0-9A-Za-z]+,[0-9A-Za-z]+$/); // anonymous: no sign-in code
-    expect(c.stderr()).toContain("tunnels are not supported by this server yet");
+    // The `Tunnels:` block (spec §14.5) follows the banner.
+    const [base, rest] = lines[0]!.slice("read-only: ".length).split("/s/");
+    expect(lines.slice(5, 7)).toEqual(["Tunnels:", `  :3000  ${base}/t/${rest!.split("#")[0]}/p/3000/`]);
     c.proc.kill("SIGTERM");
     expect((await c.exit).code).toBe(0);
   });

@@ -129,6 +129,11 @@ const down = {
     headers: z.array(header),
     bodyChunk: bytes,
     end: z.boolean(),
+    /**
+     * taiku addition: the server gave up on this request (HTTP client gone, body over the limit,
+     * header timeout, response over the memory bound): abort the local request, send nothing more.
+     */
+    cancel: z.boolean().optional(),
   }),
   fsRequest: z.object({
     t: z.literal("fsRequest"),

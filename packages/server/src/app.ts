@@ -14,6 +14,7 @@ import { registerCliLoginRoutes } from "./http/cli-login-routes.js";
 import { clientErrorText, HttpError, sendText, TEXT } from "./http/errors.js";
 import { registerSessionRoutes } from "./http/session-routes.js";
 import { registerSessionScopedRoutes } from "./sessions/index.js";
+import { registerTunnelRoutes, tunnelHostRewriter } from "./sessions/tunnel-routes.js";
 import { registerStatic } from "./http/static.js";
 import { type PluginPlatformDeps, registerPluginPlatform } from "./plugins/index.js";
 import { SERVER_VERSION } from "./version.js";
@@ -38,6 +39,8 @@ export interface AppDeps {
   integrations?: (app: FastifyInstance, auth: AuthConfig) => void;
   /** Connector runtime routes: connections, channels, inbox and `/hook/<token>` (additive: absent = not served). */
   connectors?: (app: FastifyInstance, auth: AuthConfig) => void;
+  /** Isolated tunnel origin (`TAIKU_TUNNEL_ORIGIN`): requests for its per-tunnel hosts are proxied. */
+  tunnelOrigin?: URL;
 }
 
 /** Request log lines carry method, path and peer only: query strings can hold codes, headers hold credentials. */
@@ -55,6 +58,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // and 255-byte file names; the router's default of 100 would reject them before our checks.
     routerOptions: { maxParamLength: 4096 },
     ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.tunnelOrigin ? { rewriteUrl: tunnelHostRewriter(deps.tunnelOrigin) } : {}),
     // Malformed URLs get the same text/plain treatment as every other client error.
     frameworkErrors: (err, _req, reply) => {
       sendText(reply, 400, clientErrorText(err as FastifyError));
@@ -84,6 +88,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.plugins) registerPluginPlatform(app, deps.auth, deps.relay, deps.plugins, sessionNonces);
   deps.integrations?.(app, deps.auth);
   deps.connectors?.(app, deps.auth);
+  registerTunnelRoutes(app, deps.relay, deps.tunnelOrigin);
   registerStatic(app, deps.webRoot);
   return app;
 }

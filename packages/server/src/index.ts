@@ -20,6 +20,7 @@ import { type IntegrationsOptions, setupIntegrations } from "./integrations/inde
 import { type ConnectorsOptions, setupConnectors } from "./connectors/index.js";
 import { defaultPluginsDir } from "./plugins/registry.js";
 import { DEFAULT_PLUGIN_INSTALL_TIMEOUT_MS, DEFAULT_PLUGIN_STORAGE_LIMITS, DEFAULT_USER_KV_LIMITS, type PluginStorageLimits, type UserKvLimits } from "./plugins/settings.js";
+import { parseTunnelOrigin, tunnelUrlFor } from "./sessions/tunnel-routes.js";
 import { loadTls, type TlsOption } from "./tls.js";
 import { routeUpgrades } from "./upgrade.js";
 import { SERVER_VERSION } from "./version.js";
@@ -86,6 +87,11 @@ export interface ServerOptions {
   egressHosts?: Record<string, string>;
   /** Connector runtime (spec/connectors.md): on with integrations unless `enabled: false`; timers are configurable. */
   connectors?: ConnectorsOptions;
+  /**
+   * `TAIKU_TUNNEL_ORIGIN`, e.g. `https://t.example.com`: tunnels are served from per-tunnel hosts
+   * `{port}-{session_id}.t.example.com` (wildcard DNS and TLS needed); the `/t/…` form redirects there.
+   */
+  tunnelOrigin?: string;
 }
 
 export interface RunningServer {
@@ -116,6 +122,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+\/?$/.test(options.publicUrl)) {
     throw new Error(`publicUrl must be an http(s) origin like https://taiku.example.com, got ${JSON.stringify(options.publicUrl)}`);
   }
+
+  const tunnelOrigin = options.tunnelOrigin ? parseTunnelOrigin(options.tunnelOrigin) : undefined;
 
   await mkdir(options.home, { recursive: true, mode: 0o700 });
   const tls = options.tls ? await loadTls(options.tls, options.home, host === "0.0.0.0" || host === "::" ? [] : [host]) : undefined;
@@ -175,6 +183,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       integrations: integrations.register,
       connectors: connectors.register,
+      ...(tunnelOrigin ? { tunnelOrigin } : {}),
       plugins: {
         db,
         home: options.home,
@@ -208,6 +217,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       viewerAuth: options.viewerAuth ?? false,
       now,
       snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+      features: ["tunnels"],
+      tunnelUrl: tunnelUrlFor(site.publicUrl, tunnelOrigin),
     });
     relay = liveRelay;
     undo.unshift(() => liveRelay.close());

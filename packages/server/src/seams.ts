@@ -52,6 +52,8 @@ export interface RelayDeps {
   defaultSessionPlugins?: Record<string, { manifest_url: string; enabled: boolean }>;
   /** Feature strings announced in the browser `hello` (e.g. "userKv", "integrations"). Default: none. (additive, relay) */
   features?: string[];
+  /** Public URL of a session's tunnel (browsers' `tunnels` message). Default `{publicUrl}/t/{id}/p/{port}/`. (additive, relay) */
+  tunnelUrl?: (sessionId: string, port: number) => string;
   /** Client address for the per-IP auth-failure limit (e.g. honouring a trusted proxy's X-Forwarded-For). Default: the socket's remote address. (additive, relay) */
   clientIp?: (req: IncomingMessage) => string;
 }
@@ -75,6 +77,11 @@ export interface Relay {
    * Optional (additive): stand-in relays may omit it, and the routes then answer 404 `Session not found.`.
    */
   session?(sessionId: string): SessionAccess | undefined;
+  /**
+   * The live session whose id equals `sessionId` ignoring case, unless two do (isolated tunnel hosts:
+   * browsers lowercase host names, session ids are mixed case). Optional (additive).
+   */
+  sessionIgnoringCase?(sessionId: string): SessionAccess | undefined;
   /** Whether a session with this id ended recently (remote routes answer 410 `Session closed`). */
   sessionEnded?(sessionId: string): boolean;
   /** Called whenever a session ends (staged downloads of that session are deleted). */
@@ -144,6 +151,39 @@ export interface SessionAccess {
   /** userId of the client owning the shell (connected), else undefined. */
   shellOwner(shellId: number): number | undefined;
   remoteCommand(userId: number, method: string, params: unknown, sourceShellId: number | null): Promise<RemoteOutcome>;
+  // HTTP tunnels (§3.12): optional (additive); routes answer 404 `Session not found` without them.
+  /** Ports the CLI published with `--tunnel`. */
+  tunnelPorts?(): number[];
+  /** Proxy one request through the CLI; the sink hears the answer. */
+  tunnel?(call: TunnelCall, sink: TunnelSink): TunnelExchange;
+}
+
+/** One HTTP request for a tunnel (§2.3 TunnelRequest), as the route hands it to the relay. */
+export interface TunnelHeader {
+  name: string;
+  value: Uint8Array;
+}
+export interface TunnelCall {
+  port: number;
+  method: string;
+  /** Path with query, starting with `/`. */
+  path: string;
+  headers: TunnelHeader[];
+  /** The request body, or null when there is none. */
+  body: AsyncIterable<Uint8Array> | null;
+}
+export type TunnelFailureKind = "notFound" | "notConnected" | "timeout" | "cli" | "tooLarge" | "overflow" | "closed";
+/** Receives the CLI's answer. After `head`, a failure aborts the response (the status is already sent). */
+export interface TunnelSink {
+  head(status: number, headers: TunnelHeader[]): void;
+  /** A body chunk; returns the bytes now waiting for the HTTP client (the relay bounds it). */
+  data(chunk: Uint8Array): number;
+  end(): void;
+  fail(kind: TunnelFailureKind, error: string): void;
+}
+export interface TunnelExchange {
+  /** The HTTP client went away: the CLI is told to stop; the sink hears nothing more. */
+  cancel(): void;
 }
 
 export interface SessionHttpSettings {
@@ -161,6 +201,8 @@ export interface SessionHttpSettings {
   sessionNonceMs: number;
   /** Remote command answer timeout (ms). Default 10 s. */
   remoteCommandMs: number;
+  /** Largest tunneled request body (bytes). Default 32 MiB. */
+  tunnelBodyMaxBytes: number;
   /** Several eligible clients and no target: "error" (spec §13.3 rule 3, default) or "mostRecent". */
   remoteAmbiguous: "error" | "mostRecent";
 }

@@ -5,6 +5,7 @@
 import type { RemoteClient, SessionAccess, SessionHttpSettings } from "../seams.js";
 import { limitOr } from "./context.js";
 import type { Session } from "./session.js";
+import { TUNNEL_DEFAULTS } from "./tunnels.js";
 
 export function settingsOf(s: Session): SessionHttpSettings {
   const d = s.ctx.deps;
@@ -17,6 +18,7 @@ export function settingsOf(s: Session): SessionHttpSettings {
     sessionNonceMs: limitOr(d, "sessionNonceMs", 60_000),
     remoteCommandMs: limitOr(d, "remoteCommandMs", 10_000),
     remoteAmbiguous: limitOr(d, "remoteMostRecent", 0) > 0 ? "mostRecent" : "error",
+    tunnelBodyMaxBytes: limitOr(d, "tunnelBodyMaxBytes", TUNNEL_DEFAULTS.tunnelBodyMaxBytes),
   };
 }
 
@@ -80,6 +82,9 @@ export function sessionAccess(s: Session): SessionAccess {
       if (!peer?.authed || s.ended) return { ok: false, kind: "gone", error: "No active browser clients responded" };
       return s.remote.send(peer, method, params, sourceShellId);
     },
+
+    tunnelPorts: () => [...s.tunnels.ports],
+    tunnel: (call, sink) => s.tunnels.request(call, sink),
   };
 }
 

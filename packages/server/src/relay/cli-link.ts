@@ -151,6 +151,7 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
         ownerAccountId: account?.id ?? null, ownerName: account?.name ?? null, tokenHash: p.tokenHash, verifiers,
         readersEnabled: p.open.readersEnabled, viewerAuth: deps.viewerAuth && !p.open.noViewerAuth,
         plugins: structuredClone(deps.defaultSessionPlugins ?? {}),
+        tunnelPorts: p.open.tunnelPorts,
       });
       ctx.sessions.set(session.id, session);
       log.info({ sessionId: session.id, owned: account !== null }, "session opened");

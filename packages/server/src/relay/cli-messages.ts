@@ -8,7 +8,7 @@ import type { Session } from "./session.js";
 const MAX_SESSION_PLUGINS = 256;
 
 export function handleCliMessage(session: Session, msg: CliUp): void {
-  if (msg.t !== "pong" && msg.t !== "fsResponse") session.dirty = true; // heartbeats alone do not warrant a new snapshot
+  if (msg.t !== "pong" && msg.t !== "fsResponse" && msg.t !== "tunnelResponse") session.dirty = true; // heartbeats alone do not warrant a new snapshot
   switch (msg.t) {
     case "data": {
       const shell = session.shells.get(msg.shellId);
@@ -72,6 +72,9 @@ export function handleCliMessage(session: Session, msg: CliUp): void {
     case "fsResponse":
       session.fs.onResponse(msg);
       return;
+    case "tunnelResponse":
+      session.tunnels.onResponse(msg);
+      return;
     case "setSessionPlugins": {
       // The CLI owns the session (`taiku --plugin`): entries are added or replaced, enabled.
       let changed = false;
@@ -89,7 +92,7 @@ export function handleCliMessage(session: Session, msg: CliUp): void {
       session.ctx.deps.logger.warn({ sessionId: session.id }, "CLI reported an error");
       return;
     default:
-      // open/resume/hello after attach, tunnels, fs, aliases: not handled by this server yet.
+      // open/resume/hello after attach, aliases: not handled by this server yet.
       return;
   }
 }

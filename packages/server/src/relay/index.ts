@@ -119,6 +119,12 @@ export function createRelay(deps: RelayDeps): Relay {
       return s && !s.ended ? sessionAccess(s) : undefined;
     },
 
+    sessionIgnoringCase(sessionId: string) {
+      const id = sessionId.toLowerCase();
+      const found = [...ctx.sessions.values()].filter((s) => !s.ended && s.id.toLowerCase() === id);
+      return found.length === 1 ? sessionAccess(found[0]!) : undefined; // two matches: refuse rather than guess
+    },
+
     sessionEnded: (sessionId: string) => ended.has(sessionId),
     onSessionEnd: (listener: (sessionId: string) => void) => ended.listen(listener),
 

@@ -14,6 +14,7 @@ import { issueOwnership, newShell, type Shell } from "./shell.js";
 import { Adoptions } from "./adoption.js";
 import { FsBroker } from "./fs.js";
 import { RemoteBroker } from "./remote.js";
+import { TUNNEL_DEFAULTS, TunnelBroker } from "./tunnels.js";
 import { limitOr } from "./context.js";
 
 export interface CliLink {
@@ -37,6 +38,8 @@ export interface SessionInit {
   readersEnabled: boolean;
   viewerAuth: boolean;
   plugins: SessionPlugins;
+  /** `open.tunnelPorts` (§3.12); absent in snapshots from before tunnels. */
+  tunnelPorts?: number[];
 }
 
 export class Session {
@@ -65,6 +68,8 @@ export class Session {
   /** CLI-backed filesystem requests (§11.3.5) and remote commands (§13): see fs.ts, remote.ts. */
   readonly fs: FsBroker;
   readonly remote: RemoteBroker;
+  /** HTTP tunnels to the CLI's published ports (§3.12): see tunnels.ts. */
+  readonly tunnels: TunnelBroker;
 
   cli: CliLink | null = null;
   graceExpiresAt: number | null = null;
@@ -98,6 +103,15 @@ export class Session {
       () => limitOr(ctx.deps, "fsAnswerMs", 15_000),
     );
     this.remote = new RemoteBroker(() => limitOr(ctx.deps, "remoteCommandMs", 10_000));
+    this.tunnels = new TunnelBroker(
+      { connected: () => this.cli !== null, send: (msg) => this.sendCli(msg) },
+      init.tunnelPorts ?? [],
+      () => ({
+        tunnelAnswerMs: limitOr(ctx.deps, "tunnelAnswerMs", TUNNEL_DEFAULTS.tunnelAnswerMs),
+        tunnelBodyMaxBytes: limitOr(ctx.deps, "tunnelBodyMaxBytes", TUNNEL_DEFAULTS.tunnelBodyMaxBytes),
+        tunnelBufferMaxBytes: limitOr(ctx.deps, "tunnelBufferMaxBytes", TUNNEL_DEFAULTS.tunnelBufferMaxBytes),
+      }),
+    );
   }
 
   get limits(): Limits {
@@ -167,6 +181,13 @@ export class Session {
     return { t: "cliStatus", connected: this.cliConnected, expiresAt: this.cliConnected ? null : this.graceExpiresAt };
   }
 
+  /** Published ports with absolute URLs (the isolated tunnel origin when one is configured). */
+  tunnelsMsg(): ServerMsg<"tunnels"> {
+    const { tunnelUrl, publicUrl } = this.ctx.deps;
+    const url = tunnelUrl ?? ((id: string, port: number) => `${publicUrl}/t/${id}/p/${port}/`);
+    return { t: "tunnels", tunnels: this.tunnels.ports.map((port) => ({ port, url: url(this.id, port) })) };
+  }
+
   /** §2.2.2 step 5, in this exact order; then titles (not part of the ordered list). */
   sendInitialState(peer: Peer): void {
     peer.send(this.sessionInfoMsg());
@@ -178,7 +199,7 @@ export class Session {
     for (const [pluginId, store] of this.kv.plugins) {
       if (store.entries.size > 0) peer.send({ t: "pluginKv", pluginId, entries: Object.fromEntries(store.entries), rev: store.rev });
     }
-    peer.send({ t: "tunnels", tunnels: [] });
+    peer.send(this.tunnelsMsg());
     peer.send(this.cliStatusMsg());
     for (const s of this.shells.values()) if (s.title) peer.send({ t: "title", shellId: s.id, ...s.title });
   }
@@ -266,6 +287,7 @@ export class Session {
     if (link !== null && this.cli !== link) return;
     this.cli = null;
     this.fs.failAll("CLI not connected");
+    this.tunnels.failAll("CLI not connected");
     if (this.ended) return;
     this.graceExpiresAt = this.now() + this.limits.cliGraceMs;
     if (this.graceTimer) clearTimeout(this.graceTimer);
@@ -301,6 +323,7 @@ export class Session {
     this.fanout.stop();
     this.adoptions.stop();
     this.fs.failAll("Session closed");
+    this.tunnels.failAll("Session closed");
     this.remote.stop();
   }
 

@@ -53,6 +53,8 @@ const snapshotSchema = z.object({
     })),
   }),
   kv: z.record(z.string(), z.object({ entries: z.record(z.string(), z.unknown()), rev: z.number() })),
+  /** Published tunnel ports; optional so snapshots from before tunnels still load. */
+  tunnelPorts: z.array(z.number().int().min(1).max(65535)).max(32).optional(),
 });
 type Snapshot = z.infer<typeof snapshotSchema>;
 
@@ -72,6 +74,7 @@ export function encodeSnapshot(s: Session): Uint8Array {
     })),
     chat: { nextId: s.chat.nextId, entries: s.chat.entries },
     kv: s.kv.toJSON(),
+    tunnelPorts: [...s.tunnels.ports],
   };
   return encodeCbor(snap);
 }
@@ -84,6 +87,7 @@ export function decodeSnapshot(ctx: RelayContext, bytes: Uint8Array): Session {
     id: snap.id, createdAt: snap.createdAt, name: snap.name, cwdLabel: snap.cwdLabel,
     ownerAccountId: snap.ownerAccountId, ownerName: snap.ownerName, tokenHash: snap.tokenHash,
     verifiers: snap.verifiers, readersEnabled: snap.readersEnabled, viewerAuth: snap.viewerAuth, plugins: snap.plugins,
+    ...(snap.tunnelPorts ? { tunnelPorts: snap.tunnelPorts } : {}),
   });
   s.nextUserId = snap.nextUserId;
   s.nextServerRequestId = snap.nextServerRequestId;

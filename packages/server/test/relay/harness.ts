@@ -198,12 +198,12 @@ export interface HostSession {
 }
 
 /** A fake CLI: open → opened → hello with real verifiers. */
-export async function openSession(h: Harness, opts: { readersEnabled?: boolean; apiKey?: string; noViewerAuth?: boolean } = {}): Promise<HostSession> {
+export async function openSession(h: Harness, opts: { readersEnabled?: boolean; apiKey?: string; noViewerAuth?: boolean; tunnelPorts?: number[] } = {}): Promise<HostSession> {
   const cli = new TestClient(h, "/api/cli", opts.apiKey ? { "X-Taiku-Token": opts.apiKey } : {});
   await cli.opened;
   cli.send({
     t: "open", v: 1, cliVersion: "test", readersEnabled: opts.readersEnabled ?? false, noViewerAuth: opts.noViewerAuth ?? false,
-    tunnelPorts: [], deviceId: "", cwdLabel: "proj",
+    tunnelPorts: opts.tunnelPorts ?? [], deviceId: "", cwdLabel: "proj",
   });
   const opened = await cli.next("opened");
   const secrets = generateLinkSecrets();

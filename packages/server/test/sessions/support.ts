@@ -16,11 +16,12 @@ export interface Env {
   browser(level?: Level, name?: string): Promise<{ b: TestClient; userId: number; authOk: Msg }>;
 }
 
-export async function startEnv(opts: { limits?: Record<string, number>; readersEnabled?: boolean; anonymous?: boolean } = {}): Promise<Env> {
+export async function startEnv(opts: { limits?: Record<string, number>; readersEnabled?: boolean; anonymous?: boolean; tunnelPorts?: number[] } = {}): Promise<Env> {
   const s = await start({ realRelay: true, limits: opts.limits as Partial<Limits> | undefined });
   const h = { url: `ws://127.0.0.1:${s.server.port}`, clients: [] } as unknown as Harness;
   const host = await openSession(h, {
     readersEnabled: opts.readersEnabled ?? false,
+    ...(opts.tunnelPorts ? { tunnelPorts: opts.tunnelPorts } : {}),
     ...(opts.anonymous ? {} : { apiKey: s.server.ownerToken }),
   });
   const env: Env = {
