@@ -19,7 +19,7 @@
  *     write) — same machine, one clock — and echoes the seq in key "echo"; A times the echo's arrival
  *     (round trip through the server twice, a clock-free cross-check: one-way ≈ round trip / 2).
  * Prints plain lines; bounded by a global deadline (`--deadline` s, default 300). `BENCH_PROF=<dir>` writes
- * V8 CPU profiles of page A during each flood (summarise with `node bench/relay/lib/profile-top.mjs FILE`).
+ * V8 CPU profiles of page A during each sequential run and each flood (summarise with `node bench/relay/lib/profile-top.mjs FILE`).
  */
 import { createServer } from "node:http";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -114,7 +114,7 @@ async function installBench(page, origin) {
   return frame;
 }
 
-/** `BENCH_PROF=<dir>`: V8 CPU profile of page A's renderer (host page and plugin frame share it) during each flood. */
+/** `BENCH_PROF=<dir>`: V8 CPU profile of page A's renderer (host page and in-process frames) during each sequential run and flood. */
 const PROF = process.env.BENCH_PROF;
 async function startProfile(page) {
   const cdp = await page.context().newCDPSession(page);
@@ -182,7 +182,9 @@ async function main() {
   for (const method of ["getSession", "setPluginData"]) {
     for (const [client, label] of [["raw", "raw/window"], ["sdk", "SDK/port"]]) {
       const name = `${method} ${label}`.padEnd(24);
+      const seqProf = PROF ? await startProfile(a) : null;
       const lat = await fa.evaluate(([m, n, w, c]) => window.bench.latency(m, n, w, c), [method, N, WARMUP, client]);
+      if (seqProf) console.log(`  profile of page A during the sequential ${method} ${client} calls: ${await seqProf.stop(`a-${method}-${client}-seq`)}`);
       console.log(`bridge ${name} round trip (1 in flight): ${pct(lat)}  mean ${f2(lat.mean)} ms  ${Math.round(lat.perSecond)} calls/s`);
       const prof = PROF ? await startProfile(a) : null;
       const tp = await fa.evaluate(([m, ms, w, c]) => window.bench.throughput(m, ms, w, c), [method, SECONDS * 1000, WINDOW, client]);

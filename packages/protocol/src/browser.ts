@@ -11,6 +11,19 @@ const cursor = z.object({ shellId, x: z.number().min(0).max(1), y: z.number().mi
 const pluginId = z.string().min(1).max(128);
 const rows = z.number().int().min(1).max(1000);
 const cols = z.number().int().min(1).max(1000);
+const kvKey = z.string().min(1).max(256);
+
+/**
+ * taiku addition: session KV writes in one message (`pluginKvBatch`), applied in order with the rules of
+ * `pluginKvSet` / `pluginKvDelete` each; its changes are broadcast as one `pluginKvDiffs`. The page sends
+ * the writes it makes within a few milliseconds together (docs/protocol.md, docs/decisions.md item 7).
+ */
+export const KV_BATCH_MAX_OPS = 256;
+const kvOp = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("set"), pluginId, key: kvKey, value: jsonValue }),
+  z.object({ op: z.literal("delete"), pluginId, key: kvKey }),
+]);
+export type KvOp = z.infer<typeof kvOp>;
 
 export const layoutMeta = z.object({
   pages: uint32,
@@ -53,8 +66,10 @@ const c = {
   adoptRespond: z.object({ t: z.literal("adoptRespond"), requestId: uint32, approve: z.boolean() }),
   renameSession: z.object({ t: z.literal("renameSession"), name: z.string().trim().min(1).max(80) }),
   setTerminalName: z.object({ t: z.literal("setTerminalName"), shellId, name: z.string().max(64).nullable() }),
-  pluginKvSet: z.object({ t: z.literal("pluginKvSet"), pluginId, key: z.string().min(1).max(256), value: jsonValue }),
-  pluginKvDelete: z.object({ t: z.literal("pluginKvDelete"), pluginId, key: z.string().min(1).max(256) }),
+  pluginKvSet: z.object({ t: z.literal("pluginKvSet"), pluginId, key: kvKey, value: jsonValue }),
+  pluginKvDelete: z.object({ t: z.literal("pluginKvDelete"), pluginId, key: kvKey }),
+  /** taiku addition: several session KV writes, applied in order (see `kvOp`). */
+  pluginKvBatch: z.object({ t: z.literal("pluginKvBatch"), ops: z.array(kvOp).min(1).max(KV_BATCH_MAX_OPS) }),
   pluginEvent: z.object({ t: z.literal("pluginEvent"), pluginId, name: z.string().min(1).max(128), data: jsonValue }),
   setSessionPlugin: z.object({
     t: z.literal("setSessionPlugin"),
@@ -86,7 +101,7 @@ export const parseClientMessage = makeParser<ClientMessage>(clientMessage, CLIEN
 /** Messages a reader may send; everything else needs write access (§2.2.3 "Who may send"). */
 export const READER_MESSAGES: ReadonlySet<ClientMessage["t"]> = new Set([
   "authenticate", "setName", "setCursor", "setFocus", "subscribe", "unsubscribe", "ack", "chat", "chatEdit",
-  "ping", "pluginKvSet", "pluginKvDelete", "pluginEvent", "remoteResult", "layoutMeta", "docSubscribe", "aliasResult",
+  "ping", "pluginKvSet", "pluginKvDelete", "pluginKvBatch", "pluginEvent", "remoteResult", "layoutMeta", "docSubscribe", "aliasResult",
 ]);
 /** Messages only an admin may send. */
 export const ADMIN_MESSAGES: ReadonlySet<ClientMessage["t"]> = new Set([
@@ -199,6 +214,12 @@ const s = {
     deleted: z.boolean(),
     rev: uint,
     userId: uint32,
+  }),
+  /** taiku addition: the changes one `pluginKvBatch` of `userId` made, in order, each as a `pluginKvDiff` carries it. */
+  pluginKvDiffs: z.object({
+    t: z.literal("pluginKvDiffs"),
+    userId: uint32,
+    diffs: z.array(z.object({ pluginId: z.string(), key: z.string(), value: jsonValue, deleted: z.boolean(), rev: uint })),
   }),
   pluginEvent: z.object({
     t: z.literal("pluginEvent"),

@@ -1,5 +1,6 @@
 /** Steady-state browser messages (§2.2.3 + taiku additions), after the role gate in browser-socket.ts. */
 import { encodeCbor, type ClientMessage, type ClientMsg } from "@taiku/protocol";
+import { applyKvBatch } from "./kv.js";
 import type { Peer } from "./peer.js";
 import type { Session } from "./session.js";
 import { isOwner, tokenMatches, type Shell } from "./shell.js";
@@ -96,6 +97,7 @@ export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMe
     case "setSessionPlugin":
       if (RESERVED.has(msg.pluginId) || ("key" in msg && RESERVED.has(msg.key))) return err(peer, "bad_request", "reserved name");
       return pluginState(session, peer, msg);
+    case "pluginKvBatch": return applyKvBatch(session, peer, msg);
     case "pluginEvent": {
       if (encodeCbor(msg.data ?? null).byteLength > session.limits.pluginEventBytes) return err(peer, "bad_request", "plugin event too large");
       return session.broadcast({ t: "pluginEvent", pluginId: msg.pluginId, name: msg.name, data: msg.data ?? null, userId: peer.userId, userName: peer.name, ts: session.now() });

@@ -272,6 +272,57 @@ describe("session KV", () => {
     expect((await a.b.next("error")).message).toBe("reserved name");
   });
 
+  it("pluginKvBatch: ops in order with the single-op rules, one pluginKvDiffs, refusals after it, bad batches change nothing", async () => {
+    h = await startRelay({ limits: { sessionKvBytes: 100 } });
+    const host = await openSession(h);
+    const a = await join(h, host, "writer");
+    const b = await join(h, host, "reader"); // readers may write session KV (§2.2.3), batched too
+    a.b.send({ t: "pluginKvBatch", ops: [
+      { op: "set", pluginId: "p", key: "k1", value: "x".repeat(40) }, // 2 + 42 = 44
+      { op: "set", pluginId: "p", key: "k2", value: "y".repeat(40) }, // 88
+      { op: "set", pluginId: "p", key: "k3", value: "z".repeat(9) }, // 88 + 13 = 101: refused, the rest goes on
+      { op: "set", pluginId: "p", key: "k3", value: "z".repeat(8) }, // exactly 100
+      { op: "delete", pluginId: "p", key: "missing" }, // no change, no diff
+      { op: "set", pluginId: "__proto__", key: "k", value: 1 }, // reserved: refused
+      { op: "delete", pluginId: "p", key: "k1" },
+      { op: "set", pluginId: "q", key: "k", value: { n: 1 } }, // another plugin, its own rev
+    ] });
+    const batch = await b.b.next("pluginKvDiffs");
+    expect(batch).toEqual({ t: "pluginKvDiffs", userId: a.userId, diffs: [
+      { pluginId: "p", key: "k1", value: "x".repeat(40), deleted: false, rev: 1 },
+      { pluginId: "p", key: "k2", value: "y".repeat(40), deleted: false, rev: 2 },
+      { pluginId: "p", key: "k3", value: "z".repeat(8), deleted: false, rev: 3 },
+      { pluginId: "p", key: "k1", value: null, deleted: true, rev: 4 },
+      { pluginId: "q", key: "k", value: { n: 1 }, deleted: false, rev: 1 },
+    ] });
+    // The writer gets the same broadcast first, then one error per refused op, in order.
+    await a.b.next("pluginKvDiffs");
+    const errors = [await a.b.next("error"), await a.b.next("error", (m) => m.message === "reserved name")];
+    expect(errors.map((e) => e.message)).toEqual([KV_QUOTA_MESSAGE, "reserved name"]);
+    expect(a.b.log.map((m) => m.t).slice(-3)).toEqual(["pluginKvDiffs", "error", "error"]);
+    expect(b.b.log.filter((m) => m.t === "error")).toEqual([]);
+
+    // A reader's batch; then malformed batches: refused whole by the schema, nothing applied.
+    b.b.send({ t: "pluginKvBatch", ops: [{ op: "set", pluginId: "p", key: "k1", value: 1 }] });
+    expect((await a.b.next("pluginKvDiffs", (m) => m.userId === b.userId)).diffs).toEqual([{ pluginId: "p", key: "k1", value: 1, deleted: false, rev: 5 }]);
+    const bad = [
+      { t: "pluginKvBatch", ops: [] },
+      { t: "pluginKvBatch", ops: Array.from({ length: 257 }, () => ({ op: "set", pluginId: "p", key: "n", value: 1 })) },
+      { t: "pluginKvBatch", ops: [{ op: "set", pluginId: "p", key: "ok", value: 1 }, { op: "set", pluginId: "p", key: "", value: 1 }] },
+      { t: "pluginKvBatch", ops: [{ op: "rename", pluginId: "p", key: "k1" }] },
+    ];
+    for (const m of bad) {
+      a.b.send(m);
+      expect((await a.b.next("error")).code).toBe("bad_request");
+    }
+    // A non-JSON value in a batch is refused like pluginKvSet's, the other ops apply.
+    a.b.send({ t: "pluginKvBatch", ops: [{ op: "set", pluginId: "p", key: "bin", value: new Uint8Array(3) }, { op: "set", pluginId: "p", key: "k1", value: 2 }] });
+    expect((await b.b.next("pluginKvDiffs", (m) => m.diffs[0].value === 2)).diffs).toEqual([{ pluginId: "p", key: "k1", value: 2, deleted: false, rev: 6 }]);
+    expect((await a.b.next("error", (m) => m.message === "value must be JSON")).code).toBe("bad_request");
+    const late = await join(h, host, "writer");
+    expect(late.b.log.find((m) => m.t === "pluginKv" && m.pluginId === "p")).toMatchObject({ entries: { k1: 2, k2: "y".repeat(40), k3: "z".repeat(8) }, rev: 6 });
+  });
+
   it("plugin events are broadcast with the sender; oversized events refused; session plugins admin-only", async () => {
     h = await startRelay({ limits: { pluginEventBytes: 64 } });
     const host = await openSession(h);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { AuthLimiter } from "../../src/relay/auth-limiter.js";
-import { entrySize, SessionKv } from "../../src/relay/kv.js";
+import { applyKvBatch, entrySize, SessionKv } from "../../src/relay/kv.js";
 import { SnapshotWriter } from "../../src/relay/persist.js";
 import { FrameRing } from "../../src/relay/ring.js";
 import type { RelayDeps } from "../../src/seams.js";
@@ -99,6 +99,50 @@ describe("SessionKv", () => {
     expect(kv.toJSON()).toEqual({ p: { entries: { a: "x", b: "0123" }, rev: 3 } });
     expect(kv.set("p", "u", undefined)).toMatchObject({ ok: false, code: "bad_request" });
     expect(kv.set("p", "n", Number.NaN)).toMatchObject({ ok: false, code: "bad_request" });
+  });
+});
+
+describe("applyKvBatch", () => {
+  it("is the same as its ops sent one by one: store, revs, sizes, changes and refusals", () => {
+    const key = fc.constantFrom("a", "b", "c", "ключ", "__proto__");
+    const op = fc.oneof(
+      fc.record({ op: fc.constant("set" as const), pluginId: fc.constantFrom("p", "q"), key, value: fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.constant(undefined)) }),
+      fc.record({ op: fc.constant("delete" as const), pluginId: fc.constantFrom("p", "q", "__proto__"), key }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(op, { minLength: 1, maxLength: 8 }), { maxLength: 10 }), (batches) => {
+        const single = new SessionKv(40);
+        const batched = { kv: new SessionKv(40), dirty: false, out: [] as unknown[], broadcast(m: unknown) { this.out.push(m); } };
+        const sent: unknown[] = [];
+        const expected: unknown[] = [];
+        for (const ops of batches) {
+          const diffs: unknown[] = [];
+          const errors: unknown[] = [];
+          for (const o of ops) {
+            if ((o.pluginId as string) === "__proto__" || o.key === "__proto__") errors.push({ t: "error", code: "bad_request", message: "reserved name" });
+            else if (o.op === "set") {
+              const r = single.set(o.pluginId, o.key, o.value);
+              if (r.ok) diffs.push({ pluginId: o.pluginId, key: o.key, value: o.value, deleted: false, rev: r.rev });
+              else errors.push({ t: "error", code: r.code, message: r.message });
+            } else {
+              const r = single.delete(o.pluginId, o.key);
+              if (r) diffs.push({ pluginId: o.pluginId, key: o.key, value: null, deleted: true, rev: r.rev });
+            }
+          }
+          if (diffs.length) expected.push({ t: "pluginKvDiffs", userId: 3, diffs });
+          applyKvBatch(batched, { userId: 3, send: (m) => sent.push(m) }, { t: "pluginKvBatch", ops });
+          expect(sent.splice(0)).toEqual(errors);
+        }
+        expect(batched.out).toEqual(expected);
+        expect(batched.kv.toJSON()).toEqual(single.toJSON());
+        for (const s of batched.kv.plugins.values()) {
+          expect(s.bytes).toBe([...s.entries].reduce((n, [k, v]) => n + entrySize(k, v), 0));
+          expect(s.bytes).toBeLessThanOrEqual(40);
+        }
+        expect(batched.dirty).toBe(expected.length > 0);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -300,6 +300,72 @@ describe("SessionClient", () => {
     expect(toBase64(auth.viewProof as Uint8Array)).toEqual(toBase64(await proof(next.viewVerifier, "ws", SID, wsChallenge(challenge, 2))));
     client.close();
   });
+
+  it("sends session KV writes as batches: the next task, then at most one per 4 ms, always before later messages", async () => {
+    const { client, clock } = makeClient(formatFragment(secrets));
+    await client.start();
+    const sock = FakeSocket.last;
+    await connect(sock, 7);
+    await client.whenOnline();
+    const batches = () => sock.sentOfType("pluginKvBatch").map((m) => m.ops);
+    // Writes of one task leave together, after it (the plugin has its answer by then).
+    client.kvSet("p", "a", 1);
+    client.kvSet("p", "b", { x: [1, 2] });
+    client.kvDelete("p", "a");
+    expect(batches()).toEqual([]);
+    clock.advance(0);
+    expect(batches()).toEqual([[
+      { op: "set", pluginId: "p", key: "a", value: 1 },
+      { op: "set", pluginId: "p", key: "b", value: { x: [1, 2] } },
+      { op: "delete", pluginId: "p", key: "a" },
+    ]]);
+    // Within 4 ms of that batch, writes wait for the next one…
+    client.kvSet("p", "c", 1);
+    clock.advance(3);
+    client.kvSet("q", "c", 2);
+    expect(batches()).toHaveLength(1);
+    clock.advance(1);
+    expect(batches()).toHaveLength(2);
+    expect(batches()[1]).toEqual([{ op: "set", pluginId: "p", key: "c", value: 1 }, { op: "set", pluginId: "q", key: "c", value: 2 }]);
+    // …unless another message follows them: the server must see this client's messages in order.
+    client.kvSet("p", "d", 1);
+    client.send({ t: "pluginEvent", pluginId: "p", name: "d-changed", data: null });
+    expect(sock.sent.slice(-2).map((m) => m.t)).toEqual(["pluginKvBatch", "pluginEvent"]);
+    // Batches stay under the relay's frame cap: 192 KiB of JSON, 256 ops.
+    clock.advance(10);
+    const big = "x".repeat(60 * 1024);
+    for (let i = 0; i < 4; i++) client.kvSet("p", `big${i}`, big);
+    for (let i = 0; i < 300; i++) client.kvSet("p", `n${i}`, i);
+    clock.advance(100);
+    const sizes = batches().slice(3).map((ops) => (ops as unknown[]).length);
+    expect(sizes).toEqual([3, 256, 45]);
+
+    // The server's answer to a batch: one state change, then one pluginKvDiff event per change.
+    const states: unknown[] = [];
+    const diffs: unknown[] = [];
+    client.events.on("state", (st) => states.push(st));
+    client.events.on("pluginKvDiff", (m) => diffs.push(m));
+    sock.deliver({ t: "pluginKvDiffs", userId: 7, diffs: [
+      { pluginId: "p", key: "a", value: 1, deleted: false, rev: 1 },
+      { pluginId: "p", key: "a", value: null, deleted: true, rev: 2 },
+      { pluginId: "p", key: "b", value: 5, deleted: false, rev: 3 },
+    ] });
+    await until(() => diffs.length === 3);
+    expect(states).toHaveLength(1);
+    expect(client.state.pluginKv.p?.entries.toRecord()).toEqual({ b: 5 });
+    expect(diffs[1]).toEqual({ t: "pluginKvDiff", pluginId: "p", key: "a", value: null, deleted: true, rev: 2, userId: 7 });
+
+    // Offline, a batch waits in the queue and leaves on the next connection.
+    sock.serverClose(1006);
+    client.kvSet("p", "offline", true);
+    clock.advance(10);
+    clock.advance(10_000); // reconnect backoff
+    await until(() => FakeSocket.all.length === 2);
+    await connect(FakeSocket.last, 8);
+    await until(() => FakeSocket.last.sentOfType("pluginKvBatch").length === 1);
+    expect(FakeSocket.last.sentOfType("pluginKvBatch")[0]!.ops).toEqual([{ op: "set", pluginId: "p", key: "offline", value: true }]);
+    client.close();
+  });
 });
 
 describe("headless viewer helpers", () => {

@@ -10,13 +10,16 @@ import {
   aad, deriveSessionKeys, fromUtf8, inputKey, openFrame, parseFragment, proof, sealFrame, utf8, wsChallenge,
   type AeadKey, type DeriveOptions, type SessionKeys,
 } from "@taiku/crypto";
-import { CLOSE, LIMITS, decodeCbor, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg } from "@taiku/protocol";
+import {
+  CLOSE, KV_BATCH_MAX_OPS, LIMITS, decodeCbor, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg,
+} from "@taiku/protocol";
 import { DEFAULT_ACK, type AckOptions } from "./ack.js";
 import { DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { Connection } from "./connection.js";
 import { deviceLabel } from "./device.js";
 import { Emitter } from "./emitter.js";
-import { Outbox } from "./outbox.js";
+import { kvEntryBytes, utf8Length } from "./kv-entries.js";
+import { KvBatcher, Outbox } from "./outbox.js";
 import { ownershipStore, type OwnershipStore } from "./ownership.js";
 import { MemoryStorage, systemClock, type Clock, type KeyValueStorage, type SocketFactory } from "./services.js";
 import { initialState, mayResize, reduce, type EndKind, type SessionState } from "./session-state.js";
@@ -30,6 +33,8 @@ export interface SessionTiming {
   staleInputMs: number;
   ack: AckOptions;
   focusLockMs: number;
+  /** Least time between two session KV batches (outbox.ts, `KvBatcher`). */
+  kvGapMs: number;
 }
 
 export interface SessionClientOptions {
@@ -104,6 +109,7 @@ export class SessionClient {
   private readonly timing: SessionTiming;
   private readonly conn: Connection;
   private readonly outbox: Outbox;
+  private readonly kv: KvBatcher;
   private readonly owned: OwnershipStore;
   private readonly streams = new Map<number, ShellStream>();
   private readonly inputCounters = new Map<number, number>();
@@ -131,10 +137,13 @@ export class SessionClient {
       staleInputMs: LIMITS.staleInputMs,
       ack: DEFAULT_ACK,
       focusLockMs: LIMITS.focusLockMs,
+      kvGapMs: 4,
       ...opts.timing,
     };
     this._state = initialState(opts.sessionId);
     this.outbox = new Outbox({ max: this.timing.offlineQueueMax, staleInputMs: this.timing.staleInputMs });
+    // 192 KiB of JSON per batch: CBOR of JSON data is at most ~3× that, under the relay's 1 MiB frame cap.
+    this.kv = new KvBatcher((m) => this.transmit(m), this.clock, { maxOps: KV_BATCH_MAX_OPS, maxBytes: 192 * 1024, gapMs: this.timing.kvGapMs });
     this.owned = ownershipStore(opts.storage ?? new MemoryStorage(), opts.sessionId);
     const wsBase = opts.baseUrl.replace(/\/+$/, "").replace(/^http/, "ws");
     this.conn = new Connection({
@@ -195,6 +204,7 @@ export class SessionClient {
 
   close(): void {
     for (const s of this.streams.values()) s.ack.flush();
+    this.kv.flush();
     this.conn.stop(1000, "bye");
   }
 
@@ -359,8 +369,23 @@ export class SessionClient {
     this.send({ t: "endSession" });
   }
 
-  /** Any other client message (plugin KV, events, layout metadata …), queued while offline. */
+  /** Any other client message (plugin events, layout metadata …), queued while offline. */
   send(message: ClientMessage): void {
+    this.kv.flush(); // KV writes made before this message reach the server before it
+    this.transmit(message);
+  }
+
+  /** Session KV writes (§9.3): batched into `pluginKvBatch` messages (outbox.ts, `KvBatcher`). */
+  kvSet(pluginId: string, key: string, value: unknown, bytes = kvEntryBytes(key, value)): void {
+    this.kv.push({ op: "set", pluginId, key, value }, bytes + utf8Length(pluginId));
+  }
+
+  kvDelete(pluginId: string, key: string): void {
+    this.kv.push({ op: "delete", pluginId, key }, utf8Length(key) + utf8Length(pluginId));
+  }
+
+  /** On the socket now, or queued for the next connection. */
+  private transmit(message: ClientMessage): void {
     if (this.ready && this.conn.send(message)) return;
     this.outbox.push({ kind: "message", message, at: this.clock.now() });
   }
@@ -429,6 +454,11 @@ export class SessionClient {
         this.setState(reduce(this._state, msg));
         this.events.emit("pluginKvDiff", msg);
         return;
+      case "pluginKvDiffs":
+        // One state change for the batch, then each change as the plugin host knows it.
+        this.setState(reduce(this._state, msg));
+        for (const d of msg.diffs) this.events.emit("pluginKvDiff", { t: "pluginKvDiff", ...d, userId: msg.userId });
+        return;
       case "linksRotated":
         return this.onLinksRotated(msg);
       case "sessionClosed":
@@ -480,7 +510,7 @@ export class SessionClient {
   private flushQueue(): void {
     this.ready = true;
     for (const entry of this.outbox.drain(this.clock.now())) {
-      if (entry.kind === "message") this.send(entry.message);
+      if (entry.kind === "message") this.transmit(entry.message);
       else if (this._state.role !== "reader") this.sealAndSend(entry.shellId, entry.data, entry.at);
     }
   }

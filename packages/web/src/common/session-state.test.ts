@@ -1,10 +1,10 @@
-import type { ServerMessage } from "@taiku/protocol";
+import type { ServerMessage, ServerMsg } from "@taiku/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KvEntries } from "./kv-entries.js";
+import { KvEntries, utf8Length } from "./kv-entries.js";
 import { changedExcept, initialState, reduce, type SessionState } from "./session-state.js";
 
-type KvMessage = Extract<ServerMessage, { t: "pluginKv" | "pluginKvDiff" }>;
+type KvMessage = Extract<ServerMessage, { t: "pluginKv" | "pluginKvDiff" | "pluginKvDiffs" }>;
 const diff = (key: string, value: unknown, rev: number, pluginId = "p.a"): KvMessage =>
   ({ t: "pluginKvDiff", pluginId, key, value, deleted: value === undefined, rev, userId: 1 });
 
@@ -13,6 +13,7 @@ const diff = (key: string, value: unknown, rev: number, pluginId = "p.a"): KvMes
  * defineProperty: the old `entries[key] = value` set the prototype for a key named `__proto__`).
  */
 function reference(kv: Record<string, Record<string, unknown>>, msg: KvMessage): Record<string, Record<string, unknown>> {
+  if (msg.t === "pluginKvDiffs") return msg.diffs.reduce((acc, d) => reference(acc, { t: "pluginKvDiff", ...d, userId: msg.userId }), kv);
   if (msg.t === "pluginKv") return { ...kv, [msg.pluginId]: { ...msg.entries } };
   const entries = { ...kv[msg.pluginId] };
   if (msg.deleted) delete entries[msg.key];
@@ -20,6 +21,10 @@ function reference(kv: Record<string, Record<string, unknown>>, msg: KvMessage):
   return { ...kv, [msg.pluginId]: entries };
 }
 
+/** The quota bytes of §9.3 measured the plain way (TextEncoder), against the running totals. */
+const enc = new TextEncoder();
+const bytesOf = (entries: Record<string, unknown>) =>
+  Object.entries(entries).reduce((n, [k, v]) => n + enc.encode(k).byteLength + enc.encode(JSON.stringify(v)).byteLength, 0);
 const plain = (st: SessionState) => Object.fromEntries(Object.entries(st.pluginKv).map(([id, p]) => [id, p.entries.toRecord()]));
 /** How many of the 64 shards two versions do not share (test-only look inside). */
 const unshared = (a: KvEntries, b: KvEntries) => {
@@ -64,11 +69,19 @@ describe("session KV in the session state (pluginKv / pluginKvDiff)", () => {
   });
 
   it("matches the old full copy on random message sequences, and every earlier state keeps its entries", () => {
-    const key = fc.constantFrom("a", "b", "c", "d", "__proto__", "constructor", "k1", "k2", "k3", "0", "");
+    const key = fc.constantFrom("a", "b", "c", "d", "__proto__", "constructor", "k1", "k2", "k3", "0", "", "ключ", "🙂");
     const pluginId = fc.constantFrom("p.a", "p.b");
-    const value = fc.option(fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.record({ x: fc.integer() })), { nil: undefined });
+    // Any UTF-16 (lone surrogates too): the running byte totals must match TextEncoder's count.
+    const text = fc.string({ unit: "binary" });
+    const value = fc.option(fc.oneof(fc.integer(), text, fc.constant(null), fc.record({ x: fc.integer(), s: text })), { nil: undefined });
     const msg: fc.Arbitrary<KvMessage> = fc.oneof(
       { weight: 8, arbitrary: fc.tuple(key, value, pluginId).map(([k, v, p]) => diff(k, v, 0, p)) },
+      {
+        weight: 3,
+        arbitrary: fc.array(fc.tuple(key, value, pluginId), { minLength: 1, maxLength: 6 }).map(
+          (ops) => ({ t: "pluginKvDiffs", userId: 1, diffs: ops.map(([k, v, p]) => { const { t: _t, userId: _u, ...d } = diff(k, v, 0, p) as ServerMsg<"pluginKvDiff">; return d; }) }) as KvMessage,
+        ),
+      },
       { weight: 1, arbitrary: fc.tuple(pluginId, fc.dictionary(key, fc.integer())).map(([p, entries]) => ({ t: "pluginKv", pluginId: p, entries, rev: 0 }) as KvMessage) },
     );
     fc.assert(
@@ -80,13 +93,39 @@ describe("session KV in the session state (pluginKv / pluginKvDiff)", () => {
           st = reduce(st, m);
           ref = reference(ref, m);
           expect(plain(st)).toEqual(ref);
-          for (const [id, entries] of Object.entries(ref)) expect(st.pluginKv[id]!.entries.size).toBe(Object.keys(entries).length);
+          for (const [id, entries] of Object.entries(ref)) {
+            expect(st.pluginKv[id]!.entries.size).toBe(Object.keys(entries).length);
+            expect(st.pluginKv[id]!.entries.bytes).toBe(bytesOf(entries));
+          }
           history.push([st, ref]);
         }
         for (const [old, oldRef] of history) expect(plain(old)).toEqual(oldRef);
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("pluginKvDiffs (one batch of changes)", () => {
+  it("folds in order into one new state, copying each touched shard once", () => {
+    const base = reduce(initialState("s"), { t: "pluginKv", pluginId: "p.a", entries: { a: 1, b: 2 }, rev: 4 });
+    const d = (key: string, value: unknown, rev: number, pluginId = "p.a") => ({ pluginId, key, value, deleted: value === null, rev });
+    const next = reduce(base, { t: "pluginKvDiffs", userId: 3, diffs: [d("a", 10, 5), d("c", 3, 6), d("a", 11, 7), d("b", null, 8), d("x", "y", 1, "p.b")] });
+    expect(plain(next)).toEqual({ "p.a": { a: 11, c: 3 }, "p.b": { x: "y" } });
+    expect([next.pluginKv["p.a"]!.rev, next.pluginKv["p.b"]!.rev]).toEqual([8, 1]);
+    expect(next.pluginKv["p.a"]!.entries.bytes).toBe(bytesOf({ a: 11, c: 3 }));
+    expect(plain(base)).toEqual({ "p.a": { a: 1, b: 2 } });
+    expect(reduce(base, { t: "pluginKvDiffs", userId: 3, diffs: [] })).toBe(base);
+    // A batch of 50 writes to one shard's worth of keys copies that shard once: the rest stay shared.
+    const many = Array.from({ length: 50 }, (_, i) => d("same", i, 10 + i));
+    const after = reduce(base, { t: "pluginKvDiffs", userId: 3, diffs: many }).pluginKv["p.a"]!.entries;
+    expect(unshared(base.pluginKv["p.a"]!.entries, after)).toBe(1);
+    expect(after.get("same")).toBe(49);
+  });
+
+  it("counts UTF-8 bytes as TextEncoder does, lone surrogates included", () => {
+    fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => utf8Length(s) === enc.encode(s).byteLength));
+    expect(utf8Length("\ud83d\ude42\ud83d")).toBe(4 + 3);
   });
 });
 

@@ -3,7 +3,7 @@
  * Every update returns a new top-level object (arrays replaced, never mutated), so UI frameworks
  * can compare by reference and tests can assert on snapshots.
  */
-import type { Role, ServerMessage, ShellInfo, User } from "@taiku/protocol";
+import type { Role, ServerMessage, ServerMsg, ShellInfo, User } from "@taiku/protocol";
 import { KvEntries } from "./kv-entries.js";
 
 export interface ChatEntry {
@@ -158,6 +158,8 @@ export function reduce(state: SessionState, msg: ServerMessage): SessionState {
       const entries = msg.deleted ? before.without(msg.key) : before.with(msg.key, msg.value);
       return { ...state, pluginKv: { ...state.pluginKv, [msg.pluginId]: { entries, rev: msg.rev } } };
     }
+    case "pluginKvDiffs":
+      return msg.diffs.length === 0 ? state : { ...state, pluginKv: foldKvDiffs(state.pluginKv, msg.diffs) };
     case "sessionPlugins":
       return { ...state, sessionPlugins: msg.plugins };
     case "tunnels":
@@ -204,4 +206,21 @@ export function mayResize(state: SessionState, shellId: number, holdsFocusLock =
   // An owner who left still owns the shell (token-bound, shown greyed): only no owner at all is "unowned".
   const unowned = owner.userId === null && owner.name === null;
   return unowned || owner.userId === state.userId || holdsFocusLock;
+}
+
+/** The diffs of one `pluginKvDiffs`, in order: one new `KvEntries` per plugin touched (one shard copy per shard). */
+function foldKvDiffs(kv: SessionState["pluginKv"], diffs: ServerMsg<"pluginKvDiffs">["diffs"]): SessionState["pluginKv"] {
+  const byPlugin = new Map<string, typeof diffs>();
+  for (const d of diffs) {
+    const list = byPlugin.get(d.pluginId);
+    if (list) list.push(d);
+    else byPlugin.set(d.pluginId, [d]);
+  }
+  const out = { ...kv };
+  for (const [pluginId, list] of byPlugin) {
+    const before = kv[pluginId]?.entries ?? KvEntries.empty;
+    // defineProperty: an assignment would set the prototype for a plugin id `__proto__`.
+    Object.defineProperty(out, pluginId, { value: { entries: before.withChanges(list), rev: list.at(-1)!.rev }, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }

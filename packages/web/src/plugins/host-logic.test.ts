@@ -1,5 +1,5 @@
 import { parseHotkey } from "@taiku/protocol";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { KvEntries } from "../common/kv-entries.js";
 import { MemoryStorage } from "../common/services.js";
 import { PluginCatalog } from "./catalog.js";
@@ -112,6 +112,61 @@ describe("SessionKvView (optimistic writes, last writer wins by server arrival)"
       } else if (attempt(key, { v: "v".repeat(rnd(50)) }) && rnd(2) === 0) {
         server[key] = kv.get("p", key);
         kv.onDiff("p", key, true);
+      }
+    }
+  });
+
+  it("checks the quota in O(1): running byte totals, no walk over a full store, exact while the server copy moves", () => {
+    const fill = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`fill${i}`, "x".repeat(90)]));
+    let server = KvEntries.from(fill);
+    const quota = server.bytes + 40;
+    const kv = new SessionKvView({ serverEntries: () => server, sendSet: () => {}, sendDelete: () => {} }, quota);
+    const walks = vi.spyOn(KvEntries.prototype, "forEach");
+    const fits = (key: string, value: unknown) => {
+      const view = kv.entries("p");
+      delete view[key];
+      return kvBytes(view) + kvEntryBytes(key, value) <= quota;
+    };
+    const ok = (key: string, value: unknown) => {
+      try {
+        kv.set("p", key, value);
+        return true;
+      } catch (err) {
+        expect((err as Error).message).toBe("Session KV quota exceeded (64 KiB per plugin per session)");
+        return false;
+      }
+    };
+    expect(ok("a", "y".repeat(37))).toBe(true); // 1 + 39 = 40: exactly full
+    expect(ok("b", 1)).toBe(false);
+    expect(ok("a", "y".repeat(36))).toBe(true); // replacing frees the old size first
+    expect(ok("b", 1)).toBe(false); // 39 + 2 = 41
+    expect(walks).not.toHaveBeenCalled();
+    walks.mockRestore();
+    // Random: the server copy changes by diffs (own echoes and other clients') while writes are in flight.
+    let seed = 11;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const inFlight: Array<[string, unknown, boolean]> = [["a", "y".repeat(37), false], ["a", "y".repeat(36), false]];
+    const apply = (key: string, value: unknown, deleted: boolean, mine: boolean) => {
+      server = server.withChanges([{ key, value, deleted }]);
+      kv.onDiff("p", key, mine);
+    };
+    for (let i = 0; i < 3000; i++) {
+      const key = rnd(3) === 0 ? `fill${rnd(600)}` : `k${rnd(6)}`;
+      const op = rnd(5);
+      if (op === 0) apply(key, "s".repeat(rnd(120)), false, false);
+      else if (op === 1) apply(key, null, true, false);
+      else if (op === 2 && inFlight.length > 0) {
+        const [k, v, del] = inFlight.shift()!;
+        apply(k, v, del, true); // our oldest write comes back
+      } else if (op === 3) {
+        const existed = kv.get("p", key) !== null;
+        kv.delete("p", key);
+        if (existed) inFlight.push([key, null, true]);
+      } else {
+        const value = { v: "v".repeat(rnd(60)) };
+        const expected = fits(key, value);
+        expect([i, key, ok(key, value)]).toEqual([i, key, expected]);
+        if (expected) inFlight.push([key, value, false]);
       }
     }
   });

@@ -115,7 +115,7 @@ export function routeSessionEvents(session: SessionLike, kv: SessionKvView, outp
     session.events.on("adoptionResult", (m) => emit("adoption_resolved", { shellId: m.shellId, status: m.status })),
     session.events.on("error", (e) => {
       // The relay refused a session KV write (quota, reserved name): drop our optimistic copy.
-      if (e.code === "quota" || /session kv/i.test(e.message)) kv.reset();
+      if (e.code === "quota" || /session kv|reserved name/i.test(e.message)) kv.reset();
     }),
     output.onData((shellId) => emit("shell:data", { shellId })),
   ];

@@ -51,8 +51,8 @@ export class PluginRuntime {
   constructor(readonly client: SessionClient) {
     this.kv = new SessionKvView({
       serverEntries: (id) => client.state.pluginKv[id]?.entries ?? KvEntries.empty,
-      sendSet: (pluginId, k, value) => client.send({ t: "pluginKvSet", pluginId, key: k, value }),
-      sendDelete: (pluginId, k) => client.send({ t: "pluginKvDelete", pluginId, key: k }),
+      sendSet: (pluginId, k, value, bytes) => client.kvSet(pluginId, k, value, bytes),
+      sendDelete: (pluginId, k) => client.kvDelete(pluginId, k),
     });
     this.catalog = new PluginCatalog(fetch.bind(window), this.local, location.origin, (added, removed, changed) => this.onCatalogChange(added, removed, changed));
     this.bridge = new BridgeHost(
