@@ -140,9 +140,16 @@ describe("BridgeHost: methods against session state", () => {
   it("unsupported capabilities answer the documented not-supported error at once", async () => {
     const h = harness([registered({ id: "t.ws", permissions: ["workspace.write", "tunnel.read", "ui.open"] })]);
     const { request } = h.frame("t.ws");
-    expect(await request("getTunnels")).toEqual({ error: "getTunnels is not supported by this server" });
     expect(await request("splitShell", {})).toEqual({ error: "Permission denied: terminal.write is required for splitShell" });
     expect(await request("openFile", { path: "a" })).toEqual({ error: "openFile is not supported by this server" });
+  });
+
+  it("getTunnels lists the published ports with tunnel.read; a change of them is a tunnels_changed event", async () => {
+    const h = harness([registered({ id: "t.tun", permissions: ["tunnel.read", "events.subscribe"] }), registered({ id: "t.none", permissions: [] })]);
+    const tunnels = [{ port: 3000, url: "http://127.0.0.1:1/t/abc/p/3000/" }];
+    h.session.setState({ tunnels });
+    expect(await h.frame("t.tun").request("getTunnels")).toEqual({ result: tunnels });
+    expect(await h.frame("t.none").request("getTunnels")).toEqual({ error: "Permission denied: tunnel.read is required for getTunnels" });
   });
 
   it("local settings come with manifest defaults; secrets are read-only for plugins", async () => {

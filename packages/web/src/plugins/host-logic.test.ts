@@ -36,6 +36,14 @@ describe("diffEvents (session state → plugin events)", () => {
     expect(diffEvents(next, { ...next, users: [next.users[0]!] })).toEqual([{ type: "user_left", data: { userName: "Bob", userId: 7, device: "Mac Web" } }]);
   });
 
+  it("reports a change of the published tunnels, and not a copy of the same list", () => {
+    const s = new FakeSession();
+    const tunnels = [{ port: 3000, url: "http://h/t/abc/p/3000/" }];
+    const next = { ...s.state, tunnels };
+    expect(diffEvents(s.state, next)).toEqual([{ type: "tunnels_changed", data: { tunnels } }]);
+    expect(diffEvents(next, { ...next, tunnels: [...tunnels] })).toEqual([]);
+  });
+
   it("says nothing while the initial state is still arriving", () => {
     const s = new FakeSession({ status: "connecting" });
     expect(diffEvents(s.state, { ...s.state, status: "online", users: [] })).toEqual([]);

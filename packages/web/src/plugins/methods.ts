@@ -214,7 +214,7 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
     closeTile: unsupported("closeTile"),
 
     // ------------------------------------------------------------ §7.6 tunnels, §7.8 agents, §7.14 aliases
-    getTunnels: unsupported("getTunnels"),
+    getTunnels: () => st().tunnels.map((t) => ({ port: t.port, url: t.url })),
     getAgents: () => s.agents.list(),
     respondAlias: unsupported("respondAlias"),
 

@@ -57,6 +57,10 @@ export function diffEvents(prev: SessionState, next: SessionState): PluginEventO
     }
   }
 
+  if (prev.tunnels !== next.tunnels && JSON.stringify(prev.tunnels) !== JSON.stringify(next.tunnels)) {
+    out.push({ type: "tunnels_changed", data: { tunnels: next.tunnels.map((t) => ({ port: t.port, url: t.url })) } });
+  }
+
   if (prev.info?.name !== next.info?.name && next.info?.name) out.push({ type: "session_renamed", data: { name: next.info.name } });
 
   if (prev.owners !== next.owners) {
