@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  activateTab, addTab, balanced, hideTile, layoutMeta, leafKeys, loadLayout, openPeek, peekGroups, placeShell, reconcile, removeTile,
+  activateTab, addTab, balanced, hideTile, layoutMeta, leafKeys, loadLayout, openPeek, openTunnel, peekGroups, placeShell, reconcile, removeTile,
   sameLayoutMeta, saveLayout, setRatio, splitTile, unhideShell, EMPTY_LAYOUT, type LayoutNode,
 } from "./layout.js";
 import { MemoryStorage } from "./services.js";
@@ -70,6 +70,21 @@ describe("layout tree (§3.10)", () => {
     expect(loadLayout(st, "abc1234xyz")).toEqual(EMPTY_LAYOUT);
     st.setItem("taiku:layout:abc1234xyz", "nope");
     expect(loadLayout(st, "abc1234xyz")).toEqual(EMPTY_LAYOUT);
+  });
+});
+
+describe("tunnel tiles (§3.12)", () => {
+  it("opens one tile per port next to a tile; shells come and go around it; closing it hides nothing", () => {
+    const l = reconcile(EMPTY_LAYOUT, [1]);
+    const key1 = l.tiles[0]!.key;
+    const { layout: t, key } = openTunnel(l, 3000, key1, "vertical");
+    expect(t.tiles.find((x) => x.key === key)).toEqual({ key, type: "tunnel", port: 3000 });
+    expect(openTunnel(t, 3000, null).key).toBe(key);
+    expect(openTunnel(t, 3000, null).layout.tiles).toBe(t.tiles);
+    expect(reconcile(t, [1])).toBe(t);
+    expect(reconcile(t, []).tiles).toEqual([{ key, type: "tunnel", port: 3000 }]); // the tunnel outlives the shells
+    expect(hideTile(t, key)).toEqual({ root: l.root, tiles: l.tiles });
+    expect(layoutMeta(t).tiles).toEqual([{ key: key1, type: "shell", shellId: 1 }, { key, type: "tunnel" }]);
   });
 });
 

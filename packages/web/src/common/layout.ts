@@ -14,13 +14,15 @@ export type LayoutNode =
   | { kind: "leaf"; tiles: number[]; active?: number };
 
 /**
- * This client renders `shell` and `peek` tiles (a read-only view of a shell, §3.8); other types of
- * §3.10 are preserved if a stored layout has them.
+ * This client renders `shell`, `peek` (a read-only view of a shell, §3.8) and `tunnel` tiles (a live
+ * preview of a published port, §3.12); other types of §3.10 are preserved if a stored layout has them.
  */
 export interface Tile {
   key: number;
   type: "shell" | "tunnel" | "peek" | "browser" | "plugin" | "document";
   shellId?: number;
+  /** The published port a `tunnel` tile shows. */
+  port?: number;
 }
 
 export interface Layout {
@@ -185,6 +187,13 @@ export function openPeek(layout: Layout, shellId: number, nearKey: number | null
   const existing = layout.tiles.find((t) => t.type === "peek" && t.shellId === shellId);
   if (existing) return { layout: { ...layout, root: activateTab(layout.root, existing.key) }, key: existing.key };
   return insertTile(layout, { type: "peek", shellId }, nearKey !== null && leafKeys(layout.root).includes(nearKey) ? nearKey : null, where);
+}
+
+/** Open a tunnel tile (§3.12) on `port`, or bring the one already open to the front. */
+export function openTunnel(layout: Layout, port: number, nearKey: number | null, where: Direction | "tab" = "horizontal"): { layout: Layout; key: number } {
+  const existing = layout.tiles.find((t) => t.type === "tunnel" && t.port === port);
+  if (existing) return { layout: { ...layout, root: activateTab(layout.root, existing.key) }, key: existing.key };
+  return insertTile(layout, { type: "tunnel", port }, nearKey !== null && leafKeys(layout.root).includes(nearKey) ? nearKey : null, where);
 }
 
 // ------------------------------------------------------------------ layoutMeta (§2.2.3)

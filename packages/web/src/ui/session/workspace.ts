@@ -13,7 +13,7 @@ export interface WorkspaceContext {
   activate(key: number): void;
   /** Create a new shell placed next to (or as a tab beside) `key`. */
   newShellAt(key: number, where: Direction | "tab"): void;
-  /** Hide a shell tile (the shell keeps running), or close a peek tile. */
+  /** Hide a shell tile (the shell keeps running), or close a peek or tunnel tile. */
   hideTile(key: number): void;
 }
 
