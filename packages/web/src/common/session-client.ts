@@ -11,7 +11,7 @@ import {
   type AeadKey, type DeriveOptions, type SessionKeys,
 } from "@taiku/crypto";
 import {
-  CLOSE, KV_BATCH_MAX_OPS, LIMITS, decodeCbor, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg,
+  CLOSE, KV_BATCH_MAX_OPS, LIMITS, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg,
 } from "@taiku/protocol";
 import { DEFAULT_ACK, type AckOptions } from "./ack.js";
 import { DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
@@ -24,6 +24,7 @@ import { ownershipStore, type OwnershipStore } from "./ownership.js";
 import { MemoryStorage, systemClock, type Clock, type KeyValueStorage, type SocketFactory } from "./services.js";
 import { initialState, mayResize, reduce, type EndKind, type SessionState } from "./session-state.js";
 import { ShellStream, type OutputSink } from "./shell-stream.js";
+import { SideFrames } from "./side-frames.js";
 
 export interface SessionTiming {
   pingMs: number;
@@ -121,9 +122,7 @@ export class SessionClient {
   private synced = false;
   private requestIds = 0;
   private warnedDecrypt = false;
-  private titleVersions = new Map<number, number>();
-  private agentSeqs = new Map<number, number>();
-  private agentChain: Promise<void> = Promise.resolve();
+  private readonly side: SideFrames;
 
   constructor(private readonly opts: SessionClientOptions) {
     this.sessionId = opts.sessionId;
@@ -143,6 +142,12 @@ export class SessionClient {
     this._state = initialState(opts.sessionId);
     this.outbox = new Outbox({ max: this.timing.offlineQueueMax, staleInputMs: this.timing.staleInputMs });
     // 192 KiB of JSON per batch: CBOR of JSON data is at most ~3× that, under the relay's 1 MiB frame cap.
+    this.side = new SideFrames(this.sessionId, () => this.outputKeys(), {
+      title: (shellId, title) => this.setState({ ...this._state, titles: { ...this._state.titles, [shellId]: title } }),
+      agent: (event) => this.events.emit("agentEvent", event),
+      failed: (shellId, seq) => this.onDecryptFailure(shellId, seq),
+      now: () => this.clock.now(),
+    });
     this.kv = new KvBatcher((m) => this.transmit(m), this.clock, { maxOps: KV_BATCH_MAX_OPS, maxBytes: 192 * 1024, gapMs: this.timing.kvGapMs });
     this.owned = ownershipStore(opts.storage ?? new MemoryStorage(), opts.sessionId);
     const wsBase = opts.baseUrl.replace(/\/+$/, "").replace(/^http/, "ws");
@@ -436,11 +441,9 @@ export class SessionClient {
         this.owned.set(msg.shellId, msg.token);
         return;
       case "title":
-        return this.onTitle(msg);
+        return this.side.title(msg);
       case "agent":
-        // One at a time, in arrival order: the seq check must see the previous message's frames.
-        this.agentChain = this.agentChain.then(() => this.onAgent(msg));
-        return this.agentChain;
+        return this.side.agent(msg);
       case "focusLocked":
       case "adoptionResult":
       case "pluginEvent":
@@ -534,40 +537,6 @@ export class SessionClient {
     this.conn.stop(1000, kind);
   }
 
-  private async onTitle(msg: ServerMsg<"title">): Promise<void> {
-    if ((this.titleVersions.get(msg.shellId) ?? -1) >= msg.version) return;
-    const plain = await this.openWithAny(msg.frame, aad.title(this.sessionId, msg.shellId, msg.version));
-    if (!plain || (this.titleVersions.get(msg.shellId) ?? -1) >= msg.version) return;
-    this.titleVersions.set(msg.shellId, msg.version);
-    this.setState({ ...this._state, titles: { ...this._state.titles, [msg.shellId]: fromUtf8(plain) } });
-  }
-
-  /** Agent telemetry frames: open each (seq-ordered per shell, replays skipped) and emit its event. */
-  private async onAgent(msg: ServerMsg<"agent">): Promise<void> {
-    for (const f of msg.frames) {
-      if ((this.agentSeqs.get(msg.shellId) ?? -1) >= f.seq) continue;
-      const plain = await this.openWithAny({ n: f.n, c: f.c }, aad.agent(this.sessionId, msg.shellId, f.seq));
-      if (!plain) {
-        this.onDecryptFailure(msg.shellId, f.seq);
-        continue;
-      }
-      this.agentSeqs.set(msg.shellId, f.seq);
-      let event: { type?: unknown; data?: unknown; timestamp?: unknown };
-      try {
-        event = decodeCbor(plain) as typeof event;
-      } catch {
-        continue;
-      }
-      if (typeof event?.type !== "string" || !event.data || typeof event.data !== "object") continue;
-      this.events.emit("agentEvent", {
-        shellId: msg.shellId,
-        type: event.type,
-        data: event.data as Record<string, unknown>,
-        timestamp: typeof event.timestamp === "number" ? event.timestamp : this.clock.now(),
-      });
-    }
-  }
-
   /**
    * An admin rotated the links: the new fragment comes sealed with the admin-notice key of the old
    * admin secret. Adopt it, tell the page (address bar), and reconnect with the new proofs.
@@ -609,14 +578,6 @@ export class SessionClient {
 
   private outputKeys(): AeadKey[] {
     return this.previousEnc ? [this.keys!.enc, this.previousEnc] : [this.keys!.enc];
-  }
-
-  private async openWithAny(frame: { n: Uint8Array; c: Uint8Array }, ad: Uint8Array): Promise<Uint8Array | null> {
-    for (const key of this.outputKeys()) {
-      const plain = await openFrame(key, frame, ad);
-      if (plain) return plain;
-    }
-    return null;
   }
 
   private onDecryptFailure(shellId: number, seq: number): void {

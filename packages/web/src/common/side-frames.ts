@@ -1,0 +1,82 @@
+/**
+ * The sealed frames that ride beside a shell's output (spec §2.4.3): terminal titles (highest
+ * version wins) and agent telemetry (seq-ordered per shell, replays skipped). Opened with the current
+ * output key, or the one before a link rotation, like output.
+ */
+import { aad, fromUtf8, openFrame, type AeadKey } from "@taiku/crypto";
+import { decodeCbor, type ServerMsg } from "@taiku/protocol";
+
+export interface AgentEvent {
+  shellId: number;
+  type: string;
+  data: Record<string, unknown>;
+  timestamp: number;
+}
+
+export interface SideFrameSink {
+  title(shellId: number, title: string): void;
+  agent(event: AgentEvent): void;
+  /** An agent frame failed authentication. */
+  failed(shellId: number, seq: number): void;
+  now(): number;
+}
+
+export class SideFrames {
+  private readonly titleVersions = new Map<number, number>();
+  private readonly agentSeqs = new Map<number, number>();
+  private agentChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly sessionId: string,
+    /** Keys that may have sealed output: the current one first. */
+    private readonly keys: () => AeadKey[],
+    private readonly sink: SideFrameSink,
+  ) {}
+
+  async title(msg: ServerMsg<"title">): Promise<void> {
+    if ((this.titleVersions.get(msg.shellId) ?? -1) >= msg.version) return;
+    const plain = await this.open(msg.frame, aad.title(this.sessionId, msg.shellId, msg.version));
+    if (!plain || (this.titleVersions.get(msg.shellId) ?? -1) >= msg.version) return;
+    this.titleVersions.set(msg.shellId, msg.version);
+    this.sink.title(msg.shellId, fromUtf8(plain));
+  }
+
+  /** One message at a time, in arrival order: the seq check must see the previous message's frames. */
+  agent(msg: ServerMsg<"agent">): Promise<void> {
+    this.agentChain = this.agentChain.then(() => this.openAgent(msg));
+    return this.agentChain;
+  }
+
+  private async openAgent(msg: ServerMsg<"agent">): Promise<void> {
+    for (const f of msg.frames) {
+      if ((this.agentSeqs.get(msg.shellId) ?? -1) >= f.seq) continue;
+      const plain = await this.open({ n: f.n, c: f.c }, aad.agent(this.sessionId, msg.shellId, f.seq));
+      if (!plain) {
+        this.sink.failed(msg.shellId, f.seq);
+        continue;
+      }
+      this.agentSeqs.set(msg.shellId, f.seq);
+      let event: { type?: unknown; data?: unknown; timestamp?: unknown };
+      try {
+        event = decodeCbor(plain) as typeof event;
+      } catch {
+        continue;
+      }
+      if (typeof event?.type !== "string" || !event.data || typeof event.data !== "object") continue;
+      this.sink.agent({
+        shellId: msg.shellId,
+        type: event.type,
+        data: event.data as Record<string, unknown>,
+        timestamp: typeof event.timestamp === "number" ? event.timestamp : this.sink.now(),
+      });
+    }
+  }
+
+  private async open(frame: { n: Uint8Array; c: Uint8Array }, ad: Uint8Array): Promise<Uint8Array | null> {
+    for (const key of this.keys()) {
+      const plain = await openFrame(key, frame, ad);
+      if (plain) return plain;
+    }
+    return null;
+  }
+}
