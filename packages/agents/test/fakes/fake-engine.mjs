@@ -110,6 +110,9 @@ if (env.FAKE_REPLAY) {
     const child = spawn(process.execPath, ["-e", env.FAKE_IGNORE_TERM ? "process.on('SIGTERM',()=>{});setInterval(()=>{},1000)" : "setInterval(()=>{},1000)"], { stdio: "ignore" });
     if (env.FAKE_PID_FILE) writeFileSync(env.FAKE_PID_FILE, `${process.pid} ${child.pid}`);
     setInterval(() => {}, 1000);
+  } else if (env.FAKE_STEP_MS) {
+    // A pause between the tool step and the answer, as a real agent has: progress edits get their turn.
+    setTimeout(finish, Number(env.FAKE_STEP_MS));
   } else {
     finish();
   }
