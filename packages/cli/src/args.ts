@@ -55,8 +55,16 @@ export interface AccountArgs {
   token?: string;
 }
 
+/** `taiku daemon` (§3.14): remote start from the dashboard; uses the saved login. */
+export interface DaemonArgs {
+  command: "daemon";
+  shell: string;
+  verbose: boolean;
+}
+
 export type ParsedArgs =
   | ShareArgs
+  | DaemonArgs
   | ServeArgs
   | AccountArgs
   | AgentsArgs
@@ -226,7 +234,14 @@ function parseAccount(command: AccountArgs["command"], argv: string[], { env }: 
   };
 }
 
-export const COMMANDS = ["serve", "login", "logout", "whoami", "agents"] as const;
+const daemonOptions = { shell: { type: "string" }, verbose: { type: "boolean", short: "v" } } as const;
+
+function parseDaemon(argv: string[], { env }: ArgsEnv): DaemonArgs {
+  const { values: v } = parse(argv, daemonOptions);
+  return { command: "daemon", shell: v.shell ?? (env.SHELL || "/bin/sh"), verbose: v.verbose ?? false };
+}
+
+export const COMMANDS = ["serve", "login", "logout", "whoami", "agents", "daemon"] as const;
 
 export function parseCommandLine(argv: string[], ctx: ArgsEnv): ParsedArgs {
   const [first, ...rest] = argv;
@@ -242,6 +257,8 @@ export function parseCommandLine(argv: string[], ctx: ArgsEnv): ParsedArgs {
       return parseAccount(first, rest, ctx);
     case "agents":
       return parseAgents(rest, ctx);
+    case "daemon":
+      return parseDaemon(rest, ctx);
     default:
       if (first !== undefined && !first.startsWith("-")) throw usage(`unknown command '${first}'`);
       return parseShare(argv, ctx);
@@ -256,6 +273,7 @@ Usage:
   taiku login              sign in to a server (device code) and store an API key
   taiku logout             remove stored credentials and revoke the API key
   taiku whoami             print the signed-in account and server
+  taiku daemon             let /dashboard start sessions on this machine (taiku daemon --help)
   taiku func <subcommand>  remote commands for a live session (taiku func --help)
   taiku agents --transport telegram   run the agents' Telegram bridge on its own
   taiku agents doctor      check taiku.toml and which agent CLIs are installed

@@ -8,6 +8,7 @@ import { runPluginCommand } from "./plugin-new.js";
 import { runServe } from "./serve.js";
 import { runFunc } from "./func.js";
 import { runShare } from "./share-command.js";
+import { DAEMON_HELP, runDaemon } from "./daemon-command.js";
 import { runAgentsCommand } from "./agents/command.js";
 import { runIntegrationsCommand } from "./integrations-command.js";
 import { CLI_VERSION } from "./version.js";
@@ -36,7 +37,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
         io.stdout.write(`taiku ${CLI_VERSION}\n`);
         return EXIT.ok;
       case "help":
-        io.stdout.write(HELP);
+        io.stdout.write(args.topic === "daemon" ? DAEMON_HELP : HELP);
         return EXIT.ok;
       case "serve":
         return await runServe(args, io);
@@ -50,6 +51,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
         return await runShare(args, io);
       case "agents":
         return await runAgentsCommand(args, io);
+      case "daemon":
+        return await runDaemon(args, io);
     }
   } catch (err) {
     if (err instanceof CliError) {

@@ -5,6 +5,7 @@ import { ControlView } from "./control-view.js";
 import { bannerLines, linkLines, tunnelLines, windowCountLine } from "./printer.js";
 import { startShare, type StartShareOptions } from "./share.js";
 import type { CliIo } from "./io.js";
+import { heartbeatInterval, sessionPageUrl, startDeviceReporter } from "./devices/device-api.js";
 
 export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartShareOptions> = {}): Promise<number> {
   // In raw mode (TTY control view) the terminal no longer turns \n into \r\n.
@@ -50,6 +51,15 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
     for (const w of handle.agents.warnings) warn(`agents: ${w.trim()}`);
   }
 
+  // Logged in to this very server: register this machine (once) and report the session (§3.14).
+  const device = creds && server === creds.server && token === creds.apiKey
+    ? startDeviceReporter({ fetch: io.fetch, dir: configDir(io.env, io.homedir) }, creds, {
+        sessions: () => [sessionPageUrl(handle.server, handle.sessionId)],
+        intervalMs: heartbeatInterval(io.env),
+        warn,
+      })
+    : null;
+
   session.on("presence", (line: string) => {
     if (!args.quiet) say(line);
   });
@@ -80,6 +90,7 @@ export async function runShare(args: ShareArgs, io: CliIo, extra: Partial<StartS
   }
 
   const result = await handle.done;
+  device?.stop();
   view?.stop();
   eol = "\n";
   io.signals.off("SIGINT", onSigint);

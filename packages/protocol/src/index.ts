@@ -7,3 +7,4 @@ export * from "./cli.js";
 export * from "./http.js";
 export * from "./plugin/index.js";
 export * from "./cli-data.js";
+export * from "./devices.js";

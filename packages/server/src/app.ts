@@ -37,6 +37,8 @@ export interface AppDeps {
   plugins?: PluginPlatformDeps;
   /** Integrations routes (§11.3.10; additive: absent = routes not served). */
   integrations?: (app: FastifyInstance, auth: AuthConfig) => void;
+  /** Devices and remote start (§11.3.9; additive: absent = routes not served). */
+  devices?: (app: FastifyInstance, auth: AuthConfig) => void;
   /** Connector runtime routes: connections, channels, inbox and `/hook/<token>` (additive: absent = not served). */
   connectors?: (app: FastifyInstance, auth: AuthConfig) => void;
   /** Isolated tunnel origin (`TAIKU_TUNNEL_ORIGIN`): requests for its per-tunnel hosts are proxied. */
@@ -88,6 +90,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.plugins) registerPluginPlatform(app, deps.auth, deps.relay, deps.plugins, sessionNonces);
   deps.integrations?.(app, deps.auth);
   deps.connectors?.(app, deps.auth);
+  deps.devices?.(app, deps.auth);
   registerTunnelRoutes(app, deps.relay, deps.tunnelOrigin);
   registerStatic(app, deps.webRoot);
   return app;

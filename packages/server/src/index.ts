@@ -23,6 +23,7 @@ import { DEFAULT_PLUGIN_INSTALL_TIMEOUT_MS, DEFAULT_PLUGIN_STORAGE_LIMITS, DEFAU
 import { parseTunnelOrigin, tunnelUrlFor } from "./sessions/tunnel-routes.js";
 import { loadTls, type TlsOption } from "./tls.js";
 import { routeUpgrades } from "./upgrade.js";
+import { type DeviceSettings, liveSessionUrlCheck, setupDevices } from "./devices/index.js";
 import { SERVER_VERSION } from "./version.js";
 
 export type { Account, AccountResolver, Relay, RelayDeps, SessionSnapshotStore } from "./seams.js";
@@ -32,6 +33,7 @@ export type { PluginStorageLimits, UserKvLimits } from "./plugins/settings.js";
 export { parseByteSize } from "./plugins/settings.js";
 export type { IntegrationsOptions, McpToolkitConfig, ToolkitAppConfig } from "./integrations/index.js";
 export type { ConnectorsOptions } from "./connectors/index.js";
+export type { DeviceSettings } from "./devices/index.js";
 export { VaultKeyError, vaultKeyHelp } from "./integrations/index.js";
 
 export interface ServerOptions {
@@ -92,6 +94,8 @@ export interface ServerOptions {
    * `{port}-{session_id}.t.example.com` (wildcard DNS and TLS needed); the `/t/…` form redirects there.
    */
   tunnelOrigin?: string;
+  /** Device timers (§3.14): online window, pruning, remote-start timeout… (tests shorten them). */
+  devices?: Partial<DeviceSettings>;
 }
 
 export interface RunningServer {
@@ -159,6 +163,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       egressHosts: options.egressHosts,
       now,
     });
+    const devices = setupDevices({
+      db,
+      now,
+      ...(options.devices ? { settings: options.devices } : {}),
+      isLiveSessionUrl: liveSessionUrlCheck(() => site.publicUrl, (id) => relay?.sessionOwner(id)),
+    });
+    undo.unshift(async () => devices.close());
     const authConfig = {
       resolver: accounts,
       allowedOrigins: site.origins,
@@ -183,6 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       integrations: integrations.register,
       connectors: connectors.register,
+      devices: devices.register,
       ...(tunnelOrigin ? { tunnelOrigin } : {}),
       plugins: {
         db,
@@ -222,7 +234,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     relay = liveRelay;
     undo.unshift(() => liveRelay.close());
-    routeUpgrades(app.server, liveRelay, app.log);
+    // Daemon sockets first; everything else is the relay's (or answered 404).
+    routeUpgrades(app.server, { handleUpgrade: (req, socket, head) => devices.handleUpgrade(req, socket, head) || liveRelay.handleUpgrade(req, socket, head) }, app.log);
     await liveRelay.restore();
     undo.unshift(() => connectors.close());
     await connectors.start(site.publicUrl);
@@ -238,6 +251,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         (closing ??= (async () => {
           // Relay first: it snapshots sessions into the database, which must still be open.
           await liveRelay.close();
+          devices.close();
           await app.close();
           await connectors.close();
           await db.destroy();

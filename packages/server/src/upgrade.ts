@@ -1,5 +1,6 @@
 /**
- * WebSocket upgrades: the relay claims /api/cli and /api/s/:id; anything else is answered 404 and
+ * WebSocket upgrades: the relay claims /api/cli and /api/s/:id (index.ts puts the device daemon's
+ * /api/v1/devices/:id/connect in front of it); anything else is answered 404 and
  * closed, so stray upgrade requests never hang.
  */
 import type { Server } from "node:http";
@@ -13,7 +14,7 @@ function reject(socket: Duplex, status: number, text: string): void {
   socket.destroy();
 }
 
-export function routeUpgrades(server: Pick<Server, "on">, relay: Relay, logger: Logger): void {
+export function routeUpgrades(server: Pick<Server, "on">, relay: Pick<Relay, "handleUpgrade">, logger: Logger): void {
   server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     try {

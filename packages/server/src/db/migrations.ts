@@ -7,6 +7,7 @@ import type { Kysely, Migration, MigrationProvider } from "kysely";
 import { migration002PluginStorage } from "./migration-002-plugin-storage.js";
 import { migration003Integrations } from "./migration-003-integrations.js";
 import { migration004Connectors } from "./migration-004-connectors.js";
+import { migration005Devices } from "./migration-005-devices.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -85,7 +86,7 @@ function migration001(dialect: Dialect): Migration {
 
 /** Keys sort lexically, so they are zero-padded. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "001_initial": migration001(dialect), "002_plugin_storage": migration002PluginStorage, "003_integrations": migration003Integrations, "004_connectors": migration004Connectors };
+  return { "001_initial": migration001(dialect), "002_plugin_storage": migration002PluginStorage, "003_integrations": migration003Integrations, "004_connectors": migration004Connectors, "005_devices": migration005Devices };
 }
 
 export const inCodeMigrations = (dialect: Dialect): MigrationProvider => ({

@@ -2,6 +2,8 @@
  * Kysely table types. Timestamps are epoch milliseconds (INTEGER on SQLite, BIGINT on Postgres);
  * booleans are 0/1 integers so the same queries run on both dialects without casts.
  */
+import type { Generated } from "kysely";
+
 export interface AccountsTable {
   id: string;
   name: string;
@@ -53,6 +55,10 @@ export interface DevicesTable {
   os: string;
   token_hash: string;
   created_at: number;
+  /** Last heartbeat or daemon connection (migration 005); null until the device is first heard from. */
+  last_seen_at: number | null;
+  /** JSON `{ "<session url without fragment>": lastReportedMs }` (migration 005). */
+  sessions: Generated<string>;
 }
 
 export interface SessionSnapshotsTable {
