@@ -119,7 +119,7 @@ export const DEFAULT_FIXTURES: Fixtures = {
 
   getWorkspaces: () => ({ pages: [{ index: 0 }], activeIndex: 0 }),
   getLayout: () => [{ key: 1, type: "shell", active: true, shellId: 1 }],
-  getLayoutTree: () => ({ kind: "leaf", tiles: [{ key: 1, type: "shell", active: true, shellId: 1 }] }),
+  getLayoutTree: () => ({ kind: "leaf", tiles: [1], active: 1 }),
   splitShell: () => ({ shellId: 3, key: 2 }),
   createWorkspace: () => ({ index: 1 }),
   switchWorkspace: ack,

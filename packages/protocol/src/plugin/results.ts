@@ -33,7 +33,8 @@ export interface BridgeChatMessage { userId: number; userName: string; message: 
 export interface BridgeTile { key: number; type: string; active?: boolean; shellId?: number; [extra: string]: unknown }
 export type BridgeLayoutNode =
   | { kind: "split"; direction: "horizontal" | "vertical"; ratio: number; first: BridgeLayoutNode; second: BridgeLayoutNode }
-  | { kind: "leaf"; tiles: BridgeTile[]; [extra: string]: unknown };
+  /** Tile keys (spec §3.10); several in one leaf are tabs, `active` the one shown. */
+  | { kind: "leaf"; tiles: number[]; active?: number };
 export interface BridgeWorkspaces { pages: Array<{ index: number; name?: string }>; activeIndex: number }
 export interface BridgeTunnel { port: number; url: string }
 export interface BridgeDirEntry { name: string; isDir: boolean; size?: number }
@@ -76,7 +77,8 @@ export interface BridgeResultMap {
   openAgentOverlay: BridgeAck;
   getWorkspaces: BridgeWorkspaces;
   getLayout: BridgeTile[];
-  getLayoutTree: BridgeLayoutNode;
+  /** null for a page with no tiles. */
+  getLayoutTree: BridgeLayoutNode | null;
   splitShell: { shellId: number; key: number };
   createWorkspace: { index: number };
   switchWorkspace: BridgeAck;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  activateTab, addTab, balanced, hideTile, layoutMeta, leafKeys, loadLayout, openPeek, openTunnel, peekGroups, placeShell, reconcile, removeTile,
-  sameLayoutMeta, saveLayout, setRatio, splitTile, unhideShell, EMPTY_LAYOUT, type LayoutNode,
+  activateTab, activeKey, activeRoot, addPage, addTab, balanced, closePage, editActiveRoot, focusTile, hideTile, insertTile, layoutMeta, leafKeys,
+  loadLayout, openPeek, openTunnel, pageOfKey, peekGroups, placeShell, reconcile, removeTile, renamePage, sameLayoutMeta, saveLayout, setRatio,
+  splitTile, switchPage, unhideShell, EMPTY_LAYOUT, type Layout, type LayoutNode,
 } from "./layout.js";
 import { MemoryStorage } from "./services.js";
 
@@ -37,12 +38,12 @@ describe("layout tree (§3.10)", () => {
   it("default layout is one tile per shell; reconcile follows shells coming and going", () => {
     let l = reconcile(EMPTY_LAYOUT, [1, 2, 3]);
     expect(l.tiles.map((t) => t.shellId)).toEqual([1, 2, 3]);
-    expect(leafKeys(l.root)).toEqual(l.tiles.map((t) => t.key));
+    expect(leafKeys(activeRoot(l))).toEqual(l.tiles.map((t) => t.key));
     expect(reconcile(l, [1, 2, 3])).toBe(l); // stable when nothing changed
     l = reconcile(l, [1, 3, 4]);
     expect(l.tiles.map((t) => t.shellId).sort()).toEqual([1, 3, 4]);
-    expect(new Set(leafKeys(l.root)).size).toBe(3);
-    expect(reconcile(l, []).root).toBeNull();
+    expect(new Set(leafKeys(activeRoot(l))).size).toBe(3);
+    expect(activeRoot(reconcile(l, []))).toBeNull();
     expect(balanced([1, 2, 3, 4])).toMatchObject({ direction: "horizontal", first: { direction: "vertical" } });
   });
   it("hidden shells stay out until shown again; new shells can be placed next to a tile", () => {
@@ -55,8 +56,8 @@ describe("layout tree (§3.10)", () => {
     expect(l.tiles.map((t) => t.shellId)).toEqual([1, 2]);
     const key1 = l.tiles.find((t) => t.shellId === 1)!.key;
     const placed = placeShell(l, 3, key1, "tab");
-    expect(placed.root && leafKeys(placed.root)).toHaveLength(3);
-    const leafOf1 = JSON.stringify(placed.root).includes(`"tiles":[${key1},`);
+    expect(leafKeys(activeRoot(placed))).toHaveLength(3);
+    const leafOf1 = JSON.stringify(activeRoot(placed)).includes(`"tiles":[${key1},`);
     expect(leafOf1).toBe(true);
     expect(reconcile(placed, [1, 2, 3])).toBe(placed);
   });
@@ -73,6 +74,83 @@ describe("layout tree (§3.10)", () => {
   });
 });
 
+describe("pages (workspaces, §3.10)", () => {
+  const twoPages = () => {
+    const l = reconcile(EMPTY_LAYOUT, [1, 2]);
+    const { layout, index } = addPage(l, "  logs ");
+    return { l, two: layout, index };
+  };
+  it("adds a named page without switching; new shells go to the page shown", () => {
+    const { l, two, index } = twoPages();
+    expect(index).toBe(1);
+    expect(two.pages[1]).toEqual({ root: null, name: "logs" });
+    expect(two.activeIndex).toBe(0);
+    const on2 = reconcile(switchPage(two, 1), [1, 2, 3]);
+    expect(on2.activeIndex).toBe(1);
+    expect(leafKeys(on2.pages[0]!.root)).toEqual(leafKeys(activeRoot(l)));
+    const k3 = on2.tiles.find((t) => t.shellId === 3)!.key;
+    expect(on2.pages[1]!.root).toEqual({ kind: "leaf", tiles: [k3], active: k3 });
+    expect(pageOfKey(on2, k3)).toBe(1);
+    // A shell that ends leaves every page; other pages are untouched by reconcile.
+    expect(reconcile(on2, [1, 2, 3])).toBe(on2);
+    const gone = reconcile(on2, [2, 3]);
+    expect(gone.tiles.map((t) => t.shellId)).toEqual([2, 3]);
+    expect(leafKeys(gone.pages[0]!.root)).toHaveLength(1);
+    expect(switchPage(on2, 7)).toBe(on2);
+  });
+  it("focusTile shows the tile's page and makes it the page's active tile; meta reports pages", () => {
+    const { two } = twoPages();
+    const on2 = reconcile(switchPage(two, 1), [1, 2, 3]);
+    const k2 = on2.tiles.find((t) => t.shellId === 2)!.key;
+    expect(activeKey(on2, 0)).toBe(on2.tiles.find((t) => t.shellId === 1)!.key);
+    const f = focusTile(on2, k2);
+    expect(f.activeIndex).toBe(0);
+    expect(activeKey(f)).toBe(k2);
+    expect(focusTile(on2, 99)).toBe(on2);
+    expect(layoutMeta(on2)).toMatchObject({ pages: 2, activeIndex: 1, tiles: [{ type: "shell", shellId: 3 }] });
+    expect(renamePage(on2, 1, "").pages[1]).not.toHaveProperty("name");
+  });
+  it("closing a page hides its shells (they keep running) and closes its other tiles; never the last page", () => {
+    const { two } = twoPages();
+    let on2 = reconcile(switchPage(two, 1), [1, 2, 3]);
+    on2 = insertTile(on2, { type: "browser", url: "https://example.com/" }, null, "vertical").layout;
+    const closed = closePage(on2, 1);
+    expect(closed.pages).toHaveLength(1);
+    expect(closed.activeIndex).toBe(0);
+    expect(closed.hidden).toEqual([3]);
+    expect(closed.tiles.map((t) => t.shellId)).toEqual([1, 2]);
+    expect(reconcile(closed, [1, 2, 3])).toBe(closed);
+    expect(closePage(closed, 0)).toBe(closed);
+    // Closing a page before the one shown keeps showing the same page.
+    const three = addPage(on2, "c").layout;
+    expect(closePage(switchPage(three, 2), 0).activeIndex).toBe(1);
+  });
+  it("insertTile splits the given tile with a ratio, on the page holding it", () => {
+    const { two } = twoPages();
+    const k1 = two.tiles[0]!.key;
+    const r = insertTile(switchPage(two, 1), { type: "peek", shellId: 1 }, k1, "vertical", 0.3);
+    expect(pageOfKey(r.layout, r.key)).toBe(0);
+    expect(JSON.stringify(r.layout.pages[0]!.root)).toContain(`"ratio":0.3`);
+    expect(r.layout.pages[0]!.focus).toBe(r.key);
+    // Opening a peek already open elsewhere shows its page instead of a second copy.
+    const again = openPeek(r.layout, 1, null);
+    expect(again).toMatchObject({ key: r.key, layout: { activeIndex: 0 } });
+  });
+  it("loads a layout stored before pages existed as one page, and pages as stored", () => {
+    const st = new MemoryStorage();
+    const root: LayoutNode = { kind: "split", direction: "horizontal", ratio: 0.4, first: { kind: "leaf", tiles: [1] }, second: { kind: "leaf", tiles: [2] } };
+    st.setItem("taiku:layout:old", JSON.stringify({ root, tiles: [{ key: 1, type: "shell", shellId: 1 }, { key: 2, type: "shell", shellId: 2 }], hidden: [5] }));
+    expect(loadLayout(st, "old")).toEqual({ pages: [{ root }], activeIndex: 0, tiles: [{ key: 1, type: "shell", shellId: 1 }, { key: 2, type: "shell", shellId: 2 }], hidden: [5] });
+    const { two } = twoPages();
+    saveLayout(st, "new", switchPage(two, 1));
+    expect(loadLayout(st, "new")).toEqual(switchPage(two, 1));
+    st.setItem("taiku:layout:bad", JSON.stringify({ pages: [{ root: { kind: "split" } }], tiles: [] }));
+    expect(loadLayout(st, "bad")).toEqual(EMPTY_LAYOUT);
+    st.setItem("taiku:layout:idx", JSON.stringify({ pages: [{ root: null }], activeIndex: 4, tiles: [] }));
+    expect(loadLayout(st, "idx").activeIndex).toBe(0);
+  });
+});
+
 describe("tunnel tiles (§3.12)", () => {
   it("opens one tile per port next to a tile; shells come and go around it; closing it hides nothing", () => {
     const l = reconcile(EMPTY_LAYOUT, [1]);
@@ -83,7 +161,7 @@ describe("tunnel tiles (§3.12)", () => {
     expect(openTunnel(t, 3000, null).layout.tiles).toBe(t.tiles);
     expect(reconcile(t, [1])).toBe(t);
     expect(reconcile(t, []).tiles).toEqual([{ key, type: "tunnel", port: 3000 }]); // the tunnel outlives the shells
-    expect(hideTile(t, key)).toEqual({ root: l.root, tiles: l.tiles });
+    expect(hideTile(t, key)).toEqual({ ...l, pages: [{ root: activeRoot(l), focus: key }] });
     expect(layoutMeta(t).tiles).toEqual([{ key: key1, type: "shell", shellId: 1 }, { key, type: "tunnel" }]);
   });
 });
@@ -94,14 +172,14 @@ describe("peek tiles (§3.8)", () => {
     const key1 = l.tiles.find((t) => t.shellId === 1)!.key;
     const { layout: p, key } = openPeek(l, 2, key1);
     expect(p.tiles.find((t) => t.key === key)).toEqual({ key, type: "peek", shellId: 2 });
-    expect(leafKeys(p.root)).toEqual([key1, key, l.tiles[1]!.key]);
+    expect(leafKeys(activeRoot(p))).toEqual([key1, key, l.tiles[1]!.key]);
     const again = openPeek(p, 2, null);
     expect(again.key).toBe(key);
     expect(again.layout.tiles).toBe(p.tiles);
     expect(reconcile(p, [1, 2])).toBe(p); // shell 2 keeps its own tile too
     expect(placeShell(p, 3, key, "tab").tiles.filter((t) => t.shellId === 3)).toHaveLength(1);
     // Unknown near key or empty layout: the peek still opens.
-    expect(leafKeys(openPeek(EMPTY_LAYOUT, 5, 99).layout.root)).toHaveLength(1);
+    expect(leafKeys(activeRoot(openPeek(EMPTY_LAYOUT, 5, 99).layout))).toHaveLength(1);
   });
   it("a peek tile closes with its shell, and closing it does not hide the shell", () => {
     let l = reconcile(EMPTY_LAYOUT, [1, 2]);
@@ -114,7 +192,7 @@ describe("peek tiles (§3.8)", () => {
     expect(l.tiles.map((t) => t.type)).toEqual(["shell", "peek"]);
     l = reconcile(l, [1]);
     expect(l.tiles.map((t) => t.type)).toEqual(["shell"]);
-    expect(leafKeys(l.root)).toEqual([l.tiles[0]!.key]);
+    expect(leafKeys(activeRoot(l))).toEqual([l.tiles[0]!.key]);
   });
 });
 
@@ -128,12 +206,12 @@ describe("layoutMeta (§2.2.3)", () => {
     ] });
     expect(layoutMeta(EMPTY_LAYOUT)).toEqual({ pages: 1, activeIndex: 0, tiles: [] });
     // Tiles of other types carry no shellId key at all (the schema's optional field).
-    const other = { root: { kind: "leaf", tiles: [9] } as LayoutNode, tiles: [{ key: 9, type: "browser" as const }] };
+    const other: Layout = { pages: [{ root: { kind: "leaf", tiles: [9] } }], activeIndex: 0, tiles: [{ key: 9, type: "browser" }] };
     expect(layoutMeta(other).tiles[0]).toEqual({ key: 9, type: "browser" });
   });
   it("compares by content, so an unchanged layout is not re-sent", () => {
     const l = reconcile(EMPTY_LAYOUT, [1, 2]);
-    expect(sameLayoutMeta(layoutMeta(l), layoutMeta({ ...l, root: setRatio(l.root!, "", 0.3) }))).toBe(true); // ratios are not in the meta
+    expect(sameLayoutMeta(layoutMeta(l), layoutMeta(editActiveRoot(l, (r) => setRatio(r!, "", 0.3))))).toBe(true); // ratios are not in the meta
     expect(sameLayoutMeta(layoutMeta(l), layoutMeta(openPeek(l, 1, null).layout))).toBe(false);
     expect(sameLayoutMeta(layoutMeta(l), layoutMeta(reconcile(l, [2, 1, 3])))).toBe(false);
     expect(sameLayoutMeta(null, layoutMeta(l))).toBe(false);
@@ -141,7 +219,7 @@ describe("layoutMeta (§2.2.3)", () => {
   });
   it("caps the tile list at the schema's 256", () => {
     const keys = Array.from({ length: 300 }, (_, i) => i + 1);
-    const big = { root: balanced(keys), tiles: keys.map((key) => ({ key, type: "shell" as const, shellId: key })) };
+    const big: Layout = { pages: [{ root: balanced(keys) }], activeIndex: 0, tiles: keys.map((key) => ({ key, type: "shell" as const, shellId: key })) };
     expect(layoutMeta(big).tiles).toHaveLength(256);
   });
 });

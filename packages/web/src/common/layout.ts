@@ -1,7 +1,8 @@
 /**
- * Tile layout: the binary split tree of spec §3.10 (i3 model). Pure functions returning new trees,
- * so the UI can hold the tree in reactive state and persist it as JSON in
- * `localStorage["taiku:layout:" + sessionId]`.
+ * Tile layout: pages ("workspaces", like virtual desktops, §3.10), each a binary split tree (i3
+ * model). Pure functions returning new layouts, so the UI can hold the layout in reactive state and
+ * persist it as JSON in `localStorage["taiku:layout:" + sessionId]`. Tile keys are unique across
+ * pages, so a key names one tile wherever it is.
  */
 import type { LayoutMeta } from "@taiku/protocol";
 import type { KeyValueStorage } from "./services.js";
@@ -14,8 +15,9 @@ export type LayoutNode =
   | { kind: "leaf"; tiles: number[]; active?: number };
 
 /**
- * This client renders `shell`, `peek` (a read-only view of a shell, §3.8) and `tunnel` tiles (a live
- * preview of a published port, §3.12); other types of §3.10 are preserved if a stored layout has them.
+ * This client renders `shell`, `peek` (a read-only view of a shell, §3.8), `tunnel` (a live preview
+ * of a published port, §3.12) and `browser` tiles (an `https:` page in a sandboxed frame); other types
+ * of §3.10 are preserved if a stored layout has them.
  */
 export interface Tile {
   key: number;
@@ -23,16 +25,29 @@ export interface Tile {
   shellId?: number;
   /** The published port a `tunnel` tile shows. */
   port?: number;
+  /** The page a `browser` tile shows. */
+  url?: string;
+}
+
+export interface Page {
+  root: LayoutNode | null;
+  name?: string;
+  /** The tile last focused on this page (see `activeKey`). */
+  focus?: number;
 }
 
 export interface Layout {
-  root: LayoutNode | null;
+  /** At least one. */
+  pages: Page[];
+  /** The page being shown. */
+  activeIndex: number;
+  /** Tiles of every page. */
   tiles: Tile[];
   /** Shells the user closed the tile of (the shell keeps running); not re-added by `reconcile`. */
   hidden?: number[];
 }
 
-export const EMPTY_LAYOUT: Layout = { root: null, tiles: [] };
+export const EMPTY_LAYOUT: Layout = { pages: [{ root: null }], activeIndex: 0, tiles: [] };
 export const clampRatio = (r: number): number => Math.min(0.9, Math.max(0.1, Number.isFinite(r) ? r : 0.5));
 
 export function leafKeys(node: LayoutNode | null): number[] {
@@ -106,42 +121,141 @@ export function balanced(keys: number[], direction: Direction = "horizontal"): L
 /** Tiles bound to a shell: the shell's own tile and peek views of it. */
 const boundToShell = (t: Tile): boolean => t.type === "shell" || t.type === "peek";
 
+// ------------------------------------------------------------------ pages (workspaces)
+
+/** The split tree of the page being shown. */
+export const activeRoot = (layout: Layout): LayoutNode | null => layout.pages[layout.activeIndex]?.root ?? null;
+
+/** Index of the page whose tree holds `key`, or -1. */
+export function pageOfKey(layout: Layout, key: number): number {
+  return layout.pages.findIndex((p) => leafKeys(p.root).includes(key));
+}
+
+/** Replace page `index` with `fn(page)`. */
+function withPage(layout: Layout, index: number, fn: (page: Page) => Page): Layout {
+  const page = layout.pages[index];
+  if (!page) return layout;
+  const next = fn(page);
+  return next === page ? layout : { ...layout, pages: layout.pages.map((p, i) => (i === index ? next : p)) };
+}
+
+/** Apply a tree edit to the page being shown (dividers, tab clicks). */
+export function editActiveRoot(layout: Layout, fn: (root: LayoutNode | null) => LayoutNode | null): Layout {
+  return withPage(layout, layout.activeIndex, (p) => {
+    const root = fn(p.root);
+    return root === p.root ? p : { ...p, root };
+  });
+}
+
 /**
- * Bring a layout in line with the live shells: drop shell and peek tiles whose shell is gone, and
- * give each new shell its own tile (split off the last leaf), which is the default "one tile per shell".
+ * The tile that counts as active on a page (`getLayout`'s `active` flag, default target of splits):
+ * the last one focused there, else the front tab of the first leaf.
+ */
+export function activeKey(layout: Layout, index = layout.activeIndex): number | null {
+  const page = layout.pages[index];
+  if (!page) return null;
+  const keys = leafKeys(page.root);
+  if (page.focus !== undefined && keys.includes(page.focus)) return page.focus;
+  const first = leaves(page.root)[0];
+  return first ? (first.active ?? first.tiles[0] ?? null) : null;
+}
+
+/** Cap on pages: each is cheap, but a runaway script should not fill the header. */
+export const MAX_PAGES = 16;
+
+/** Add an empty page after the others (it is not switched to). */
+export function addPage(layout: Layout, name?: string): { layout: Layout; index: number } {
+  const page: Page = { root: null, ...(name?.trim() ? { name: name.trim() } : {}) };
+  return { layout: { ...layout, pages: [...layout.pages, page] }, index: layout.pages.length };
+}
+
+export function switchPage(layout: Layout, index: number): Layout {
+  return index === layout.activeIndex || !layout.pages[index] ? layout : { ...layout, activeIndex: index };
+}
+
+export function renamePage(layout: Layout, index: number, name: string): Layout {
+  return withPage(layout, index, (p) => {
+    const { name: _old, ...rest } = p;
+    return name.trim() ? { ...rest, name: name.trim() } : rest;
+  });
+}
+
+/**
+ * Close a page (never the last one). Its shells keep running: their tiles are hidden (the terminal
+ * list shows them again); its peek, tunnel and browser tiles are closed.
+ */
+export function closePage(layout: Layout, index: number): Layout {
+  const page = layout.pages[index];
+  if (!page || layout.pages.length === 1) return layout;
+  const keys = new Set(leafKeys(page.root));
+  const gone = layout.tiles.filter((t) => keys.has(t.key));
+  const hiddenShells = gone.filter((t) => t.type === "shell" && t.shellId !== undefined).map((t) => t.shellId!);
+  const hidden = [...new Set([...(layout.hidden ?? []), ...hiddenShells])];
+  const activeIndex = layout.activeIndex > index || layout.activeIndex === layout.pages.length - 1 ? layout.activeIndex - 1 : layout.activeIndex;
+  return {
+    pages: layout.pages.filter((_, i) => i !== index),
+    activeIndex: Math.max(0, activeIndex),
+    tiles: layout.tiles.filter((t) => !keys.has(t.key)),
+    ...(hidden.length ? { hidden } : {}),
+  };
+}
+
+/** Show the page holding `key`, bring the tile to the front of its leaf and make it the page's active tile. */
+export function focusTile(layout: Layout, key: number): Layout {
+  const index = pageOfKey(layout, key);
+  if (index < 0) return layout;
+  const next = withPage(switchPage(layout, index), index, (p) => (p.focus === key && activeTabOf(p.root, key) ? p : { ...p, root: activateTab(p.root, key), focus: key }));
+  return next;
+}
+
+const activeTabOf = (root: LayoutNode | null, key: number): boolean => leaves(root).some((l) => (l.active ?? l.tiles[0]) === key);
+
+// ------------------------------------------------------------------ reconcile and tiles
+
+/**
+ * Bring a layout in line with the live shells: drop shell and peek tiles whose shell is gone (on
+ * every page), and give each new shell its own tile on the page being shown (split off its last
+ * leaf), which is the default "one tile per shell".
  */
 export function reconcile(layout: Layout, allShellIds: readonly number[]): Layout {
   const hiddenSet = new Set(layout.hidden ?? []);
   const shellIds = allShellIds.filter((id) => !hiddenSet.has(id));
   const live = new Set(shellIds);
-  let root = layout.root;
+  let pages = layout.pages;
   let tiles = layout.tiles;
   for (const t of layout.tiles) {
     // A peek of a hidden shell stays: hiding is about this user's own tile of it.
     if (boundToShell(t) && (t.shellId === undefined || !(t.type === "peek" ? allShellIds.includes(t.shellId) : live.has(t.shellId)))) {
-      root = removeTile(root, t.key);
+      pages = pages.map((p) => {
+        const root = removeTile(p.root, t.key);
+        return root === p.root ? p : { ...p, root };
+      });
       tiles = tiles.filter((x) => x.key !== t.key);
     }
   }
-  // Tiles the tree lost (corrupt storage) are forgotten too.
-  const inTree = new Set(leafKeys(root));
+  // Tiles no tree holds (corrupt storage) are forgotten too.
+  const inTree = new Set(pages.flatMap((p) => leafKeys(p.root)));
   if (tiles.some((t) => !inTree.has(t.key))) tiles = tiles.filter((t) => inTree.has(t.key));
   const shown = new Set(tiles.filter((t) => t.type === "shell").map((t) => t.shellId));
   let nextKey = tiles.reduce((m, t) => Math.max(m, t.key), 0) + 1;
   const fresh = shellIds.filter((id) => !shown.has(id));
+  let root = pages[layout.activeIndex]?.root ?? null;
+  const before = root;
   if (!root && fresh.length) {
     const keys = fresh.map(() => nextKey++);
     tiles = [...tiles, ...fresh.map((shellId, i) => ({ key: keys[i]!, type: "shell" as const, shellId }))];
-    return { ...layout, root: balanced(keys), tiles };
+    root = balanced(keys);
+  } else {
+    for (const shellId of fresh) {
+      const key = nextKey++;
+      const last = leafKeys(root).at(-1)!;
+      const dir: Direction = leaves(root).length % 2 === 1 ? "horizontal" : "vertical";
+      root = splitTile(root, last, key, dir);
+      tiles = [...tiles, { key, type: "shell", shellId }];
+    }
   }
-  for (const shellId of fresh) {
-    const key = nextKey++;
-    const last = leafKeys(root).at(-1)!;
-    const dir: Direction = leaves(root).length % 2 === 1 ? "horizontal" : "vertical";
-    root = splitTile(root, last, key, dir);
-    tiles = [...tiles, { key, type: "shell", shellId }];
-  }
-  return root === layout.root && tiles === layout.tiles ? layout : { ...layout, root, tiles };
+  if (root !== before) pages = pages.map((p, i) => (i === layout.activeIndex ? { ...p, root } : p));
+  return pages === layout.pages && tiles === layout.tiles ? layout : { ...layout, pages, tiles };
 }
 
 /**
@@ -151,7 +265,12 @@ export function reconcile(layout: Layout, allShellIds: readonly number[]): Layou
 export function hideTile(layout: Layout, key: number): Layout {
   const tile = layout.tiles.find((t) => t.key === key);
   const hidden = tile?.type === "shell" && tile.shellId !== undefined ? [...new Set([...(layout.hidden ?? []), tile.shellId])] : layout.hidden;
-  return { root: removeTile(layout.root, key), tiles: layout.tiles.filter((t) => t.key !== key), ...(hidden?.length ? { hidden } : {}) };
+  const pages = layout.pages.map((p) => {
+    const root = removeTile(p.root, key);
+    return root === p.root ? p : { ...p, root };
+  });
+  const { hidden: _h, ...rest } = layout;
+  return { ...rest, pages, tiles: layout.tiles.filter((t) => t.key !== key), ...(hidden?.length ? { hidden } : {}) };
 }
 
 /** Show a shell again (reverses `hideTile`); `reconcile` then gives it a tile. */
@@ -162,38 +281,60 @@ export function unhideShell(layout: Layout, shellId: number): Layout {
 }
 
 /**
- * Place a shell this user just created next to `nearKey` (split or tab), instead of wherever
- * `reconcile` would put it.
+ * Place a shell this user just created next to `nearKey` (split or tab), on the page holding that
+ * tile, instead of wherever `reconcile` would put it.
  */
-export function placeShell(layout: Layout, shellId: number, nearKey: number, where: Direction | "tab"): Layout {
+export function placeShell(layout: Layout, shellId: number, nearKey: number | null, where: Direction | "tab", ratio?: number): Layout {
   if (layout.tiles.some((t) => t.type === "shell" && t.shellId === shellId)) return layout;
-  return insertTile(layout, { type: "shell", shellId }, nearKey, where).layout;
+  return insertTile(layout, { type: "shell", shellId }, nearKey, where, ratio).layout;
 }
 
 const nextTileKey = (layout: Layout): number => layout.tiles.reduce((m, t) => Math.max(m, t.key), 0) + 1;
 
-function insertTile(layout: Layout, tile: Omit<Tile, "key">, nearKey: number | null, where: Direction | "tab"): { layout: Layout; key: number } {
+/**
+ * Add a tile next to `nearKey` on the page holding it (else after the last tile of the page being
+ * shown), as a split (`ratio` = share of the old side) or a tab. The new tile becomes its page's active tile.
+ */
+export function insertTile(layout: Layout, tile: Omit<Tile, "key">, nearKey: number | null, where: Direction | "tab", ratio?: number): { layout: Layout; key: number } {
   const key = nextTileKey(layout);
-  const near = nearKey ?? leafKeys(layout.root).at(-1) ?? key;
-  const root = where === "tab" ? addTab(layout.root, near, key) : splitTile(layout.root, near, key, where);
-  return { layout: { ...layout, root, tiles: [...layout.tiles, { key, ...tile }] }, key };
+  const found = nearKey === null ? -1 : pageOfKey(layout, nearKey);
+  const index = found >= 0 ? found : layout.activeIndex;
+  const next = withPage(layout, index, (p) => {
+    const near = found >= 0 ? nearKey! : (leafKeys(p.root).at(-1) ?? key);
+    let root = where === "tab" ? addTab(p.root, near, key) : splitTile(p.root, near, key, where);
+    if (ratio !== undefined && where !== "tab") root = setSplitRatioAbove(root, key, ratio);
+    return { ...p, root, focus: key };
+  });
+  return { layout: { ...next, tiles: [...layout.tiles, { key, ...tile }] }, key };
 }
+
+/** Set the ratio of the split whose `second` side is the leaf holding only `key` (a fresh split). */
+function setSplitRatioAbove(root: LayoutNode, key: number, ratio: number): LayoutNode {
+  if (root.kind === "leaf") return root;
+  if (root.second.kind === "leaf" && root.second.tiles.length === 1 && root.second.tiles[0] === key) return { ...root, ratio: clampRatio(ratio) };
+  return { ...root, first: setSplitRatioAbove(root.first, key, ratio), second: setSplitRatioAbove(root.second, key, ratio) };
+}
+
+/** `nearKey` if it is on the page being shown, else null (open there, not on a page out of sight). */
+const onActivePage = (layout: Layout, key: number | null): number | null => (key !== null && leafKeys(activeRoot(layout)).includes(key) ? key : null);
 
 /**
  * Open a peek tile (§3.8) on `shellId` next to `nearKey` (default: the last tile). A shell already
  * peeked at is brought to the front instead of opening a second view of it.
  */
 export function openPeek(layout: Layout, shellId: number, nearKey: number | null, where: Direction | "tab" = "horizontal"): { layout: Layout; key: number } {
-  const existing = layout.tiles.find((t) => t.type === "peek" && t.shellId === shellId);
-  if (existing) return { layout: { ...layout, root: activateTab(layout.root, existing.key) }, key: existing.key };
-  return insertTile(layout, { type: "peek", shellId }, nearKey !== null && leafKeys(layout.root).includes(nearKey) ? nearKey : null, where);
+  return openOnce(layout, (t) => t.type === "peek" && t.shellId === shellId, { type: "peek", shellId }, nearKey, where);
 }
 
 /** Open a tunnel tile (§3.12) on `port`, or bring the one already open to the front. */
 export function openTunnel(layout: Layout, port: number, nearKey: number | null, where: Direction | "tab" = "horizontal"): { layout: Layout; key: number } {
-  const existing = layout.tiles.find((t) => t.type === "tunnel" && t.port === port);
-  if (existing) return { layout: { ...layout, root: activateTab(layout.root, existing.key) }, key: existing.key };
-  return insertTile(layout, { type: "tunnel", port }, nearKey !== null && leafKeys(layout.root).includes(nearKey) ? nearKey : null, where);
+  return openOnce(layout, (t) => t.type === "tunnel" && t.port === port, { type: "tunnel", port }, nearKey, where);
+}
+
+function openOnce(layout: Layout, same: (t: Tile) => boolean, tile: Omit<Tile, "key">, nearKey: number | null, where: Direction | "tab"): { layout: Layout; key: number } {
+  const existing = layout.tiles.find(same);
+  if (existing) return { layout: focusTile(layout, existing.key), key: existing.key };
+  return insertTile(layout, tile, onActivePage(layout, nearKey), where);
 }
 
 // ------------------------------------------------------------------ layoutMeta (§2.2.3)
@@ -201,19 +342,16 @@ export function openTunnel(layout: Layout, port: number, nearKey: number | null,
 /** The schema's cap on tiles in a `layoutMeta` message. */
 const META_MAX_TILES = 256;
 
-/**
- * The compact summary others see (`users[].layout`): tiles in tree order, left/top first. This
- * client has one workspace page.
- */
+/** The compact summary others see (`users[].layout`): the page being shown, tiles in tree order, left/top first. */
 export function layoutMeta(layout: Layout): LayoutMeta {
   const byKey = new Map(layout.tiles.map((t) => [t.key, t]));
   const tiles: LayoutMeta["tiles"] = [];
-  for (const key of leafKeys(layout.root)) {
+  for (const key of leafKeys(activeRoot(layout))) {
     const t = byKey.get(key);
     if (!t || tiles.length >= META_MAX_TILES) continue;
     tiles.push(t.shellId !== undefined ? { key, type: t.type, shellId: t.shellId } : { key, type: t.type });
   }
-  return { pages: 1, activeIndex: 0, tiles };
+  return { pages: layout.pages.length, activeIndex: layout.activeIndex, tiles };
 }
 
 export function sameLayoutMeta(a: LayoutMeta | null | undefined, b: LayoutMeta | null | undefined): boolean {
@@ -295,14 +433,34 @@ function validNode(n: unknown, depth = 0): n is LayoutNode {
     && validNode(o.first, depth + 1) && validNode(o.second, depth + 1);
 }
 
-/** Read a stored layout; anything malformed yields an empty layout rather than a broken page. */
+const validRoot = (r: unknown): r is LayoutNode | null => r === null || r === undefined || validNode(r);
+
+function readPage(raw: unknown): Page | null {
+  if (typeof raw !== "object" || raw === null) return null;
+  const o = raw as Record<string, unknown>;
+  if (!validRoot(o.root)) return null;
+  return {
+    root: (o.root as LayoutNode | undefined) ?? null,
+    ...(typeof o.name === "string" && o.name ? { name: o.name.slice(0, 80) } : {}),
+    ...(Number.isInteger(o.focus) ? { focus: o.focus as number } : {}),
+  };
+}
+
+/**
+ * Read a stored layout; anything malformed yields an empty layout rather than a broken page. A
+ * layout stored before pages existed (`{root, tiles, hidden}`) becomes the first and only page.
+ */
 export function loadLayout(storage: KeyValueStorage, sessionId: string): Layout {
   try {
-    const raw = JSON.parse(storage.getItem(storageKey(sessionId)) ?? "null") as { root?: unknown; tiles?: unknown } | null;
-    if (!raw || !Array.isArray(raw.tiles) || (raw.root !== null && !validNode(raw.root))) return EMPTY_LAYOUT;
+    const raw = JSON.parse(storage.getItem(storageKey(sessionId)) ?? "null") as { root?: unknown; tiles?: unknown; pages?: unknown; activeIndex?: unknown } | null;
+    if (!raw || !Array.isArray(raw.tiles)) return EMPTY_LAYOUT;
+    const rawPages = Array.isArray(raw.pages) ? raw.pages.slice(0, MAX_PAGES) : [{ root: raw.root ?? null }];
+    const pages = rawPages.map(readPage);
+    if (pages.length === 0 || pages.some((p) => p === null)) return EMPTY_LAYOUT;
     const tiles = (raw.tiles as Tile[]).filter((t) => t && Number.isInteger(t.key) && typeof t.type === "string");
     const hidden = Array.isArray((raw as { hidden?: unknown }).hidden) ? ((raw as { hidden: unknown[] }).hidden.filter(Number.isInteger) as number[]) : [];
-    return { root: (raw.root as LayoutNode | null) ?? null, tiles, ...(hidden.length ? { hidden } : {}) };
+    const index = Number.isInteger(raw.activeIndex) ? (raw.activeIndex as number) : 0;
+    return { pages: pages as Page[], activeIndex: index >= 0 && index < pages.length ? index : 0, tiles, ...(hidden.length ? { hidden } : {}) };
   } catch {
     return EMPTY_LAYOUT;
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ServerMsg } from "@taiku/protocol";
 import { Emitter } from "./emitter.js";
+import { LayoutControl } from "./layout-control.js";
+import { reconcile, EMPTY_LAYOUT, type Layout } from "./layout.js";
 import { answerRemoteCommands, runRemoteCommand, type RemoteCommandOptions } from "./remote-commands.js";
 import type { SessionClient, SessionEvents } from "./session-client.js";
 import { initialState, type SessionState } from "./session-state.js";
@@ -80,9 +82,41 @@ describe("remote commands in the browser (§13.6)", () => {
 
   it("uses the page's layout when given", async () => {
     const { client } = fakeClient();
-    const host = { layout: () => ({ root: { kind: "leaf" as const, tiles: [9], active: 9 }, tiles: [{ key: 9, type: "shell" as const, shellId: 2 }] }) };
+    let layout: Layout = { pages: [{ root: { kind: "leaf", tiles: [9], active: 9 } }], activeIndex: 0, tiles: [{ key: 9, type: "shell", shellId: 2 }] };
+    const host = { workspace: new LayoutControl({ get: () => layout, set: (l) => void (layout = l), state: () => client.state, createShell: () => {} }) };
     expect(await run(client, "getLayout", {}, null, { host })).toEqual([{ key: 9, type: "shell", active: true, shellId: 2 }]);
     expect(await run(client, "listTiles", {}, null, { host })).toEqual([{ workspace: 0, key: 9, type: "shell", active: true, shellId: 2 }]);
+  });
+
+  it("edits the page's workspaces through its workspace service; headless clients answer not supported", async () => {
+    const { client } = fakeClient();
+    await expect(run(client, "openTile", { type: "peek", shellId: 2 })).rejects.toThrow("openTile is not supported by this client");
+    await expect(run(client, "createWorkspace")).rejects.toThrow("createWorkspace is not supported by this client");
+    let layout: Layout = reconcile(EMPTY_LAYOUT, [1, 2]);
+    const workspace = new LayoutControl({
+      get: () => layout, set: (l) => void (layout = l), state: () => client.state,
+      createShell: (rows, cols) => client.createShell(rows, cols),
+    });
+    const host = { host: { workspace } };
+    // The page reconciles on every state change; the fake client changes state on a timer.
+    const tick = setInterval(() => workspace.sync(client.state.shells, client.state.myUserIds), 2);
+    try {
+      expect(await run(client, "createWorkspace", { name: "build" }, null, host)).toEqual({ index: 1 });
+      expect(await run(client, "switchWorkspace", { index: 1 }, null, host)).toEqual({ ok: true });
+      expect(await run(client, "getWorkspaces", {}, null, host)).toEqual({ pages: [{ index: 0 }, { index: 1, name: "build" }], activeIndex: 1 });
+      await expect(run(client, "switchWorkspace", { index: 5 }, null, host)).rejects.toThrow("Workspace not found: 5");
+      const { key } = (await run(client, "openTile", { type: "peek", shellId: 2 }, null, host)) as { key: number };
+      expect(await run(client, "getLayout", {}, null, host)).toEqual([{ key, type: "peek", active: true, shellId: 2 }]);
+      const split = (await run(client, "splitShell", { direction: "vertical" }, null, host)) as { shellId: number; key: number };
+      expect(split.shellId).toBe(7);
+      expect((await run(client, "getLayoutTree", {}, null, host)) as unknown).toMatchObject({ kind: "split", direction: "vertical", first: { tiles: [key] }, second: { tiles: [split.key] } });
+      expect(await run(client, "closeTile", { key }, null, host)).toEqual({ ok: true });
+      await expect(run(client, "closeTile", { key }, null, host)).rejects.toThrow(`Tile not found: ${key}`);
+      await expect(run(client, "openTile", { type: "document", docId: "x" }, null, host)).rejects.toThrow('openTile type "document" is not supported by this server');
+      expect((await run(client, "listTiles", {}, null, host)) as unknown[]).toHaveLength(3);
+    } finally {
+      clearInterval(tick);
+    }
   });
 
   it("runs the write actions as this client", async () => {

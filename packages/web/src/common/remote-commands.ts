@@ -11,27 +11,23 @@
  * knows (the tile layout, toasts, notifications, decrypted output).
  */
 import type { ShellInfo } from "@taiku/protocol";
-import { balanced, leafKeys, leaves, type Layout, type LayoutNode } from "./layout.js";
+import { LayoutControl, type TileInfo } from "./layout-control.js";
+import { balanced, type Layout } from "./layout.js";
 import type { SessionClient } from "./session-client.js";
 import type { SessionState } from "./session-state.js";
 
-export interface RemoteTile {
-  key: number;
-  type: string;
-  active: boolean;
-  shellId?: number;
-}
+export type RemoteTile = TileInfo;
 
 /** What the page adds to the session client (all optional; headless clients have none of it). */
 export interface RemoteHost {
-  /** The tile layout of the (single) workspace. Default: one tile per shell, key = shell id. */
-  layout?(): Layout;
-  /** Key of the focused tile. */
-  activeKey?(): number | null;
+  /**
+   * The page's workspace service: pages, tiles, `splitShell`, `openTile`, `closeTile`,
+   * `createWorkspace`, `switchWorkspace`. Without it (headless) the layout is one page with one tile
+   * per shell and editing it answers "… is not supported by this client".
+   */
+  workspace?: LayoutControl;
   /** Focus (and reveal) a shell's tile. */
   focusShell?(shellId: number): void;
-  /** Split a tile and open a new shell there; default: create a shell. */
-  splitShell?(direction: "horizontal" | "vertical", shellId: number | undefined): Promise<{ shellId: number; key: number }>;
   toast?(message: string, kind: string): void;
   notify?(title: string, body: string, tag?: string): Promise<boolean> | boolean;
   /** Most recent `n` decrypted output chunks of a shell, oldest first. */
@@ -105,16 +101,10 @@ export async function runRemoteCommand(
   };
   const targetShell = () => shellOf(int(params.shellId) ?? sourceShellId ?? undefined);
   const needWrite = () => st.canWrite || fail(REMOTE_TEXT.writeAuth);
-  const layout = (): Layout => host.layout?.() ?? defaultLayout(st);
-  const activeKey = (): number | null => host.activeKey?.() ?? activeOf(layout());
-  const tiles = (): RemoteTile[] => {
-    const l = layout();
-    const active = activeKey();
-    const visible = new Set(leafKeys(l.root));
-    return l.tiles.filter((t) => visible.has(t.key)).map((t) => ({
-      key: t.key, type: t.type, active: t.key === active, ...(t.shellId !== undefined ? { shellId: t.shellId } : {}),
-    }));
-  };
+  // Headless: a read-only view of the default layout (one page, one tile per shell).
+  const view = host.workspace ?? new LayoutControl({ get: () => defaultLayout(st), set: () => {}, state: () => st, createShell: () => {} });
+  const editor = (): LayoutControl => host.workspace ?? fail(`${method} is not supported by this client`);
+  const key = (): number => int(params.key) ?? fail("Invalid params: key must be a tile key");
 
   switch (method) {
     case "getSession":
@@ -139,16 +129,13 @@ export async function runRemoteCommand(
     case "getAgents":
       return host.agents?.() ?? [];
     case "getWorkspaces":
-      return { pages: [{ index: 0 }], activeIndex: 0 };
+      return view.workspaces();
     case "getLayout":
-      return tiles();
+      return view.tiles();
     case "listTiles":
-      return tiles().map((t) => ({ workspace: 0, ...t }));
-    case "getLayoutTree": {
-      const index = int(params.index) ?? 0;
-      if (index !== 0) fail(`Workspace not found: ${index}`);
-      return layout().root;
-    }
+      return view.allTiles();
+    case "getLayoutTree":
+      return view.tree(int(params.index));
     case "getChat":
       return st.chat.slice(-100).map((m) => [m.userId, m.name, m.message]);
     case "getChatHistory": {
@@ -195,7 +182,7 @@ export async function runRemoteCommand(
       needCli(st);
       const direction = params.direction === "vertical" ? "vertical" : "horizontal";
       const near = int(params.shellId) ?? sourceShellId ?? undefined;
-      if (host.splitShell) return host.splitShell(direction, near);
+      if (host.workspace) return host.workspace.splitShell({ direction, ...(near !== undefined ? { shellId: near } : {}) });
       const shellId = await createShell(client, 24, 80, opts.createTimeoutMs ?? 10_000);
       return { shellId, key: shellId };
     }
@@ -233,11 +220,29 @@ export async function runRemoteCommand(
       const shown = host.notify ? await host.notify(title, body, str(params.tag)) : false;
       return { shown };
     }
-    case "openTile":
+    case "openTile": {
+      const type = str(params.type) ?? fail("Invalid params: type is required");
+      const direction = params.direction === "vertical" || params.direction === "horizontal" ? params.direction : undefined;
+      return editor().openTile({
+        type,
+        ...(int(params.shellId) !== undefined ? { shellId: int(params.shellId)! } : {}),
+        ...(str(params.url) !== undefined ? { url: str(params.url)! } : {}),
+        ...(int(params.port) !== undefined ? { port: int(params.port)! } : {}),
+        ...(direction ? { direction } : {}),
+        ...(int(params.key) !== undefined ? { key: int(params.key)! } : {}),
+      });
+    }
     case "closeTile":
+      editor().closeTile(key());
+      return ok;
+    case "focusTile":
+      editor().focusTile(key());
+      return ok;
     case "createWorkspace":
+      return editor().createWorkspace(str(params.name)?.slice(0, 80));
     case "switchWorkspace":
-      return fail(`${method} is not supported by this client`);
+      editor().switchWorkspace(int(params.index) ?? fail("Invalid params: index must be a workspace index"));
+      return ok;
     default:
       return fail(`Unknown method: ${method}`);
   }
@@ -250,12 +255,7 @@ function needCli(st: SessionState): void {
 /** One tile per shell, balanced, when the client has no layout of its own (headless). */
 export function defaultLayout(st: SessionState): Layout {
   const ids = st.shells.map((s) => s.id);
-  return { root: balanced(ids), tiles: ids.map((id) => ({ key: id, type: "shell" as const, shellId: id })) };
-}
-
-function activeOf(l: Layout): number | null {
-  const first = leaves(l.root)[0] as Extract<LayoutNode, { kind: "leaf" }> | undefined;
-  return first ? (first.active ?? first.tiles[0] ?? null) : null;
+  return { pages: [{ root: balanced(ids) }], activeIndex: 0, tiles: ids.map((id) => ({ key: id, type: "shell" as const, shellId: id })) };
 }
 
 /** Ask the CLI for a shell and wait until one created by this client appears. */

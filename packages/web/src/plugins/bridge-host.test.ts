@@ -138,10 +138,11 @@ describe("BridgeHost: methods against session state", () => {
   });
 
   it("unsupported capabilities answer the documented not-supported error at once", async () => {
-    const h = harness([registered({ id: "t.ws", permissions: ["workspace.write", "tunnel.read", "ui.open"] })]);
+    const h = harness([registered({ id: "t.ws", permissions: ["workspace.write", "tunnel.read", "ui.open", "shell.alias"] })]);
     const { request } = h.frame("t.ws");
     expect(await request("splitShell", {})).toEqual({ error: "Permission denied: terminal.write is required for splitShell" });
-    expect(await request("openFile", { path: "a" })).toEqual({ error: "openFile is not supported by this server" });
+    expect(await request("respondAlias", { invocationId: 1 })).toEqual({ error: "respondAlias is not supported by this server" });
+    expect(await request("openTile", { type: "document", docId: "abc" })).toEqual({ error: 'openTile type "document" is not supported by this server' });
   });
 
   it("getTunnels lists the published ports with tunnel.read; a change of them is a tunnels_changed event", async () => {

@@ -31,7 +31,7 @@ const CLI_WAIT_MS = 10_000;
 
 export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodTable {
   const st = () => s.session.state;
-  const unsupported = (method: BridgeMethod) => () => {
+  const unsupported = (method: BridgeMethod) => (): never => {
     throw new Error(notSupportedError(method));
   };
   const shell = (shellId: number) => {
@@ -50,6 +50,7 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
     if (st().role !== "admin" && owner?.userId !== st().userId) throw new Error(BRIDGE_ERRORS.notShellOwner);
   };
   const mine = (userId: number) => st().myUserIds.includes(userId);
+  const workspace = (method: BridgeMethod) => s.ui.workspace() ?? unsupported(method)();
 
   // Focus lock (§3.5): the relay tells us when another user holds a shell; remember it briefly.
   const locks = new Map<number, { name: string; at: number }>();
@@ -199,19 +200,27 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
       panel(c, p.panelId);
       s.ui.closePanel(c.plugin.manifest.id, p.panelId);
     },
-    openFile: unsupported("openFile"),
-    openAgentOverlay: unsupported("openAgentOverlay"),
+    openFile: (p) => s.ui.openFile(p.path),
+    openAgentOverlay: (p) => {
+      shell(p.shellId);
+      s.ui.openAgentOverlay(p.shellId, p.instanceId);
+    },
 
-    // ------------------------------------------------------------ §7.5 workspace and layout
-    getWorkspaces: () => ({ pages: [{ index: 0 }], activeIndex: 0 }),
-    getLayout: () => s.ui.tiles(),
-    getLayoutTree: unsupported("getLayoutTree"),
-    splitShell: unsupported("splitShell"),
-    createWorkspace: unsupported("createWorkspace"),
-    switchWorkspace: unsupported("switchWorkspace"),
-    openTile: unsupported("openTile"),
-    focusTile: unsupported("focusTile"),
-    closeTile: unsupported("closeTile"),
+    // ------------------------------------------------------------ §7.5 workspace and layout (the page's pages and tiles)
+    getWorkspaces: () => workspace("getWorkspaces").workspaces(),
+    getLayout: () => workspace("getLayout").tiles(),
+    // §3.10's tree: leaves hold tile keys (the protocol's result type says tile objects).
+    getLayoutTree: (p) => workspace("getLayoutTree").tree(p.index) as never,
+    splitShell: (p) => {
+      requireWriter();
+      if (!st().cli.connected) throw new Error(BRIDGE_ERRORS.cliNotConnected);
+      return workspace("splitShell").splitShell({ direction: p.direction, ratio: p.ratio, ...(p.key !== undefined ? { key: p.key } : {}) });
+    },
+    createWorkspace: (p) => workspace("createWorkspace").createWorkspace(p.name),
+    switchWorkspace: (p) => workspace("switchWorkspace").switchWorkspace(p.index),
+    openTile: (p) => workspace("openTile").openTile(p),
+    focusTile: (p) => workspace("focusTile").focusTile(p.key),
+    closeTile: (p) => workspace("closeTile").closeTile(p.key),
 
     // ------------------------------------------------------------ §7.6 tunnels, §7.8 agents, §7.14 aliases
     getTunnels: () => st().tunnels.map((t) => ({ port: t.port, url: t.url })),

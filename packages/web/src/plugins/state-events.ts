@@ -114,6 +114,7 @@ export function routeSessionEvents(session: SessionLike, kv: SessionKvView, outp
       // Events of a shell carry its id (§8 "+ shellId"), whatever the CLI put in the payload.
       const data = { ...e.data, shellId: typeof e.data.shellId === "number" ? e.data.shellId : e.shellId };
       if (e.type === "agent_status") agents.update(data as never);
+      else if (e.type.startsWith("agent.")) agents.record(e.type, data, e.timestamp);
       emit(e.type, data);
     }),
     session.events.on("adoptionResult", (m) => emit("adoption_resolved", { shellId: m.shellId, status: m.status })),

@@ -2,6 +2,8 @@
 import { validateManifest, type ClientMessage } from "@taiku/protocol";
 import { Emitter } from "../common/emitter.js";
 import { KvEntries } from "../common/kv-entries.js";
+import { LayoutControl } from "../common/layout-control.js";
+import { EMPTY_LAYOUT, reconcile, type Layout } from "../common/layout.js";
 import { MemoryStorage } from "../common/services.js";
 import type { SessionEvents } from "../common/session-client.js";
 import { initialState, type SessionState } from "../common/session-state.js";
@@ -40,8 +42,12 @@ export class FakeSession implements SessionLike {
   sendInput(shellId: number, data: string): void {
     this.inputs.push({ shellId, data });
   }
-  createShell(): number {
-    return 1;
+  /** Shells the CLI creates on `createShell` (by this user); off: the CLI never answers. */
+  cliCreates = true;
+  createShell(rows = 24, cols = 80): number {
+    const id = Math.max(0, ...this.state.shells.map((s) => s.id)) + 1;
+    if (this.cliCreates) queueMicrotask(() => this.setState({ shells: [...this.state.shells, { id, rows, cols, name: null, creatorUserId: this.state.userId }] }));
+    return id;
   }
   closeShell(shellId: number): void {
     this.sent.push({ t: "close", shellId });
@@ -127,6 +133,8 @@ export interface Harness {
   plugins: Map<string, RegisteredPlugin>;
   fetches: Array<{ url: string; init?: RequestInit }>;
   ui: HostUi & { calls: string[] };
+  /** The page layout behind `ui.workspace()` (pages and tiles), kept in step with the session's shells. */
+  layout(): Layout;
   output: OutputTap;
   agents: AgentTracker;
   kv: SessionKvView;
@@ -160,8 +168,17 @@ export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; 
     closePanel: () => {},
     resizePanel: () => {},
     openPopup: (url) => (calls.push(`popup:${url}`), false),
-    tiles: () => [{ key: 1, type: "shell", shellId: 1, active: true }],
+    workspace: () => workspace,
+    openFile: (path) => void calls.push(`file:${path}`),
+    openAgentOverlay: (shellId, instanceId) => void calls.push(`agent:${shellId}${instanceId ? `/${instanceId}` : ""}`),
   };
+  let layout: Layout = reconcile(EMPTY_LAYOUT, session.state.shells.map((s) => s.id));
+  const workspace = new LayoutControl({
+    get: () => layout, set: (l) => void (layout = l), state: () => session.state,
+    createShell: (rows, cols) => session.createShell(rows, cols), timeoutMs: 200,
+  });
+  // What the session page does on every state change.
+  session.events.on("state", (st) => workspace.sync(st.shells, st.myUserIds));
   const output = new OutputTap();
   const local = new LocalPluginStore(new MemoryStorage());
   const kv = new SessionKvView({
@@ -183,6 +200,7 @@ export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; 
   const host = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), channel: opts.ports ? fakeChannel : null, ...opts.host });
   return {
     session, host, plugins: map, fetches, ui, output, agents, kv, local, clock,
+    layout: () => layout,
     frame(pluginId, panelId = "p") {
       const win = new FakeFrame();
       host.mount(win, pluginId, panelId);

@@ -3,6 +3,7 @@ import type { ClientMessage, PluginManifest } from "@taiku/protocol";
 import type { SessionEvents } from "../common/session-client.js";
 import type { SessionState } from "../common/session-state.js";
 import type { Emitter } from "../common/emitter.js";
+import type { LayoutControl } from "../common/layout-control.js";
 import type { AgentTracker } from "./agents.js";
 import type { LocalPluginStore } from "./local-store.js";
 import type { OutputTap } from "./output-tap.js";
@@ -92,8 +93,12 @@ export interface HostUi {
   resizePanel(pluginId: string, panelId: string, height: number | "fit", width?: number): void;
   /** Opens a URL in a new window for the plugin (OAuth consent); true when the popup opened. */
   openPopup(url: string): boolean;
-  /** Active workspace tiles, for `getLayout`. */
-  tiles(): Array<{ key: number; type: string; active?: boolean; shellId?: number }>;
+  /** The session page's workspace service (§7.5); null before the page provided one. */
+  workspace(): LayoutControl | null;
+  /** Show the built-in file viewer on a path relative to the session directory (§7.4 `openFile`). */
+  openFile(path: string): void;
+  /** Show the agent session overlay of a shell (§7.4 `openAgentOverlay`). */
+  openAgentOverlay(shellId: number, instanceId?: string): void;
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;

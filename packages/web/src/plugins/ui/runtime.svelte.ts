@@ -6,6 +6,8 @@
 import { toast } from "../../ui/session/ui-state.svelte.js";
 import { KvEntries } from "../../common/kv-entries.js";
 import type { SessionClient } from "../../common/session-client.js";
+import type { LayoutControl } from "../../common/layout-control.js";
+import type { BridgeFileContent } from "@taiku/protocol";
 import { AgentTracker } from "../agents.js";
 import { BridgeHost } from "../bridge-host.js";
 import { PluginCatalog } from "../catalog.js";
@@ -14,7 +16,9 @@ import { outputTap } from "../output-tap.js";
 import { SessionKvView } from "../session-kv.js";
 import { routeSessionEvents } from "../state-events.js";
 import { InboxEventStream } from "../inbox-events.js";
-import type { HostUi, RegisteredPlugin } from "../types.js";
+import type { CallContext } from "../methods.js";
+import { createRemoteMethods } from "../remote-methods.js";
+import type { HostServices, HostUi, RegisteredPlugin } from "../types.js";
 import { bindHotkeys, matchesHotkey, type BoundHotkey } from "../ui-logic.js";
 
 export const HOST_VERSION = "0.1.0";
@@ -33,6 +37,12 @@ export class PluginRuntime {
   settingsFor = $state<string | null>(null);
   /** Bumped when the catalog changes (registry, user list, errors), for the manager UI. */
   version = $state(0);
+  /** Path shown in the built-in file viewer (`openFile`), relative to the session directory. */
+  fileView = $state<string | null>(null);
+  /** Shell (and agent run) whose agent session overlay is shown (`openAgentOverlay`). */
+  agentView = $state<{ shellId: number; instanceId?: string } | null>(null);
+  /** The session page's pages and tiles (§7.5), set by the page. */
+  workspace: LayoutControl | null = null;
 
   readonly local = new LocalPluginStore(localStorage);
   readonly kv: SessionKvView;
@@ -46,7 +56,8 @@ export class PluginRuntime {
     emit: (type, data) => this.bridge.emit(type, data),
   });
   private cleanups: Array<() => void> = [];
-  tiles: () => Array<{ key: number; type: string; active?: boolean; shellId?: number }> = () => [];
+  /** The CLI-backed filesystem (§11.3.5) for the file viewer: the same calls as `readFile` / `getFileUrl`. */
+  readonly files: { read(path: string, maxBytes: number): Promise<BridgeFileContent>; url(path: string): Promise<{ url: string; size: number }> };
 
   constructor(readonly client: SessionClient) {
     this.kv = new SessionKvView({
@@ -55,14 +66,19 @@ export class PluginRuntime {
       sendDelete: (pluginId, k) => client.kvDelete(pluginId, k),
     });
     this.catalog = new PluginCatalog(fetch.bind(window), this.local, location.origin, (added, removed, changed) => this.onCatalogChange(added, removed, changed));
-    this.bridge = new BridgeHost(
-      {
-        session: client, ui: this.hostUi(), local: this.local, kv: this.kv, output: outputTap, agents: this.agents,
-        fetch: fetch.bind(window), appOrigin: location.origin, signedIn: () => client.state.accountId !== null,
-        hostVersion: HOST_VERSION, now: () => Date.now(),
-      },
-      () => this.catalog.plugins,
-    );
+    const services: HostServices = {
+      session: client, ui: this.hostUi(), local: this.local, kv: this.kv, output: outputTap, agents: this.agents,
+      fetch: fetch.bind(window), appOrigin: location.origin, signedIn: () => client.state.accountId !== null,
+      hostVersion: HOST_VERSION, now: () => Date.now(),
+    };
+    this.bridge = new BridgeHost(services, () => this.catalog.plugins);
+    const fs = createRemoteMethods(services);
+    // These two methods never look at the calling plugin.
+    const noPlugin = undefined as unknown as CallContext;
+    this.files = {
+      read: (path, maxBytes) => fs.readFile({ path, encoding: "utf8", maxBytes }, noPlugin) as Promise<BridgeFileContent>,
+      url: (path) => fs.getFileUrl({ path }, noPlugin) as Promise<{ url: string; size: number }>,
+    };
   }
 
   async start(): Promise<void> {
@@ -187,7 +203,9 @@ export class PluginRuntime {
         if (w) w.opener = null;
         return opened;
       },
-      tiles: () => this.tiles(),
+      workspace: () => this.workspace,
+      openFile: (path) => void (this.fileView = path),
+      openAgentOverlay: (shellId, instanceId) => void (this.agentView = { shellId, ...(instanceId !== undefined ? { instanceId } : {}) }),
     };
   }
 }
