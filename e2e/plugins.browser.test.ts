@@ -99,6 +99,11 @@ describe("plugin platform in Chromium", () => {
     await expect.poll(() => pluginFrame(a, "taiku.event-log").locator("body").getAttribute("data-ready"), { timeout: 15_000 }).toBe("1");
     await typeInto(a, `echo event-log-${randomBytes(3).toString("hex")}`);
     await expect.poll(() => pluginFrame(a, "taiku.event-log").locator('.ev[data-type="shell:data"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    // This page's own layout changes are events too (§8): a new terminal opens a tile.
+    await a.click('[data-testid="new-terminal"]');
+    for (const type of ["tile_opened", "layout_changed"]) {
+      await expect.poll(() => pluginFrame(a, "taiku.event-log").locator(`.ev[data-type="${type}"]`).count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    }
     // The SDK took the MessagePort the host transferred with taiku:init: its calls and these events went over it.
     const frame = a.frames().find((f) => f.parentFrame() === a.mainFrame() && f.url().includes("/plugins/taiku.event-log/"))!;
     expect(await frame.evaluate("taiku.transport")).toBe("port");

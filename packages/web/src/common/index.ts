@@ -8,6 +8,7 @@ export * from "./fragment.js";
 export * from "./device.js";
 export * from "./extra-keys.js";
 export * from "./layout.js";
+export * from "./layout-events.js";
 export * from "./ownership.js";
 export * from "./kv-entries.js";
 export * from "./session-state.js";
