@@ -27,6 +27,17 @@ export async function enablePlugin(page: Page, id: string): Promise<void> {
   await page.waitForSelector(`iframe[data-plugin-id="${id}"]`, { state: "attached" });
 }
 
+/** Install a plugin from its manifest URL through the manager (permission dialog approved) and wait for its frame. */
+export async function installPlugin(page: Page, id: string, manifestUrl: string): Promise<void> {
+  await page.click('[data-testid="plugins-open"]');
+  await page.fill('[data-testid="plugin-install-url"]', manifestUrl);
+  await page.click('[data-testid="plugin-install"]');
+  await page.waitForSelector('[data-testid="plugin-permissions-dialog"]');
+  await page.click('[data-testid="plugin-approve"]');
+  await page.click('[data-testid="plugin-manager-close"]');
+  await page.waitForSelector(`iframe[data-plugin-id="${id}"]`, { state: "attached" });
+}
+
 export const pluginFrame = (page: Page, id: string): FrameLocator => page.frameLocator(`iframe[data-plugin-id="${id}"]`);
 
 /**

@@ -7,6 +7,7 @@ import { runLogin, runLogout, runWhoami } from "./login.js";
 import { runPluginCommand } from "./plugin-new.js";
 import { runServe } from "./serve.js";
 import { runFunc } from "./func.js";
+import { runAliasCall } from "./alias-call.js";
 import { runShare } from "./share-command.js";
 import { DAEMON_HELP, runDaemon } from "./daemon-command.js";
 import { runAgentsCommand } from "./agents/command.js";
@@ -29,6 +30,7 @@ export function processIo(): CliIo {
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
     if (argv[0] === "plugin") return runPluginCommand(argv.slice(1), io);
+    if (argv[0] === "alias-call") return await runAliasCall(argv.slice(1), io);
     if (argv[0] === "func") return await runFunc(argv.slice(1), io);
     if (argv[0] === "integrations") return await runIntegrationsCommand(argv.slice(1), io);
     const args = parseCommandLine(argv, { env: io.env, cwd: io.cwd, homedir: io.homedir });

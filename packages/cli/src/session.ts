@@ -27,6 +27,7 @@ import { FsServer, NO_SUCH_FILE } from "./fs-server.js";
 import type { SessionPlugins } from "./local-plugins.js";
 import { ShellTitles } from "./titles.js";
 import { TunnelClient } from "./tunnel-client.js";
+import { ShareAliases } from "./alias-relay.js";
 
 export interface ShareLinks {
   /** `#key`: writer, or reader with --enable-readers. */
@@ -75,6 +76,8 @@ export interface SessionOptions {
   shellToken?: string;
   /** `taiku --plugin`: sent as `setSessionPlugins` after every sync; answers `pluginFile`. */
   plugins?: SessionPlugins;
+  /** Shell aliases (§4.8): argv prefix running this CLI for the shims, answer deadline; absent = none. */
+  aliases?: { command: string[]; answerMs?: number };
 }
 
 export interface EndResult {
@@ -117,6 +120,7 @@ export class ShareSession extends EventEmitter {
   private readonly agentSeq = new Map<number, number>();
   private readonly titles = new ShellTitles((shellId, version, title) => this.sendTitle(shellId, version, title));
   private readonly log: (m: string) => void;
+  private aliases: ShareAliases | null = null;
 
   constructor(private readonly opts: SessionOptions) {
     super();
@@ -171,6 +175,11 @@ export class ShareSession extends EventEmitter {
     this.baseUrl = (opened.baseUrl || this.opts.server).replace(/\/+$/, "");
     this.secrets = generateLinkSecrets();
     this.keys = await deriveSessionKeys(this.sessionId, this.secrets, { ...this.opts.kdf, importAeadKey: importNodeAeadKey });
+    // Before hello: the server's `aliases` follows it.
+    if (this.opts.aliases) this.aliases = await ShareAliases.start({
+      ...this.opts.aliases, basePath: this.opts.env.PATH ?? "", sessionId: () => this.sessionId, key: () => this.keys.enc,
+      send: (m) => this.link.send(m), shellIds: () => this.pool.ids(), warn: (m) => this.emit("warn", m),
+    });
     this.sendHello(opened.token);
     // The server answers an accepted hello with `sync`: only then does the session exist for
     // viewers, so links are printed after it (a viewer joining sooner would fail "invalid key").
@@ -328,6 +337,7 @@ export class ShareSession extends EventEmitter {
     this.awaitingSync = false;
     this.pressure.reset();
     this.tunnels.abortAll(); // the server failed them when the link dropped
+    this.aliases?.linkDown();
     for (const pending of this.pendingChat.values()) pending.reject(new Error("the link to the server went down"));
     this.pendingChat.clear();
     this.emit("linkDown", reason);
@@ -402,8 +412,12 @@ export class ShareSession extends EventEmitter {
         });
         void this.fsServer.handle(msg);
         return;
+      case "aliases":
+      case "aliasResult":
+        this.aliases?.onMessage(msg);
+        return;
       default:
-        return; // opened (handled by the link), aliases, aliasResult: not used yet
+        return; // opened (handled by the link)
     }
   }
 
@@ -413,6 +427,7 @@ export class ShareSession extends EventEmitter {
     const shell = this.pool.create(rows, cols, {
       TAIKU_SESSION_ID: this.sessionId, TAIKU_SERVER: this.baseUrl || this.opts.server,
       ...(this.opts.shellToken ? { TAIKU_TOKEN: this.opts.shellToken } : {}),
+      ...this.aliases?.shims.env(),
     });
     this.buffers.set(shell.id, new OutputBuffer(Math.max(this.opts.resendBufferBytes ?? 0, 2 * 1024 * 1024)));
     this.flow.add(shell.id);
@@ -569,6 +584,7 @@ export class ShareSession extends EventEmitter {
     this.pressure.reset();
     this.pool.killAll();
     this.tunnels.abortAll();
+    this.aliases?.close();
     await this.serial; // let sealed output go out before `close`
     await this.link.shutdown(notifyServer ? { t: "close", reason: result.reason } : undefined);
     for (const pending of this.pendingChat.values()) pending.reject(new Error("the session ended"));

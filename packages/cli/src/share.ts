@@ -14,6 +14,7 @@ import { SessionPlugins } from "./local-plugins.js";
 import { CLI_VERSION } from "./version.js";
 import { findWebRoot } from "./webroot.js";
 import { tunnelUrls } from "./tunnel-client.js";
+import { defaultAliasCommand } from "./alias-relay.js";
 import { startShareAgents, type ShareAgents, type ShareAgentsOptions } from "./agents/index.js";
 
 export interface StartShareOptions {
@@ -47,6 +48,8 @@ export interface StartShareOptions {
   onPluginWarning?: (message: string) => void;
   /** Debounce of the `--plugin ./dir` watcher (ms; tests lower it). */
   pluginReloadMs?: number;
+  /** Shell aliases (§4.8): on by default; `command` runs this CLI for the shims (default: node + dist/taiku.js). */
+  aliases?: { command?: string[]; answerMs?: number } | false;
   /** `taiku --agents`: run coding agents from the session chat (off unless given). */
   agents?: ShareAgentsOptions | boolean;
   /** Embedded server settings (used only without `server`). */
@@ -133,6 +136,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     ...(options.log ? { log: options.log } : {}),
     ...(options.noFs ? { noFs: true } : {}),
     ...(plugins ? { plugins } : {}),
+    ...(options.aliases !== false ? { aliases: { ...options.aliases, command: options.aliases?.command ?? defaultAliasCommand() } } : {}),
     // Only the embedded server's local owner token goes into the shells (for `taiku func`): whoever
     // can type in these shells can already read it from $TAIKU_HOME/owner-token as this user.
     ...(embedded && token === embedded.ownerToken ? { shellToken: token } : {}),

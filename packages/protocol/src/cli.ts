@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { bytes, bytesOfLength, frame, makeParser, sessionId, shellId, typesOf, uint, uint32 } from "./common.js";
+import { ALIAS_NAME_RE } from "./plugin/manifest.js";
 
 const header = z.object({ name: z.string().max(256), value: bytes });
 
@@ -61,7 +62,11 @@ const up = {
     data: bytes,
     end: z.boolean(),
   }),
-  aliasCall: z.object({ t: z.literal("aliasCall"), invocationId: uint, shellId, frame }),
+  /**
+   * §4.8; `name` is a taiku addition so the relay can route to a client that registered it (names are
+   * server-visible anyway, in `registerAliases`/`aliases`); args, cwd and the name stay sealed in `frame`.
+   */
+  aliasCall: z.object({ t: z.literal("aliasCall"), invocationId: uint, shellId, frame, name: z.string().regex(ALIAS_NAME_RE).optional() }),
   /** taiku addition: post a chat message as the host (agent progress); answered by `chatSent`. */
   chatSend: z.object({ t: z.literal("chatSend"), requestId: uint, name: z.string().min(1).max(64), message: z.string().min(1).max(2000) }),
   /** taiku addition: edit a chat message this CLI posted. */

@@ -8,3 +8,4 @@ export * from "./http.js";
 export * from "./plugin/index.js";
 export * from "./cli-data.js";
 export * from "./devices.js";
+export * from "./aliases.js";

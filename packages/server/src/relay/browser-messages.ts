@@ -114,14 +114,26 @@ export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMe
       return session.end("ended by admin", "ended by admin");
     case "docUpdate":
     case "docSubscribe":
-    case "registerAliases":
-    case "aliasResult":
       return err(peer, "unsupported", "not supported by this server");
+    case "registerAliases": return registerAliases(session, peer, msg);
+    case "aliasResult": {
+      const e = session.aliases.onResult(peer.userId, msg.invocationId, msg.frame);
+      return e ? err(peer, "not_found", e) : undefined;
+    }
     case "remoteResult":
       return session.remote.onResult(peer, msg);
     case "authenticate":
       return; // handled earlier
   }
+}
+
+/** §2.2.3: owners of at least one shell and admins may register; an empty list always goes (it only removes). */
+function registerAliases(session: Session, peer: Peer, msg: ClientMsg<"registerAliases">): void {
+  if (RESERVED.has(msg.pluginId)) return err(peer, "bad_request", "reserved name");
+  const owns = [...session.shells.values()].some((s) => isOwner(s, peer));
+  if (msg.aliases.length > 0 && peer.role !== "admin" && !owns) return err(peer, "forbidden", "shell owner or admin required");
+  const e = session.aliases.register(peer.userId, msg.pluginId, msg.aliases);
+  if (e) err(peer, "bad_request", e);
 }
 
 function pluginState(session: Session, peer: Peer, msg: ClientMsg<"pluginKvSet" | "pluginKvDelete" | "setSessionPlugin">): void {

@@ -88,11 +88,14 @@ export function handleCliMessage(session: Session, msg: CliUp): void {
       if (changed) session.broadcast({ t: "sessionPlugins", plugins: session.plugins });
       return;
     }
+    case "aliasCall":
+      session.aliases.onCall(msg);
+      return;
     case "error":
       session.ctx.deps.logger.warn({ sessionId: session.id }, "CLI reported an error");
       return;
     default:
-      // open/resume/hello after attach, aliases: not handled by this server yet.
+      // open/resume/hello after attach: ignored.
       return;
   }
 }

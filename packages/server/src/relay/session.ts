@@ -16,6 +16,7 @@ import { FsBroker } from "./fs.js";
 import { RemoteBroker } from "./remote.js";
 import { TUNNEL_DEFAULTS, TunnelBroker } from "./tunnels.js";
 import { limitOr } from "./context.js";
+import { ALIAS_DEFAULTS, AliasBroker } from "./aliases.js";
 
 export interface CliLink {
   send(msg: CliDown): void;
@@ -70,6 +71,8 @@ export class Session {
   readonly remote: RemoteBroker;
   /** HTTP tunnels to the CLI's published ports (§3.12): see tunnels.ts. */
   readonly tunnels: TunnelBroker;
+  /** Shell aliases (§4.8): see aliases.ts. */
+  readonly aliases: AliasBroker;
 
   cli: CliLink | null = null;
   graceExpiresAt: number | null = null;
@@ -103,6 +106,19 @@ export class Session {
       () => limitOr(ctx.deps, "fsAnswerMs", 15_000),
     );
     this.remote = new RemoteBroker(() => limitOr(ctx.deps, "remoteCommandMs", 10_000));
+    this.aliases = new AliasBroker({
+      sendCli: (msg) => this.sendCli(msg),
+      peer: (userId) => (this.peers.get(userId)?.authed ? this.peers.get(userId) : undefined),
+      ownerOf: (shellId) => {
+        const shell = this.shells.get(shellId);
+        return shell?.ownerTokenHash ? shell.ownerUserId : null;
+      },
+      limits: () => ({
+        aliasAnswerMs: limitOr(ctx.deps, "aliasAnswerMs", ALIAS_DEFAULTS.aliasAnswerMs),
+        aliasMaxPending: limitOr(ctx.deps, "aliasMaxPending", ALIAS_DEFAULTS.aliasMaxPending),
+        aliasPluginsPerPeer: ALIAS_DEFAULTS.aliasPluginsPerPeer,
+      }),
+    });
     this.tunnels = new TunnelBroker(
       { connected: () => this.cli !== null, send: (msg) => this.sendCli(msg) },
       init.tunnelPorts ?? [],
@@ -238,6 +254,7 @@ export class Session {
     for (const shell of this.shells.values()) if (shell.lock?.userId === peer.userId) shell.lock = null;
     this.adoptions.userLeft(peer);
     this.remote.clientLeft(peer.userId);
+    this.aliases.peerLeft(peer.userId);
     this.broadcast({ t: "userDiff", userId: peer.userId, user: null });
     if ([...this.shells.values()].some((s) => s.ownerTokenHash && s.ownerUserId === peer.userId)) this.broadcast(this.ownershipMsg());
     this.sendCli({ t: "sessionEvent", kind: "user_left", userId: peer.userId, userName: peer.name, shellId: 0, device: peer.device, detail: "" });
@@ -272,6 +289,7 @@ export class Session {
     this.graceExpiresAt = null;
     this.dirty = true;
     this.sendCli(this.syncMsg());
+    this.aliases.cliAttached();
     this.fanout.replayPauses();
     this.broadcast(this.cliStatusMsg());
   }
@@ -288,6 +306,7 @@ export class Session {
     this.cli = null;
     this.fs.failAll("CLI not connected");
     this.tunnels.failAll("CLI not connected");
+    this.aliases.cliDetached();
     if (this.ended) return;
     this.graceExpiresAt = this.now() + this.limits.cliGraceMs;
     if (this.graceTimer) clearTimeout(this.graceTimer);
@@ -325,6 +344,7 @@ export class Session {
     this.fs.failAll("Session closed");
     this.tunnels.failAll("Session closed");
     this.remote.stop();
+    this.aliases.stop();
   }
 
   private closeSockets(cliCode: number, cliReason: string, peerCode: number, peerReason: string): void {

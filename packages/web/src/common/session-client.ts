@@ -25,6 +25,7 @@ import { MemoryStorage, systemClock, type Clock, type KeyValueStorage, type Sock
 import { initialState, mayResize, reduce, type EndKind, type SessionState } from "./session-state.js";
 import { ShellStream, type OutputSink } from "./shell-stream.js";
 import { SideFrames } from "./side-frames.js";
+import { openAliasInvocation, sealAliasAnswer, type AliasAnswer, type AliasInvocation } from "./alias-frames.js";
 
 export interface SessionTiming {
   pingMs: number;
@@ -72,6 +73,8 @@ export interface SessionEvents extends Record<string, unknown> {
   /** A session KV change (after it is folded into `state.pluginKv`): the plugin host turns it into events. */
   pluginKvDiff: ServerMsg<"pluginKvDiff">;
   remoteCommand: ServerMsg<"remoteCommand">;
+  /** An opened alias call (§4.8) to answer with `answerAlias`; frames that fail authentication are dropped. */
+  aliasInvocation: AliasInvocation;
   /** The links were rotated and this admin received the new fragment (update the address bar). */
   fragment: string;
   /** First frame that failed authentication (spec §2.4.3: warn once in the UI). */
@@ -464,6 +467,12 @@ export class SessionClient {
         return;
       case "linksRotated":
         return this.onLinksRotated(msg);
+      case "aliasInvocation": {
+        const inv = await openAliasInvocation(this.sessionId, this.outputKeys(), msg);
+        if (inv) this.events.emit("aliasInvocation", inv);
+        else console.warn(`taiku: discarded alias invocation ${msg.invocationId}: it failed authentication`);
+        return;
+      }
       case "sessionClosed":
         this.end("closed", msg.reason || END_TEXT.closed);
         return;
@@ -569,6 +578,11 @@ export class SessionClient {
     const key = b64(await proof(keys.viewVerifier, "http", this.sessionId, nonce));
     const elevated = keys.adminVerifier ?? keys.writeVerifier;
     return elevated ? { key, auth: b64(await proof(elevated, "http", this.sessionId, nonce)) } : { key };
+  }
+
+  /** Answer an `aliasInvocation`: the output sealed with K_enc, readable by the CLI only. */
+  async answerAlias(a: AliasAnswer): Promise<void> {
+    this.send({ t: "aliasResult", invocationId: a.invocationId, frame: await sealAliasAnswer(this.sessionId, this.keys!.enc, a) });
   }
 
   /** The current link's fragment (changes after a rotation). */

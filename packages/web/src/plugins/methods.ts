@@ -225,7 +225,7 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
     // ------------------------------------------------------------ §7.6 tunnels, §7.8 agents, §7.14 aliases
     getTunnels: () => st().tunnels.map((t) => ({ port: t.port, url: t.url })),
     getAgents: () => s.agents.list(),
-    respondAlias: unsupported("respondAlias"),
+    respondAlias: (p, c) => (s.aliases ? s.aliases.respond(c.plugin.manifest.id, p) : unsupported("respondAlias")()),
 
     // ------------------------------------------------------------ §7.9 session KV
     setPluginData: (p, c) => s.kv.set(kvOwn(c), p.key, p.value),

@@ -8,6 +8,8 @@ import { MemoryStorage } from "../common/services.js";
 import type { SessionEvents } from "../common/session-client.js";
 import { initialState, type SessionState } from "../common/session-state.js";
 import { AgentTracker } from "./agents.js";
+import { AliasHost } from "./aliases.js";
+import type { AliasAnswer } from "../common/alias-frames.js";
 import { BridgeHost, type BridgeHostOptions } from "./bridge-host.js";
 import { LocalPluginStore } from "./local-store.js";
 import { OutputTap } from "./output-tap.js";
@@ -38,6 +40,11 @@ export class FakeSession implements SessionLike {
   }
   send(m: ClientMessage): void {
     this.sent.push(m);
+  }
+  /** `answerAlias` calls (the real client seals them into `aliasResult`). */
+  readonly aliasAnswers: AliasAnswer[] = [];
+  async answerAlias(a: AliasAnswer): Promise<void> {
+    this.aliasAnswers.push(a);
   }
   sendInput(shellId: number, data: string): void {
     this.inputs.push({ shellId, data });
@@ -130,6 +137,8 @@ export function registered(manifest: Record<string, unknown>, opts: { serverMana
 export interface Harness {
   session: FakeSession;
   host: BridgeHost;
+  /** With harness option `aliases`. */
+  aliases?: AliasHost;
   plugins: Map<string, RegisteredPlugin>;
   fetches: Array<{ url: string; init?: RequestInit }>;
   ui: HostUi & { calls: string[] };
@@ -152,7 +161,7 @@ type Requester = (method: string, params?: unknown, extra?: Record<string, unkno
 /** Macrotask turns a port request may take before it counts as dropped (the host answers port messages asynchronously). */
 const PORT_TURNS = 20;
 
-export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; signedIn?: boolean; host?: BridgeHostOptions; ports?: boolean } = {}): Harness {
+export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; signedIn?: boolean; host?: BridgeHostOptions; ports?: boolean; aliases?: boolean } = {}): Harness {
   const session = new FakeSession();
   const map = new Map(plugins.map((p) => [p.manifest.id, p]));
   const fetches: Harness["fetches"] = [];
@@ -196,10 +205,12 @@ export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; 
     session, ui, local, kv, output, agents, fetch: fetchImpl, appOrigin: "http://localhost:8080",
     signedIn: () => opts.signedIn ?? false, hostVersion: "test", now: () => clock.t,
   };
+  const aliases = opts.aliases ? new AliasHost(session, () => map, (t, d, only) => host.emit(t, d, only)) : undefined;
+  if (aliases) services.aliases = aliases;
   let n = 0;
   const host = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), channel: opts.ports ? fakeChannel : null, ...opts.host });
   return {
-    session, host, plugins: map, fetches, ui, output, agents, kv, local, clock,
+    session, host, plugins: map, ...(aliases ? { aliases } : {}), fetches, ui, output, agents, kv, local, clock,
     layout: () => layout,
     frame(pluginId, panelId = "p") {
       const win = new FakeFrame();

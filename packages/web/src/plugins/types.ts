@@ -5,6 +5,7 @@ import type { SessionState } from "../common/session-state.js";
 import type { Emitter } from "../common/emitter.js";
 import type { LayoutControl } from "../common/layout-control.js";
 import type { AgentTracker } from "./agents.js";
+import type { AliasResponder } from "./aliases.js";
 import type { LocalPluginStore } from "./local-store.js";
 import type { OutputTap } from "./output-tap.js";
 import type { PortChannel } from "./port-channel.js";
@@ -117,4 +118,6 @@ export interface HostServices {
   signedIn(): boolean;
   hostVersion: string;
   now(): number;
+  /** Shell aliases (§4.8); without it `respondAlias` is not supported. */
+  aliases?: AliasResponder;
 }

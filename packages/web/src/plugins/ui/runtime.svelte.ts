@@ -9,6 +9,7 @@ import type { SessionClient } from "../../common/session-client.js";
 import type { LayoutControl } from "../../common/layout-control.js";
 import type { BridgeFileContent } from "@taiku/protocol";
 import { AgentTracker } from "../agents.js";
+import { AliasHost } from "../aliases.js";
 import { BridgeHost } from "../bridge-host.js";
 import { PluginCatalog } from "../catalog.js";
 import { LocalPluginStore } from "../local-store.js";
@@ -49,6 +50,8 @@ export class PluginRuntime {
   readonly agents = new AgentTracker();
   readonly catalog: PluginCatalog;
   readonly bridge: BridgeHost;
+  /** Shell aliases (§4.8): registration, `alias_invoked`, `respondAlias`. */
+  readonly aliases: AliasHost;
   private hotkeys: BoundHotkey[] = [];
   /** `/api/v1/inbox/events` → `inbox.*` plugin events, open while a plugin holds `inbox.read`. */
   private readonly inboxEvents = new InboxEventStream({
@@ -65,11 +68,12 @@ export class PluginRuntime {
       sendSet: (pluginId, k, value, bytes) => client.kvSet(pluginId, k, value, bytes),
       sendDelete: (pluginId, k) => client.kvDelete(pluginId, k),
     });
+    this.aliases = new AliasHost(client, () => this.catalog.plugins, (t, d, only) => this.bridge.emit(t, d, only));
     this.catalog = new PluginCatalog(fetch.bind(window), this.local, location.origin, (added, removed, changed) => this.onCatalogChange(added, removed, changed));
     const services: HostServices = {
       session: client, ui: this.hostUi(), local: this.local, kv: this.kv, output: outputTap, agents: this.agents,
       fetch: fetch.bind(window), appOrigin: location.origin, signedIn: () => client.state.accountId !== null,
-      hostVersion: HOST_VERSION, now: () => Date.now(),
+      hostVersion: HOST_VERSION, now: () => Date.now(), aliases: this.aliases,
     };
     this.bridge = new BridgeHost(services, () => this.catalog.plugins);
     const fs = createRemoteMethods(services);
@@ -104,7 +108,7 @@ export class PluginRuntime {
     this.catalog.session = this.client.state.sessionPlugins;
     await this.catalog.init(this.client.state.accountId !== null);
     this.inboxEvents.update(this.catalog.plugins.values(), this.client.state.accountId !== null);
-    this.cleanups.push(() => this.inboxEvents.stop());
+    this.cleanups.push(() => this.inboxEvents.stop(), this.aliases.start());
     this.version++;
   }
 
@@ -122,6 +126,7 @@ export class PluginRuntime {
     for (const p of changed) this.bridge.refresh(p.manifest.id);
     for (const p of added) this.bridge.emit("plugin_enabled", { pluginId: p.manifest.id, serverManaged: p.serverManaged });
     this.inboxEvents.update(this.plugins, this.client.state.accountId !== null);
+    this.aliases.sync();
     this.version++;
   }
 

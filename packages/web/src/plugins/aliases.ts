@@ -1,0 +1,127 @@
+/**
+ * Shell aliases in the plugin host (spec §4.8, §7.14): registers the `aliases` of enabled plugins that
+ * hold `shell.alias` while this client owns a shell (or is an admin, for session-managed plugins), again
+ * with an empty list when a plugin stops qualifying, and all over again on every new connection (the
+ * relay forgets a client's names when it leaves). An opened `aliasInvocation` becomes `alias_invoked`
+ * for the plugin that registered the name; that plugin alone may answer it, once, with `respondAlias`.
+ */
+import { BRIDGE_ACK, BRIDGE_ERRORS, type BridgeMethodParams, type ClientMessage } from "@taiku/protocol";
+import type { AliasAnswer, AliasInvocation } from "../common/alias-frames.js";
+import type { Emitter } from "../common/emitter.js";
+import type { SessionEvents } from "../common/session-client.js";
+import { ownerOf, type SessionState } from "../common/session-state.js";
+import type { Emit } from "./state-events.js";
+import type { RegisteredPlugin } from "./types.js";
+
+export interface AliasSession {
+  readonly state: SessionState;
+  readonly events: Emitter<SessionEvents>;
+  send(message: ClientMessage): void;
+  answerAlias(a: AliasAnswer): Promise<void>;
+}
+
+/** What `respondAlias` needs (HostServices.aliases). */
+export interface AliasResponder {
+  respond(pluginId: string, p: BridgeMethodParams<"respondAlias">): Promise<typeof BRIDGE_ACK>;
+}
+
+/** A little longer than the relay's 30 s: after that nobody waits for the answer. */
+const ANSWER_MS = 35_000;
+const MAX_PENDING = 256;
+
+interface Pending {
+  pluginId: string;
+  shellId: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class AliasHost implements AliasResponder {
+  /** pluginId → names registered on the current connection. */
+  private readonly sent = new Map<string, string>();
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly session: AliasSession,
+    private readonly plugins: () => ReadonlyMap<string, RegisteredPlugin>,
+    private readonly emit: Emit,
+  ) {}
+
+  /** Follow the session; returns a function that stops. */
+  start(): () => void {
+    let prev = this.session.state;
+    const offs = [
+      this.session.events.on("state", (next) => {
+        const reconnected = prev.status !== "online" && next.status === "online";
+        const changed = prev.owners !== next.owners || prev.role !== next.role || prev.userId !== next.userId;
+        prev = next;
+        if (reconnected) this.sent.clear();
+        if (reconnected || changed) this.sync();
+      }),
+      this.session.events.on("aliasInvocation", (inv) => this.onInvocation(inv)),
+    ];
+    this.sync();
+    return () => {
+      offs.forEach((off) => off());
+      for (const p of this.pending.values()) clearTimeout(p.timer);
+      this.pending.clear();
+    };
+  }
+
+  /** Names each plugin should have registered now. */
+  wanted(): Map<string, string[]> {
+    const st = this.session.state;
+    const out = new Map<string, string[]>();
+    if (st.status !== "online" || st.userId === null) return out;
+    const ownsShell = st.owners.some((o) => o.userId === st.userId);
+    for (const [id, p] of this.plugins()) {
+      if (!p.enabled || !p.grantedPermissions.includes("shell.alias") || p.manifest.aliases.length === 0) continue;
+      if (ownsShell || (p.serverManaged && st.role === "admin")) out.set(id, p.manifest.aliases.map((a) => a.name));
+    }
+    return out;
+  }
+
+  /** Send `registerAliases` for what changed (the plugin set, ownership, role, a new connection). */
+  sync(): void {
+    const want = this.wanted();
+    for (const [pluginId, names] of want) {
+      const key = names.join(" ");
+      if (this.sent.get(pluginId) === key) continue;
+      this.sent.set(pluginId, key);
+      this.session.send({ t: "registerAliases", pluginId, aliases: names });
+    }
+    for (const pluginId of [...this.sent.keys()]) {
+      if (want.has(pluginId)) continue;
+      this.sent.delete(pluginId);
+      this.session.send({ t: "registerAliases", pluginId, aliases: [] });
+    }
+  }
+
+  async respond(pluginId: string, p: BridgeMethodParams<"respondAlias">): Promise<typeof BRIDGE_ACK> {
+    const inv = this.pending.get(p.invocationId);
+    if (!inv || inv.pluginId !== pluginId) throw new Error(BRIDGE_ERRORS.invalidParams(`unknown or answered invocation ${p.invocationId}`));
+    this.finish(p.invocationId);
+    await this.session.answerAlias({ invocationId: p.invocationId, shellId: inv.shellId, stdout: p.stdout ?? "", stderr: p.stderr ?? "", exitCode: p.exitCode });
+    return BRIDGE_ACK;
+  }
+
+  private onInvocation(inv: AliasInvocation): void {
+    const pluginId = [...this.sent].find(([, names]) => names.split(" ").includes(inv.name))?.[0];
+    if (pluginId === undefined || this.pending.has(inv.invocationId) || this.pending.size >= MAX_PENDING) {
+      // Answer at once rather than leave the shell waiting 30 s.
+      void this.session.answerAlias({ ...inv, stdout: "", stderr: `taiku: no plugin in this browser answers "${inv.name}"\n`, exitCode: 127 });
+      return;
+    }
+    const timer = setTimeout(() => this.finish(inv.invocationId), ANSWER_MS);
+    this.pending.set(inv.invocationId, { pluginId, shellId: inv.shellId, timer });
+    const st = this.session.state;
+    const userName = ownerOf(st, inv.shellId)?.name ?? st.name ?? "";
+    this.emit("alias_invoked", { invocationId: inv.invocationId, name: inv.name, args: inv.args, shellId: inv.shellId, cwd: inv.cwd, userName }, pluginId);
+  }
+
+  private finish(invocationId: number): void {
+    const p = this.pending.get(invocationId);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(invocationId);
+  }
+}
