@@ -11,79 +11,26 @@
 import { EventEmitter } from "node:events";
 import {
   aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrameSync, freshNonce, sealFrame, sessionLinks, utf8,
-  verifiersOf, type AeadKey, type KdfOptions, type LinkSecrets, type SessionKeys,
+  verifiersOf, type AeadKey, type LinkSecrets, type SessionKeys,
 } from "@taiku/crypto";
 import { importNodeAeadKey } from "./node-aead.js";
-import { E2E_SUITE, encodeCbor, encodeCliData, type CliDown, type CliDownMsg, type EncodedCliData, type Limits } from "@taiku/protocol";
+import { E2E_SUITE, encodeCbor, encodeCliData, type CliDown, type CliDownMsg, type EncodedCliData } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
 import { FlowGate, SocketPressure, Watermark } from "./flow.js";
 import { Link } from "./link.js";
 import { OutputBuffer } from "./output-buffer.js";
-import { ShellPool, type SpawnPty } from "./shells.js";
+import { ShellPool } from "./shells.js";
 import { ChatLog, type ChatMessage } from "./chat.js";
 import { presenceLine } from "./printer.js";
 import { fetchOneTimeCode, withSignIn } from "./signin.js";
 import { FsServer, NO_SUCH_FILE } from "./fs-server.js";
-import type { SessionPlugins } from "./local-plugins.js";
 import { ShellTitles } from "./titles.js";
 import { TunnelClient } from "./tunnel-client.js";
 import { ShareAliases } from "./alias-relay.js";
 
-export interface ShareLinks {
-  /** `#key`: writer, or reader with --enable-readers. */
-  participant: string;
-  write: string;
-  admin: string;
-  /** The admin link with `?signin=<one-time code>` before the `#` when the owner signs in by code; else = admin. */
-  adminSignIn: string;
-  readersEnabled: boolean;
-}
+import type { EndResult, SessionOptions, ShareLinks } from "./session-types.js";
 
-export interface SessionOptions {
-  server: string;
-  token?: string;
-  enableReaders: boolean;
-  noViewerAuth: boolean;
-  tunnelPorts: number[];
-  deviceId: string;
-  shell: string;
-  dir: string;
-  /** Base environment of the shells (process.env without undefined values). */
-  env: Record<string, string>;
-  spawn: SpawnPty;
-  limits: Limits;
-  cliVersion: string;
-  /** Argon2id parameters; only tests lower them (both ends must agree). */
-  kdf?: KdfOptions;
-  /** Local resend buffer per shell (≥ 2 MiB). */
-  resendBufferBytes?: number;
-  /** Link socket backpressure: pause every PTY above `high` queued bytes, resume under `low`. */
-  socketHighWater?: number;
-  socketLowWater?: number;
-  /** Output batch size once backlogged (≤ 64 KiB; default: the spec's 16 KiB batches). See coalescer.ts. */
-  outputBacklogBytes?: number;
-  initialSize?: { rows: number; cols: number };
-  /** Ask the server for a one-time sign-in code for the admin link (owner token / API key). */
-  ownerSignIn?: boolean;
-  fetch?: typeof fetch;
-  log?: (message: string) => void;
-  /** `--no-fs`: refuse every CLI-backed filesystem request (spec §11.3.5). */
-  noFs?: boolean;
-  /**
-   * API key put into every shell as `TAIKU_TOKEN` so `taiku func` works inside the session's shells.
-   * startShare sets it only for the embedded server's local owner token (see fs/func docs).
-   */
-  shellToken?: string;
-  /** `taiku --plugin`: sent as `setSessionPlugins` after every sync; answers `pluginFile`. */
-  plugins?: SessionPlugins;
-  /** Shell aliases (§4.8): argv prefix running this CLI for the shims, answer deadline; absent = none. */
-  aliases?: { command: string[]; answerMs?: number };
-}
-
-export interface EndResult {
-  exitCode: number;
-  reason: string;
-}
+export type { EndResult, SessionOptions, ShareLinks };
 
 export class ShareSession extends EventEmitter {
   sessionId = "";

@@ -8,80 +8,29 @@
  */
 import {
   aad, deriveSessionKeys, fromUtf8, inputKey, openFrame, parseFragment, proof, sealFrame, utf8, wsChallenge,
-  type AeadKey, type DeriveOptions, type SessionKeys,
+  type AeadKey, type SessionKeys,
 } from "@taiku/crypto";
 import {
   CLOSE, KV_BATCH_MAX_OPS, LIMITS, parseServerMessage, type ClientMessage, type ServerMessage, type ServerMsg,
 } from "@taiku/protocol";
-import { DEFAULT_ACK, type AckOptions } from "./ack.js";
-import { DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
+import { DEFAULT_ACK } from "./ack.js";
+import { DEFAULT_BACKOFF } from "./backoff.js";
 import { Connection } from "./connection.js";
 import { deviceLabel } from "./device.js";
 import { Emitter } from "./emitter.js";
 import { kvEntryBytes, utf8Length } from "./kv-entries.js";
 import { KvBatcher, Outbox } from "./outbox.js";
 import { ownershipStore, type OwnershipStore } from "./ownership.js";
-import { MemoryStorage, systemClock, type Clock, type KeyValueStorage, type SocketFactory } from "./services.js";
+import { MemoryStorage, systemClock, type Clock } from "./services.js";
 import { initialState, mayResize, reduce, type EndKind, type SessionState } from "./session-state.js";
 import { ShellStream, type OutputSink } from "./shell-stream.js";
 import { SideFrames } from "./side-frames.js";
-import { openAliasInvocation, sealAliasAnswer, type AliasAnswer, type AliasInvocation } from "./alias-frames.js";
+import { sealAliasAnswer, type AliasAnswer } from "./alias-frames.js";
+import { httpProofsFor } from "./session-http.js";
 
-export interface SessionTiming {
-  pingMs: number;
-  livenessMs: number;
-  backoff: BackoffOptions;
-  offlineQueueMax: number;
-  staleInputMs: number;
-  ack: AckOptions;
-  focusLockMs: number;
-  /** Least time between two session KV batches (outbox.ts, `KvBatcher`). */
-  kvGapMs: number;
-}
+import type { SessionClientOptions, SessionEvents, SessionTiming } from "./session-client-types.js";
 
-export interface SessionClientOptions {
-  /** Server origin, e.g. `http://127.0.0.1:8080` (http → ws, https → wss). */
-  baseUrl: string;
-  sessionId: string;
-  /** URL fragment: `key[,writeSecret[,adminSecret]]` (leading `#` allowed). */
-  fragment: string;
-  WebSocket: SocketFactory;
-  /** localStorage in the page; in-memory by default. */
-  storage?: KeyValueStorage;
-  clock?: Clock;
-  random?: () => number;
-  /** Presence device label; default derived from `userAgent` as `<OS> Web`. */
-  device?: string;
-  userAgent?: string;
-  name?: string;
-  /**
-   * Argon2id parameters (only tests lower them, and the CLI must use the same) and, optionally, the
-   * AES-GCM implementation: a Node viewer can pass a synchronous `node:crypto` one (bench/relay).
-   */
-  kdf?: DeriveOptions;
-  timing?: Partial<SessionTiming>;
-}
-
-export interface SessionEvents extends Record<string, unknown> {
-  state: SessionState;
-  focusLocked: ServerMsg<"focusLocked">;
-  adoptionResult: ServerMsg<"adoptionResult">;
-  error: { code: string; message: string };
-  pluginEvent: ServerMsg<"pluginEvent">;
-  /** A decrypted agent event of a shell (spec §2.4.3 "Agent events", §8): `agent_status` / `agent.*`. */
-  agentEvent: { shellId: number; type: string; data: Record<string, unknown>; timestamp: number };
-  /** A session KV change (after it is folded into `state.pluginKv`): the plugin host turns it into events. */
-  pluginKvDiff: ServerMsg<"pluginKvDiff">;
-  remoteCommand: ServerMsg<"remoteCommand">;
-  /** An opened alias call (§4.8) to answer with `answerAlias`; frames that fail authentication are dropped. */
-  aliasInvocation: AliasInvocation;
-  /** The links were rotated and this admin received the new fragment (update the address bar). */
-  fragment: string;
-  /** First frame that failed authentication (spec §2.4.3: warn once in the UI). */
-  decryptWarning: { shellId: number; seq: number };
-  /** A shell's output skipped from seq `after` to `next` (the relay had trimmed them); the tile shows a notice. */
-  outputGap: { shellId: number; after: number; next: number };
-}
+export type { SessionClientOptions, SessionEvents, SessionTiming };
 
 const FINAL_CODES: Record<number, EndKind> = {
   [CLOSE.loginRequired]: "login-required",
@@ -148,6 +97,7 @@ export class SessionClient {
     this.side = new SideFrames(this.sessionId, () => this.outputKeys(), {
       title: (shellId, title) => this.setState({ ...this._state, titles: { ...this._state.titles, [shellId]: title } }),
       agent: (event) => this.events.emit("agentEvent", event),
+      alias: (inv) => this.events.emit("aliasInvocation", inv),
       failed: (shellId, seq) => this.onDecryptFailure(shellId, seq),
       now: () => this.clock.now(),
     });
@@ -467,12 +417,8 @@ export class SessionClient {
         return;
       case "linksRotated":
         return this.onLinksRotated(msg);
-      case "aliasInvocation": {
-        const inv = await openAliasInvocation(this.sessionId, this.outputKeys(), msg);
-        if (inv) this.events.emit("aliasInvocation", inv);
-        else console.warn(`taiku: discarded alias invocation ${msg.invocationId}: it failed authentication`);
-        return;
-      }
+      case "aliasInvocation":
+        return this.side.alias(msg);
       case "sessionClosed":
         this.end("closed", msg.reason || END_TEXT.closed);
         return;
@@ -572,12 +518,8 @@ export class SessionClient {
    * the viewer proof, and the admin (else write) proof when this link has one. Base64.
    */
   async httpProofs(nonce: string): Promise<{ key: string; auth?: string }> {
-    const keys = this.keys;
-    if (!keys) throw new Error("session not started");
-    const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
-    const key = b64(await proof(keys.viewVerifier, "http", this.sessionId, nonce));
-    const elevated = keys.adminVerifier ?? keys.writeVerifier;
-    return elevated ? { key, auth: b64(await proof(elevated, "http", this.sessionId, nonce)) } : { key };
+    if (!this.keys) throw new Error("session not started");
+    return httpProofsFor(this.keys, this.sessionId, nonce);
   }
 
   /** Answer an `aliasInvocation`: the output sealed with K_enc, readable by the CLI only. */

@@ -8,6 +8,16 @@
  * documented texts (`missing session auth challenge`, `write auth required`, …).
  */
 
+import { proof, type SessionKeys } from "@taiku/crypto";
+
+/** The viewer proof, and the admin (else write) proof when the link has one, base64, for `nonce`. */
+export async function httpProofsFor(keys: SessionKeys, sessionId: string, nonce: string): Promise<{ key: string; auth?: string }> {
+  const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+  const key = b64(await proof(keys.viewVerifier, "http", sessionId, nonce));
+  const elevated = keys.adminVerifier ?? keys.writeVerifier;
+  return elevated ? { key, auth: b64(await proof(elevated, "http", sessionId, nonce)) } : { key };
+}
+
 /** What the helpers need from a session client (`SessionClient` has both). */
 export interface SessionProofSource {
   readonly sessionId: string;

@@ -1,10 +1,11 @@
 /**
  * The sealed frames that ride beside a shell's output (spec §2.4.3): terminal titles (highest
- * version wins) and agent telemetry (seq-ordered per shell, replays skipped). Opened with the current
+ * version wins), agent telemetry (seq-ordered per shell, replays skipped) and alias calls (§4.8). Opened with the current
  * output key, or the one before a link rotation, like output.
  */
 import { aad, fromUtf8, openFrame, type AeadKey } from "@taiku/crypto";
 import { decodeCbor, type ServerMsg } from "@taiku/protocol";
+import { openAliasInvocation, type AliasInvocation } from "./alias-frames.js";
 
 export interface AgentEvent {
   shellId: number;
@@ -16,6 +17,8 @@ export interface AgentEvent {
 export interface SideFrameSink {
   title(shellId: number, title: string): void;
   agent(event: AgentEvent): void;
+  /** An opened alias call (§4.8); calls that fail authentication are dropped with a warning. */
+  alias(invocation: AliasInvocation): void;
   /** An agent frame failed authentication. */
   failed(shellId: number, seq: number): void;
   now(): number;
@@ -45,6 +48,12 @@ export class SideFrames {
   agent(msg: ServerMsg<"agent">): Promise<void> {
     this.agentChain = this.agentChain.then(() => this.openAgent(msg));
     return this.agentChain;
+  }
+
+  async alias(msg: ServerMsg<"aliasInvocation">): Promise<void> {
+    const inv = await openAliasInvocation(this.sessionId, this.keys(), msg);
+    if (inv) this.sink.alias(inv);
+    else console.warn(`taiku: discarded alias invocation ${msg.invocationId}: it failed authentication`);
   }
 
   private async openAgent(msg: ServerMsg<"agent">): Promise<void> {
