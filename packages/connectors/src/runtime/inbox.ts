@@ -3,12 +3,18 @@
  * notes by (thread, link, key); the write-back baseline is SHA-256 over the content exactly as the
  * connector emitted it (§4.10). `saveLinks` is one transaction with a savepoint per item, so one bad
  * item yields `null` in its slot and never aborts the batch.
+ *
+ * This module holds the connector-side writes; `Inbox` also serves the reads (`inbox-reads.ts`) and a
+ * person's actions (`inbox-user-actions.ts`) so callers have one object.
  */
-import { createHash } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { ConnectorTables } from "./schema.js";
 import { uuidv7, type Clock } from "./ids.js";
 import { decode, encode } from "../sdk/serialize.js";
+import { contentHash, htmlToMarkdown } from "./inbox-content.js";
+import * as reads from "./inbox-reads.js";
+import type { NoteView, ThreadSummary } from "./inbox-reads.js";
+import * as actions from "./inbox-user-actions.js";
 import {
   ActorType, type Actor, type ArchiveLinkFilter, type ArchiveNotesFilter, type JSONValue, type NewActor, type NewContact,
   type NewCustomEmoji, type NewLinkWithNotes, type NewNote, type NewReactions, type NoteWriteBackResult,
@@ -27,33 +33,7 @@ export type InboxEvent =
   | { kind: "thread"; threadId: string; userIds: string[]; created: boolean }
   | { kind: "note"; threadId: string; noteId: string; userIds: string[] };
 
-export const contentHash = (s: string): string => createHash("sha256").update(s, "utf8").digest("hex");
-
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-
-/** Minimal HTML → markdown for `contentType: "html"` notes: blocks to newlines, tags dropped, entities decoded. */
-export function htmlToMarkdown(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, "\n")
-    .replace(/<\/(p|div|li|h[1-6]|tr)>/gi, "\n")
-    .replace(/<a\s[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gi, "[$2]($1)")
-    .replace(/<[^>]+>/g, "")
-    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&")
-    .replace(/\n{3,}/g, "\n\n")
-    .trim();
-}
-
-export interface ThreadSummary {
-  id: string; title: string; preview: string | null; archived: boolean; createdAt: number; updatedAt: number;
-  unread: boolean; todo: boolean;
-  link: { id: string; source: string; type: string | null; status: string | null; channelId: string | null; sourceUrl: string | null; instanceId: string; twistId: string } | null;
-}
-export interface NoteView {
-  id: string; key: string | null; content: string | null; contentType: string; createdAt: number; updatedAt: number;
-  author: { contactId: string | null; userId: string | null; name: string | null; email: string | null };
-  linkId: string | null; reNoteId: string | null; fromConnector: boolean; deliveryError: { code: string; message?: string | null } | null;
-  reactions: Record<string, string[]>;
-}
 
 export class Inbox {
   private listeners = new Set<(e: InboxEvent) => void>();
@@ -464,149 +444,64 @@ export class Inbox {
     });
   }
 
-  // ── reads (HTTP API) ────────────────────────────────────────
+  // ── reads (HTTP API): inbox-reads.ts ──────────────────────
   /** Newest first by (updated_at, id); `before` is the cursor of the last row of the previous page. */
-  async listThreads(userId: string, opts: { limit: number; before?: { updatedAt: number; id: string }; channelId?: string; instanceId?: string; includeArchived?: boolean }): Promise<ThreadSummary[]> {
-    let q = this.db.selectFrom("inbox_thread_members as m")
-      .innerJoin("inbox_threads as t", "t.id", "m.thread_id")
-      .leftJoin("inbox_thread_state as s", (j) => j.onRef("s.thread_id", "=", "t.id").onRef("s.user_id", "=", "m.user_id"))
-      .leftJoin("inbox_links as l", (j) => j.onRef("l.thread_id", "=", "t.id"))
-      .select(["t.id", "t.title", "t.preview", "t.archived", "t.created_at", "t.updated_at", "s.unread", "s.todo", "l.id as link_id", "l.primary_source", "l.type", "l.status", "l.channel_id", "l.source_url", "l.instance_id", "l.twist_id"])
-      .where("m.user_id", "=", userId);
-    if (!opts.includeArchived) q = q.where("t.archived", "=", 0);
-    const before = opts.before;
-    if (before !== undefined) {
-      q = q.where((eb) => eb.or([eb("t.updated_at", "<", before.updatedAt), eb.and([eb("t.updated_at", "=", before.updatedAt), eb("t.id", "<", before.id)])]));
-    }
-    if (opts.channelId !== undefined) q = q.where("l.channel_id", "=", opts.channelId);
-    if (opts.instanceId !== undefined) q = q.where("l.instance_id", "=", opts.instanceId);
-    const rows = await q.orderBy("t.updated_at", "desc").orderBy("t.id", "desc").limit(opts.limit).execute();
-    return rows.map((r) => ({
-      id: r.id, title: r.title, preview: r.preview, archived: r.archived === 1, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
-      unread: r.unread === 1, todo: r.todo === 1,
-      link: r.link_id ? { id: r.link_id, source: r.primary_source!, type: r.type, status: r.status, channelId: r.channel_id, sourceUrl: r.source_url, instanceId: r.instance_id!, twistId: r.twist_id! } : null,
-    }));
+  listThreads(userId: string, opts: { limit: number; before?: { updatedAt: number; id: string }; channelId?: string; instanceId?: string; includeArchived?: boolean }): Promise<ThreadSummary[]> {
+    return reads.listThreads(this.db, userId, opts);
+  }
+  countThreads(filter: { instanceId?: string; channelId?: string } = {}): Promise<number> {
+    return reads.countThreads(this.db, filter);
+  }
+  isMember(userId: string, threadId: string): Promise<boolean> {
+    return reads.isMember(this.db, userId, threadId);
+  }
+  getThread(threadId: string): Promise<{ thread: ConnectorTables["inbox_threads"]; links: ConnectorTables["inbox_links"][]; notes: NoteView[] } | null> {
+    return reads.getThread(this.db, threadId);
+  }
+  linkById(linkId: string): Promise<ConnectorTables["inbox_links"] | undefined> {
+    return reads.linkById(this.db, linkId);
+  }
+  noteById(noteId: string): Promise<ConnectorTables["inbox_notes"] | undefined> {
+    return reads.noteById(this.db, noteId);
+  }
+  sourcesOf(linkId: string): Promise<string[]> {
+    return reads.sourcesOf(this.db, linkId);
+  }
+  contact(id: string | null): Promise<ConnectorTables["inbox_contacts"] | undefined> {
+    return reads.contact(this.db, id);
   }
 
-  async countThreads(filter: { instanceId?: string; channelId?: string } = {}): Promise<number> {
-    let q = this.db.selectFrom("inbox_links").select((eb) => eb.fn.count("thread_id").distinct().as("n"));
-    if (filter.instanceId) q = q.where("instance_id", "=", filter.instanceId);
-    if (filter.channelId) q = q.where("channel_id", "=", filter.channelId);
-    return Number((await q.executeTakeFirst())?.n ?? 0);
-  }
-
-  async isMember(userId: string, threadId: string): Promise<boolean> {
-    return !!(await this.db.selectFrom("inbox_thread_members").select("thread_id").where("user_id", "=", userId).where("thread_id", "=", threadId).executeTakeFirst());
-  }
-
-  async getThread(threadId: string): Promise<{ thread: ConnectorTables["inbox_threads"]; links: ConnectorTables["inbox_links"][]; notes: NoteView[] } | null> {
-    const thread = await this.db.selectFrom("inbox_threads").selectAll().where("id", "=", threadId).executeTakeFirst();
-    if (!thread) return null;
-    const links = await this.db.selectFrom("inbox_links").selectAll().where("thread_id", "=", threadId).orderBy("priority", "desc").orderBy("created_at").execute();
-    const rows = await this.db.selectFrom("inbox_notes as n").leftJoin("inbox_contacts as c", "c.id", "n.author_contact_id")
-      .select(["n.id", "n.key", "n.content", "n.content_type", "n.created_at", "n.updated_at", "n.author_contact_id", "n.author_user_id", "n.link_id", "n.re_note_id", "n.created_by_instance_id", "n.delivery_error", "c.name", "c.email"])
-      .where("n.thread_id", "=", threadId).where("n.archived", "=", 0).orderBy("n.created_at").orderBy("n.id").execute();
-    const reactions = rows.length ? await this.db.selectFrom("inbox_reactions").selectAll().where("note_id", "in", rows.map((r) => r.id)).execute() : [];
-    const notes: NoteView[] = rows.map((r) => {
-      const rx: Record<string, string[]> = {};
-      for (const x of reactions) if (x.note_id === r.id) (rx[x.emoji] ??= []).push(x.actor_id);
-      return {
-        id: r.id, key: r.key, content: r.content, contentType: r.content_type, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
-        author: { contactId: r.author_contact_id, userId: r.author_user_id, name: r.name ?? null, email: r.email ?? null },
-        linkId: r.link_id || null, reNoteId: r.re_note_id, fromConnector: r.created_by_instance_id !== null,
-        deliveryError: r.delivery_error ? (JSON.parse(r.delivery_error) as { code: string }) : null, reactions: rx,
-      };
-    });
-    return { thread, links, notes };
-  }
-
-  async linkById(linkId: string): Promise<ConnectorTables["inbox_links"] | undefined> {
-    return this.db.selectFrom("inbox_links").selectAll().where("id", "=", linkId).executeTakeFirst();
-  }
-  async noteById(noteId: string): Promise<ConnectorTables["inbox_notes"] | undefined> {
-    return this.db.selectFrom("inbox_notes").selectAll().where("id", "=", noteId).executeTakeFirst();
-  }
-  async sourcesOf(linkId: string): Promise<string[]> {
-    return (await this.db.selectFrom("inbox_link_sources").select("source").where("link_id", "=", linkId).execute()).map((r) => r.source);
-  }
-  async contact(id: string | null): Promise<ConnectorTables["inbox_contacts"] | undefined> {
-    if (!id) return undefined;
-    return this.db.selectFrom("inbox_contacts").selectAll().where("id", "=", id).executeTakeFirst();
-  }
-
-  // ── user actions (sources of write-back dispatch) ───────────
+  // ── user actions (sources of write-back dispatch): inbox-user-actions.ts ──
   /** A person writes a note in taiku: never stamped with an instance, so it is dispatched (§7.10). */
   async createUserNote(userId: string, threadId: string, content: string, reNoteId: string | null): Promise<ConnectorTables["inbox_notes"]> {
-    const now = this.clock.now();
-    const primary = await this.db.selectFrom("inbox_links").select("id").where("thread_id", "=", threadId).orderBy("priority", "desc").orderBy("created_at").executeTakeFirst();
-    const row: ConnectorTables["inbox_notes"] = {
-      id: uuidv7(now), thread_id: threadId, link_id: primary?.id ?? "", key: null, author_contact_id: null, author_user_id: userId, content, content_type: "markdown",
-      external_content_hash: null, actions: null, re_note_id: reNoteId, created_by_instance_id: null, delivery_error: null, archived: 0, created_at: now, updated_at: now,
-    };
-    await this.db.insertInto("inbox_notes").values(row).execute();
-    await this.db.updateTable("inbox_threads").set({ updated_at: now }).where("id", "=", threadId).execute();
+    const row = await actions.createUserNote(this.db, this.clock, userId, threadId, content, reNoteId);
     this.emit([{ kind: "note", threadId, noteId: row.id, userIds: [userId] }]);
     return row;
   }
-
-  async updateUserNote(userId: string, noteId: string, content: string): Promise<ConnectorTables["inbox_notes"] | null> {
-    const n = await this.noteById(noteId);
-    if (!n || n.author_user_id !== userId || n.created_by_instance_id !== null) return null;
-    await this.db.updateTable("inbox_notes").set({ content, updated_at: this.clock.now() }).where("id", "=", noteId).execute();
-    return { ...n, content };
+  updateUserNote(userId: string, noteId: string, content: string): Promise<ConnectorTables["inbox_notes"] | null> {
+    return actions.updateUserNote(this.db, this.clock, userId, noteId, content);
   }
-
   /** Applies a write-back result (§4.10): key when unset, baseline hash, delivery error. */
-  async applyNoteResult(noteId: string, result: string | NoteWriteBackResult | void | undefined, fromUpdate: boolean): Promise<void> {
-    if (result === undefined || result === null) return;
-    const r: NoteWriteBackResult = typeof result === "string" ? { key: result } : result;
-    const n = await this.noteById(noteId);
-    if (!n) return;
-    const patch: Record<string, unknown> = {};
-    if (r.key && !fromUpdate && n.key === null) patch.key = r.key;
-    if (r.externalContent !== undefined) patch.external_content_hash = contentHash(r.externalContent);
-    if (r.deliveryError !== undefined) patch.delivery_error = r.deliveryError ? JSON.stringify(r.deliveryError) : null;
-    else patch.delivery_error = null;
-    await this.db.updateTable("inbox_notes").set(patch).where("id", "=", noteId).execute();
+  applyNoteResult(noteId: string, result: string | NoteWriteBackResult | void | undefined, fromUpdate: boolean): Promise<void> {
+    return actions.applyNoteResult(this.db, noteId, result, fromUpdate);
   }
-
-  async setDeliveryError(noteId: string, code: string, message: string): Promise<void> {
-    await this.db.updateTable("inbox_notes").set({ delivery_error: JSON.stringify({ code, message }) }).where("id", "=", noteId).execute();
+  setDeliveryError(noteId: string, code: string, message: string): Promise<void> {
+    return actions.setDeliveryError(this.db, noteId, code, message);
   }
-
   /** A person changes a link's status or title: stamped as a user write, so it is dispatched. */
-  async updateLinkByUser(userId: string, linkId: string, patch: { status?: string | null; title?: string }): Promise<ConnectorTables["inbox_links"] | null> {
-    const l = await this.linkById(linkId);
-    if (!l) return null;
-    const set: Record<string, unknown> = { updated_by_kind: "user", updated_by_id: userId, updated_at: this.clock.now() };
-    if (patch.status !== undefined) set.status = patch.status;
-    if (patch.title !== undefined) set.title = patch.title;
-    await this.db.updateTable("inbox_links").set(set).where("id", "=", linkId).execute();
-    if (patch.title !== undefined) await this.db.updateTable("inbox_threads").set({ title: patch.title }).where("id", "=", l.thread_id).execute();
-    return { ...l, ...set } as ConnectorTables["inbox_links"];
+  updateLinkByUser(userId: string, linkId: string, patch: { status?: string | null; title?: string }): Promise<ConnectorTables["inbox_links"] | null> {
+    return actions.updateLinkByUser(this.db, this.clock, userId, linkId, patch);
   }
-
-  /**
-   * A person adds or removes a reaction on a note (actor = their user id, no source instance, so it is
-   * dispatched). Returns whether the state changed: a repeated add or a remove of nothing is no transition.
-   */
-  async setUserReaction(userId: string, noteId: string, emoji: string, on: boolean): Promise<boolean> {
-    const q = this.db.selectFrom("inbox_reactions").select("note_id").where("note_id", "=", noteId).where("emoji", "=", emoji).where("actor_id", "=", userId);
-    const had = !!(await q.executeTakeFirst());
-    if (had === on) return false;
-    if (on) await this.db.insertInto("inbox_reactions").values({ note_id: noteId, emoji, actor_id: userId, source_instance_id: null }).execute();
-    else await this.db.deleteFrom("inbox_reactions").where("note_id", "=", noteId).where("emoji", "=", emoji).where("actor_id", "=", userId).execute();
-    return true;
+  /** A person adds or removes a reaction; returns whether the state changed. */
+  setUserReaction(userId: string, noteId: string, emoji: string, on: boolean): Promise<boolean> {
+    return actions.setUserReaction(this.db, userId, noteId, emoji, on);
   }
-
-  /** Read/unread by a person; returns the previous read_source for echo suppression. */
-  async setRead(userId: string, threadId: string, unread: boolean): Promise<void> {
-    await this.db.insertInto("inbox_thread_state").values({ thread_id: threadId, user_id: userId, unread: unread ? 1 : 0, read_source: null, todo: 0, todo_date: null, todo_source: null })
-      .onConflict((oc) => oc.columns(["thread_id", "user_id"]).doUpdateSet({ unread: unread ? 1 : 0, read_source: null })).execute();
+  /** Read/unread by a person. */
+  setRead(userId: string, threadId: string, unread: boolean): Promise<void> {
+    return actions.setRead(this.db, userId, threadId, unread);
   }
-  async setTodo(userId: string, threadId: string, todo: boolean, date: string | null): Promise<void> {
-    await this.db.insertInto("inbox_thread_state").values({ thread_id: threadId, user_id: userId, unread: 0, read_source: null, todo: todo ? 1 : 0, todo_date: date, todo_source: null })
-      .onConflict((oc) => oc.columns(["thread_id", "user_id"]).doUpdateSet({ todo: todo ? 1 : 0, todo_date: date, todo_source: null })).execute();
+  setTodo(userId: string, threadId: string, todo: boolean, date: string | null): Promise<void> {
+    return actions.setTodo(this.db, userId, threadId, todo, date);
   }
 }
 
@@ -618,3 +513,5 @@ function containsJson(hay: JSONValue, needle: JSONValue): boolean {
 }
 
 export { decode };
+export { contentHash, htmlToMarkdown } from "./inbox-content.js";
+export type { NoteView, ThreadSummary } from "./inbox-reads.js";

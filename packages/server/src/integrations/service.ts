@@ -2,17 +2,22 @@
  * The self-hosted integrations provider (§12.9): OAuth connections per account with tokens in the
  * vault, built-in toolkits from generated catalogues, remote MCP servers as toolkits, refresh ahead of
  * expiry (single-flight per connection), revocation on disconnect, and an audit log of executions.
+ *
+ * Connections, tokens and tool calls are here; toolkits and their OAuth apps are `toolkit-apps.ts`,
+ * the audit log `audit.ts`, the tables `tables.ts`, the constructor's inputs `deps.ts`.
  */
-import { createHash, randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
+import { createHash } from "node:crypto";
 import { HttpError } from "../http/errors.js";
-import type { Fetch } from "./egress.js";
+import { AuditLog, type AuditEntry } from "./audit.js";
+import type { IntegrationsServiceDeps } from "./deps.js";
+import { newId } from "./ids.js";
 import { authorizationUrl, exchangeCode, generateState, generateVerifier, OAuthFlowError, refreshTokens, revokeTokens, type ResolvedApp, type TokenSet } from "./oauth.js";
 import { BUILTIN_PROVIDERS, type ApiStyle, type McpToolkitConfig, type ToolkitAppConfig } from "./providers/index.js";
+import type { ConnectionStatus } from "./tables.js";
 import { CatalogueStore, type CatalogueTool, type PublicTool, searchTools, toPublic, validateArguments } from "./toolkits/catalogue.js";
 import { executeTool, type ExecuteResult } from "./toolkits/execute.js";
-import type { discoverMcpApp } from "./toolkits/mcp.js";
 import { INTEGRATION_TEXT } from "./text.js";
+import { mcpClient, ToolkitApps } from "./toolkit-apps.js";
 import { Vault } from "./vault.js";
 
 export type { ExecuteResult } from "./toolkits/execute.js";
@@ -29,79 +34,9 @@ export interface IntegrationsProvider {
   execute(userId: string, toolkit: string, action: string, args: Record<string, unknown>): Promise<ExecuteResult>;
 }
 
-export type ConnectionStatus = "INITIATED" | "ACTIVE" | "FAILED" | "EXPIRED" | "INACTIVE";
-
-interface AppsTable {
-  toolkit: string;
-  kind: string;
-  config: string;
-  client_secret: string | null;
-  key_id: string | null;
-  updated_at: number;
-}
-interface ConnectionsTable {
-  id: string;
-  account_id: string;
-  toolkit: string;
-  status: string;
-  tokens: string | null;
-  pkce_verifier: string | null;
-  key_id: string | null;
-  state_hash: string | null;
-  callback_url: string;
-  expires_at: number | null;
-  error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-interface AuditTable {
-  id: string;
-  account_id: string;
-  at: number;
-  plugin_id: string | null;
-  toolkit: string;
-  action: string;
-  outcome: string;
-  status: number | null;
-}
-export interface IntegrationsTables {
-  integration_apps: AppsTable;
-  integration_connections: ConnectionsTable;
-  integration_audit: AuditTable;
-  server_meta: { key: string; value: string };
-  user_plugins: { account_id: string; plugin_id: string; manifest: string | null };
-}
-
-export interface IntegrationsTimers {
-  /** Refresh an access token this long before it expires (default 5 min). */
-  refreshLeadMs: number;
-  /** An authorization not completed within this time fails (default 10 min). */
-  stateTtlMs: number;
-}
-export const DEFAULT_INTEGRATIONS_TIMERS: IntegrationsTimers = { refreshLeadMs: 5 * 60_000, stateTtlMs: 10 * 60_000 };
-
-export interface IntegrationsServiceDeps {
-  db: Kysely<IntegrationsTables>;
-  vault: Vault;
-  fetch: Fetch;
-  now: () => number;
-  /** Public origin of this server (for the OAuth redirect URI). */
-  publicUrl: () => string;
-  apps: Record<string, ToolkitAppConfig>;
-  mcpServers: Record<string, McpToolkitConfig>;
-  catalogueDir: string;
-  timers: IntegrationsTimers;
-}
-
-export interface AuditEntry {
-  id: string;
-  at: number;
-  pluginId: string | null;
-  toolkit: string;
-  action: string;
-  outcome: string;
-  status: number | null;
-}
+export type { AuditEntry } from "./audit.js";
+export { DEFAULT_INTEGRATIONS_TIMERS, type IntegrationsServiceDeps, type IntegrationsTimers } from "./deps.js";
+export type { AppsTable, AuditTable, ConnectionsTable, ConnectionStatus, IntegrationsTables } from "./tables.js";
 
 /** See IntegrationsService.connCache. */
 export const CONNECTION_CACHE_MS = 5_000;
@@ -123,11 +58,6 @@ export interface ConnectionHooks {
 
 export { INTEGRATION_TEXT } from "./text.js";
 
-/** The MCP client (SDK) is loaded on first use: only servers with remote MCP toolkits need it. */
-const mcpClient = () => import("./toolkits/mcp.js");
-const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString("base64url")}`;
-
-
 export class IntegrationsService implements IntegrationsProvider {
   private readonly catalogues: CatalogueStore;
   private readonly refreshing = new Map<string, Promise<TokenSet>>();
@@ -142,11 +72,13 @@ export class IntegrationsService implements IntegrationsProvider {
    */
   private readonly connCache = new Map<string, { connectionId: string; tokens: TokenSet; at: number }>();
   private connGeneration = 0;
-  /** Audit inserts, chained: written in call order, and read back only after they landed. */
-  private auditTail: Promise<void> = Promise.resolve();
+  private readonly apps: ToolkitApps;
+  private readonly auditRows: AuditLog;
 
   constructor(private readonly d: IntegrationsServiceDeps) {
     this.catalogues = new CatalogueStore(d.catalogueDir);
+    this.apps = new ToolkitApps(d, this.catalogues, () => this.redirectUri);
+    this.auditRows = new AuditLog(d);
   }
 
   private hooks: ConnectionHooks | null = null;
@@ -161,136 +93,26 @@ export class IntegrationsService implements IntegrationsProvider {
   // ---------------------------------------------------------------- toolkits and apps
 
   isMcp(toolkit: string): boolean {
-    return toolkit in this.d.mcpServers || this.mcpFromDb.has(toolkit);
+    return this.apps.isMcp(toolkit);
   }
-  private mcpFromDb = new Map<string, McpToolkitConfig>();
 
   /** Loads admin-set MCP toolkits (they live in integration_apps with kind "mcp-server"). */
-  async init(): Promise<void> {
-    const rows = await this.d.db.selectFrom("integration_apps").selectAll().where("kind", "=", "mcp-server").execute();
-    for (const r of rows) {
-      const cfg = JSON.parse(r.config) as McpToolkitConfig;
-      if (r.client_secret) cfg.clientSecret = this.d.vault.open(r.client_secret, `app:${r.toolkit}:client_secret`);
-      this.mcpFromDb.set(r.toolkit, cfg);
-    }
+  init(): Promise<void> {
+    return this.apps.init();
   }
 
-  private mcpConfig(toolkit: string): McpToolkitConfig | undefined {
-    return this.mcpFromDb.get(toolkit) ?? this.d.mcpServers[toolkit];
-  }
-
-  private knownToolkit(toolkit: string): boolean {
-    return toolkit in BUILTIN_PROVIDERS || this.isMcp(toolkit);
-  }
-
-  async listToolkits(): Promise<Array<{ slug: string; name: string; kind: "builtin" | "mcp"; configured: boolean; toolCount: number | null }>> {
-    const out: Array<{ slug: string; name: string; kind: "builtin" | "mcp"; configured: boolean; toolCount: number | null }> = [];
-    for (const p of Object.values(BUILTIN_PROVIDERS)) {
-      const cat = this.catalogues.get(p.toolkit);
-      out.push({ slug: p.toolkit, name: p.name, kind: "builtin", configured: (await this.appConfig(p.toolkit)) !== null, toolCount: cat ? cat.catalogue.tools.length : 0 });
-    }
-    const mcp = new Set([...Object.keys(this.d.mcpServers), ...this.mcpFromDb.keys()]);
-    for (const slug of [...mcp].sort()) out.push({ slug, name: this.mcpConfig(slug)?.name ?? slug, kind: "mcp", configured: true, toolCount: null });
-    return out;
-  }
-
-  /** Admin-set app (db) wins over config. */
-  private async appConfig(toolkit: string): Promise<ToolkitAppConfig | null> {
-    const row = await this.d.db.selectFrom("integration_apps").selectAll().where("toolkit", "=", toolkit).where("kind", "=", "oauth-app").executeTakeFirst();
-    if (row) {
-      const cfg = JSON.parse(row.config) as ToolkitAppConfig;
-      if (row.client_secret) cfg.clientSecret = this.d.vault.open(row.client_secret, `app:${toolkit}:client_secret`);
-      return cfg;
-    }
-    return this.d.apps[toolkit] ?? null;
+  listToolkits(): Promise<Array<{ slug: string; name: string; kind: "builtin" | "mcp"; configured: boolean; toolCount: number | null }>> {
+    return this.apps.listToolkits();
   }
 
   /** Admin: registers (or replaces) a built-in toolkit's OAuth app. The secret goes to the vault. */
-  async setApp(toolkit: string, cfg: ToolkitAppConfig): Promise<void> {
-    if (!(toolkit in BUILTIN_PROVIDERS)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
-    const { clientSecret, ...rest } = cfg;
-    const sealed = clientSecret ? this.d.vault.seal(clientSecret, `app:${toolkit}:client_secret`) : null;
-    const row = { kind: "oauth-app", config: JSON.stringify(rest), client_secret: sealed, key_id: sealed ? this.d.vault.currentKeyId : null, updated_at: this.d.now() };
-    await this.d.db
-      .insertInto("integration_apps")
-      .values({ toolkit, ...row })
-      .onConflict((oc) => oc.column("toolkit").doUpdateSet(row))
-      .execute();
+  setApp(toolkit: string, cfg: ToolkitAppConfig): Promise<void> {
+    return this.apps.setApp(toolkit, cfg);
   }
 
   /** Admin: adds a remote MCP server as a toolkit. */
-  async addMcpServer(toolkit: string, cfg: McpToolkitConfig): Promise<void> {
-    if (toolkit in BUILTIN_PROVIDERS) throw new HttpError(409, `Toolkit ${toolkit} is built in`);
-    const { clientSecret, ...rest } = cfg;
-    const sealed = clientSecret ? this.d.vault.seal(clientSecret, `app:${toolkit}:client_secret`) : null;
-    const row = { kind: "mcp-server", config: JSON.stringify(rest), client_secret: sealed, key_id: sealed ? this.d.vault.currentKeyId : null, updated_at: this.d.now() };
-    await this.d.db
-      .insertInto("integration_apps")
-      .values({ toolkit, ...row })
-      .onConflict((oc) => oc.column("toolkit").doUpdateSet(row))
-      .execute();
-    await this.d.db.deleteFrom("integration_apps").where("toolkit", "=", `mcp-client:${toolkit}`).execute();
-    this.mcpFromDb.set(toolkit, cfg);
-  }
-
-  private async resolveApp(toolkit: string): Promise<ResolvedApp> {
-    const mcp = this.mcpConfig(toolkit);
-    if (mcp) return this.resolveMcpApp(toolkit, mcp);
-    const p = BUILTIN_PROVIDERS[toolkit];
-    if (!p) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
-    const cfg = await this.appConfig(toolkit);
-    if (!cfg) throw new HttpError(409, INTEGRATION_TEXT.notConfigured(toolkit));
-    return {
-      toolkit,
-      issuer: cfg.issuer ?? p.issuer,
-      authorizationEndpoint: cfg.authorizationEndpoint ?? p.authorizationEndpoint,
-      tokenEndpoint: cfg.tokenEndpoint ?? p.tokenEndpoint,
-      ...((cfg.revocationEndpoint ?? p.revocationEndpoint) ? { revocationEndpoint: (cfg.revocationEndpoint ?? p.revocationEndpoint)! } : {}),
-      revocationStyle: cfg.revocationStyle ?? p.revocationStyle,
-      clientId: cfg.clientId,
-      ...(cfg.clientSecret ? { clientSecret: cfg.clientSecret } : {}),
-      scopes: cfg.scopes ?? p.defaultScopes,
-      scopeSeparator: p.scopeSeparator,
-      tokenAuth: cfg.tokenAuth ?? p.tokenAuth,
-      extraAuthParams: { ...p.extraAuthParams, ...cfg.extraAuthParams },
-      quirks: p.quirks,
-    };
-  }
-
-  /** MCP: discovered once (and the dynamically registered client stored, secret sealed), then reused. */
-  private async resolveMcpApp(toolkit: string, cfg: McpToolkitConfig): Promise<ResolvedApp> {
-    const key = `mcp-client:${toolkit}`;
-    const row = await this.d.db.selectFrom("integration_apps").selectAll().where("toolkit", "=", key).executeTakeFirst();
-    let app: Awaited<ReturnType<typeof discoverMcpApp>>;
-    if (row) {
-      app = JSON.parse(row.config) as typeof app;
-      if (row.client_secret) app.clientSecret = this.d.vault.open(row.client_secret, `app:${key}:client_secret`);
-    } else {
-      app = await (await mcpClient()).discoverMcpApp(cfg, this.redirectUri, this.d.fetch);
-      const { clientSecret, ...rest } = app;
-      const sealed = clientSecret ? this.d.vault.seal(clientSecret, `app:${key}:client_secret`) : null;
-      await this.d.db
-        .insertInto("integration_apps")
-        .values({ toolkit: key, kind: "mcp-client", config: JSON.stringify(rest), client_secret: sealed, key_id: sealed ? this.d.vault.currentKeyId : null, updated_at: this.d.now() })
-        .onConflict((oc) => oc.column("toolkit").doNothing())
-        .execute();
-    }
-    return {
-      toolkit,
-      issuer: app.issuer,
-      authorizationEndpoint: app.authorizationEndpoint,
-      tokenEndpoint: app.tokenEndpoint,
-      ...(app.revocationEndpoint ? { revocationEndpoint: app.revocationEndpoint } : {}),
-      revocationStyle: app.revocationEndpoint ? "rfc7009" : "none",
-      clientId: app.clientId,
-      ...(app.clientSecret ? { clientSecret: app.clientSecret } : {}),
-      scopes: app.scopes,
-      scopeSeparator: " ",
-      tokenAuth: app.tokenAuth,
-      extraAuthParams: {},
-      quirks: {},
-      resource: app.resource,
-    };
+  addMcpServer(toolkit: string, cfg: McpToolkitConfig): Promise<void> {
+    return this.apps.addMcpServer(toolkit, cfg);
   }
 
   // ---------------------------------------------------------------- connections
@@ -325,8 +147,8 @@ export class IntegrationsService implements IntegrationsProvider {
    * of the user's connectors on this toolkit and `extraScopes` (a connector about to be enabled).
    */
   async connect(userId: string, toolkit: string, callbackUrl: string, extraScopes: string[] = []): Promise<{ connectionId: string; redirectUrl: string; status: string }> {
-    if (!this.knownToolkit(toolkit)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
-    const resolved = await this.resolveApp(toolkit);
+    if (!this.apps.knownToolkit(toolkit)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
+    const resolved = await this.apps.resolveApp(toolkit);
     const app = this.isMcp(toolkit) ? resolved : { ...resolved, scopes: union(resolved.scopes, (await this.hooks?.scopes(userId, toolkit)) ?? [], extraScopes) };
     const now = this.d.now();
     // Earlier unfinished attempts for this toolkit are superseded.
@@ -384,7 +206,7 @@ export class IntegrationsService implements IntegrationsProvider {
       return { ok: false, message: INTEGRATION_TEXT.stateExpired, ...base };
     }
     try {
-      const app = await this.resolveApp(row.toolkit);
+      const app = await this.apps.resolveApp(row.toolkit);
       const opened = this.d.vault.open(row.pkce_verifier, `connection:${row.id}:pkce`);
       const pending = opened.startsWith("{") ? (JSON.parse(opened) as { v: string; s: string[] }) : { v: opened, s: app.scopes };
       const verifier = pending.v;
@@ -432,7 +254,7 @@ export class IntegrationsService implements IntegrationsProvider {
       .where("account_id", "=", userId)
       .executeTakeFirst();
     if (!row) throw new HttpError(404, INTEGRATION_TEXT.connectionNotFound);
-    const app = await this.resolveApp(row.toolkit).catch(() => null);
+    const app = await this.apps.resolveApp(row.toolkit).catch(() => null);
     await this.removeConnection(row.id, row.tokens, app);
   }
 
@@ -470,7 +292,7 @@ export class IntegrationsService implements IntegrationsProvider {
     const tokens = row ? this.tokensOf(row.id, row.tokens) : null;
     if (!tokens) return null;
     // Connections made before scopes were tracked: they were granted what the app asked for then.
-    if (tokens.scope === undefined) return this.isMcp(toolkit) ? [] : (await this.resolveApp(toolkit)).scopes.flatMap((s) => parseScopes(s));
+    if (tokens.scope === undefined) return this.isMcp(toolkit) ? [] : (await this.apps.resolveApp(toolkit)).scopes.flatMap((s) => parseScopes(s));
     return parseScopes(tokens.scope);
   }
 
@@ -526,7 +348,7 @@ export class IntegrationsService implements IntegrationsProvider {
   }
 
   private async refresh(id: string, toolkit: string, tokens: TokenSet): Promise<TokenSet> {
-    const app = await this.resolveApp(toolkit);
+    const app = await this.apps.resolveApp(toolkit);
     this.refreshCount++;
     let fresh: TokenSet;
     try {
@@ -562,7 +384,7 @@ export class IntegrationsService implements IntegrationsProvider {
   }
 
   async toolsOf(userId: string, toolkit: string): Promise<Array<PublicTool & { mcpName?: string }>> {
-    const mcp = this.mcpConfig(toolkit);
+    const mcp = this.apps.mcpConfig(toolkit);
     if (mcp) {
       const key = userId + "\0" + toolkit;
       const hit = this.mcpToolCache.get(key);
@@ -578,14 +400,14 @@ export class IntegrationsService implements IntegrationsProvider {
   }
 
   async execute(userId: string, toolkit: string, action: string, args: Record<string, unknown>): Promise<ExecuteResult> {
-    if (!this.knownToolkit(toolkit)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
+    if (!this.apps.knownToolkit(toolkit)) throw new HttpError(404, INTEGRATION_TEXT.unknownToolkit(toolkit));
     const tools = await this.toolsOf(userId, toolkit);
     const tool = tools.find((t) => t.slug === action);
     if (!tool) throw new HttpError(404, INTEGRATION_TEXT.unknownTool(action, toolkit));
     const invalid = validateArguments(tool, args);
     if (invalid) throw new HttpError(400, invalid);
     const { token } = await this.accessToken(userId, toolkit);
-    const mcp = this.mcpConfig(toolkit);
+    const mcp = this.apps.mcpConfig(toolkit);
     if (mcp) return (await mcpClient()).callMcpTool(mcp.url, token, this.d.fetch, tool.mcpName!, args);
     const api = BUILTIN_PROVIDERS[toolkit]!.api as ApiStyle;
     const result = await executeTool(api, tool as CatalogueTool, args, token, this.d.fetch);
@@ -614,30 +436,16 @@ export class IntegrationsService implements IntegrationsProvider {
    * before it, so callers may answer without awaiting this; reads (`auditLog`) wait for it.
    */
   audit(userId: string, e: { pluginId: string | null; toolkit: string; action: string; outcome: string; status: number | null }): Promise<void> {
-    const row = { id: newId("aud"), account_id: userId, at: this.d.now(), plugin_id: e.pluginId, toolkit: e.toolkit, action: e.action.slice(0, 200), outcome: e.outcome, status: e.status };
-    const write = this.auditTail.then(async () => {
-      await this.d.db.insertInto("integration_audit").values(row).execute();
-    });
-    this.auditTail = write.catch(() => undefined);
-    return write;
+    return this.auditRows.audit(userId, e);
   }
 
   /** Resolves when every audit row recorded so far has been written (or failed and been reported). */
-  async auditFlushed(): Promise<void> {
-    await this.auditTail;
+  auditFlushed(): Promise<void> {
+    return this.auditRows.auditFlushed();
   }
 
-  async auditLog(userId: string, limit: number): Promise<AuditEntry[]> {
-    await this.auditTail;
-    const rows = await this.d.db
-      .selectFrom("integration_audit")
-      .selectAll()
-      .where("account_id", "=", userId)
-      .orderBy("at", "desc")
-      .orderBy("id", "desc")
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ id: r.id, at: r.at, pluginId: r.plugin_id, toolkit: r.toolkit, action: r.action, outcome: r.outcome, status: r.status }));
+  auditLog(userId: string, limit: number): Promise<AuditEntry[]> {
+    return this.auditRows.auditLog(userId, limit);
   }
 
   // ---------------------------------------------------------------- plugin manifests, admin
