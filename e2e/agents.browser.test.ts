@@ -3,14 +3,11 @@
  * message starts a run on the host; its progress is one chat message edited into the final answer,
  * and the Agent Monitor plugin in the page shows the run from the encrypted `agent` frames.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { fakeCli } from "../packages/agents/test/helpers/fake-cli.js";
 import { launchChromium } from "./harness/chromium.js";
-import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import { startShareWithFakeCodex } from "./harness/agents.js";
+import { startServe, type ServerProc, type ShareProc } from "./harness/session.js";
 import { enablePlugin, openWorkspace, pluginFrame } from "./harness/workspace.js";
 
 let browser: Browser;
@@ -22,11 +19,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   browser = await launchChromium();
   server = await startServe();
-  const root = mkdtempSync(join(tmpdir(), "taiku-e2e-agents-"));
-  const codex = fakeCli("codex", root, { FAKE_LOG: join(root, "engine-log.jsonl") });
-  const config = join(root, "taiku.toml");
-  writeFileSync(config, `[agents]\ndefault_engine = "codex"\n\n[agents.engines.codex]\nexecutable = ${JSON.stringify(codex)}\n`);
-  share = await startShare(server, ["--agents", "--config", config, "--dir", root]);
+  ({ share } = await startShareWithFakeCodex(server, "taiku-e2e-agents-"));
   page = await openWorkspace(await browser.newContext({ viewport: { width: 1400, height: 900 } }), share.links.session!, pageErrors);
 });
 

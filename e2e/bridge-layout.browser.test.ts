@@ -4,14 +4,11 @@
  * shows each result; the File Browser opens a clicked file in the file viewer; the Agent Monitor opens
  * the agent overlay on an agent run produced by `taiku --agents` with a fake codex.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { fakeCli } from "../packages/agents/test/helpers/fake-cli.js";
 import { launchChromium } from "./harness/chromium.js";
-import { startServe, startShare, type ServerProc, type ShareProc } from "./harness/session.js";
+import { startShareWithFakeCodex } from "./harness/agents.js";
+import { startServe, type ServerProc, type ShareProc } from "./harness/session.js";
 import { terminalSelector, typeInto, waitForText } from "./harness/terminal.js";
 import { bridgeRequest, enablePlugin, openWorkspace, pluginFrame } from "./harness/workspace.js";
 
@@ -42,13 +39,7 @@ async function escapeFrom(testid: string): Promise<void> {
 beforeAll(async () => {
   browser = await launchChromium();
   server = await startServe();
-  const root = mkdtempSync(join(tmpdir(), "taiku-e2e-layout-"));
-  writeFileSync(join(root, "notes.txt"), "first line\nsecond line\nthird line\n");
-  writeFileSync(join(root, "pixel.png"), PIXEL);
-  const codex = fakeCli("codex", root, { FAKE_LOG: join(root, "engine-log.jsonl") });
-  const config = join(root, "taiku.toml");
-  writeFileSync(config, `[agents]\ndefault_engine = "codex"\n\n[agents.engines.codex]\nexecutable = ${JSON.stringify(codex)}\n`);
-  share = await startShare(server, ["--agents", "--config", config, "--dir", root]);
+  ({ share } = await startShareWithFakeCodex(server, "taiku-e2e-layout-", { "notes.txt": "first line\nsecond line\nthird line\n", "pixel.png": PIXEL }));
   page = await openWorkspace(await browser.newContext({ viewport: { width: 1400, height: 900 } }), share.links.admin!, pageErrors);
 });
 

@@ -13,6 +13,8 @@
  * (seal, CBOR, socket, relay, ack). The window closes when a timer tick finds nothing pending, and the
  * next read is sent at once again. Off by default (see docs/benchmarks.md for why).
  */
+import { concatBytes } from "@taiku/crypto";
+
 export interface CoalescerOptions {
   flushMs: number;
   flushBytes: number;
@@ -83,7 +85,7 @@ export class Coalescer {
   /** Emit pending bytes in `maxChunk` pieces; with `wholeOnly`, whole `backlogBytes` pieces and the tail stays pending. */
   private emitPending(wholeOnly: boolean): void {
     if (this.pendingBytes === 0) return;
-    const all = this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.pendingBytes);
+    const all = this.parts.length === 1 ? this.parts[0]! : concatBytes(...this.parts);
     const max = wholeOnly ? this.backlogBytes : this.opts.maxChunk;
     const end = wholeOnly ? all.byteLength - (all.byteLength % max) : all.byteLength;
     this.parts = end < all.byteLength ? [all.subarray(end)] : [];
@@ -103,14 +105,4 @@ export class Coalescer {
       }
     }, this.opts.flushMs);
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }

@@ -7,6 +7,7 @@
  * `HISTORY_BYTES`), so a peek of a shell that is also on screen shows its history at once without
  * a second replay from the relay.
  */
+import { concatBytes } from "@taiku/crypto";
 import type { SessionClient } from "../../common/index.js";
 import { outputTap } from "../../plugins/output-tap.js";
 
@@ -50,23 +51,13 @@ function settle(feed: Feed, entry: { waiting: Set<FeedView>; done: () => void },
   entry.done();
 }
 
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** Show a shell's output in `view`; returns the function that stops it (the last view unsubscribes). */
 export function watchShell(client: SessionClient, shellId: number, view: FeedView): () => void {
   let byShell = feeds.get(client);
   if (!byShell) feeds.set(client, (byShell = new Map()));
   let feed = byShell.get(shellId);
   if (feed) {
-    if (feed.bytes) view.write(join(feed.history, feed.bytes), () => {});
+    if (feed.bytes) view.write(concatBytes(...feed.history), () => {});
   } else {
     const created: Feed = { views: new Set(), inflight: new Set(), history: [], bytes: 0, stop: () => {} };
     const detach = client.attachTerminal(shellId, {
