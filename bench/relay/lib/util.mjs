@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 /** Shared helpers for bench/relay: test data, /proc sampling, percentiles, formatting, child processes. */
 import { fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -144,6 +145,8 @@ export function serve(handlers) {
 export async function startTaikuServe(taikuBin, home, env = {}) {
   // BENCH_PROF=<dir>: a V8 CPU profile of the server too (written when it exits on SIGTERM).
   const prof = process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  // BENCH_SERVER_NODE_ARGS="--trace-gc" (say): node flags for the server only; its output goes to BENCH_SERVER_LOG if set.
+  if (process.env.BENCH_SERVER_NODE_ARGS) prof.push(...process.env.BENCH_SERVER_NODE_ARGS.split(" "));
   const proc = spawn(process.execPath, [...prof, taikuBin, "serve", "--host", "127.0.0.1", "--port", "0"], {
     env: { ...process.env, TAIKU_HOME: home, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -152,6 +155,7 @@ export async function startTaikuServe(taikuBin, home, env = {}) {
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`taiku serve did not start:\n${log}`)), 30_000);
     proc.stdout.on("data", (d) => {
+      if (process.env.BENCH_SERVER_LOG) appendFileSync(process.env.BENCH_SERVER_LOG, d);
       log += d;
       if (log.length > 1 << 20) log = log.slice(-65536);
       const m = /listening on (\S+)/.exec(log);
