@@ -45,6 +45,8 @@ export class RemoteStartBroker {
   private readonly pending = new Map<string, Pending>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
   private readonly pinger: NodeJS.Timeout;
+  /** Daemons that answered the last ping (or connected since). */
+  private readonly alive = new WeakSet<WebSocket>();
   private closing = false;
 
   constructor(
@@ -52,16 +54,11 @@ export class RemoteStartBroker {
     private readonly settings: DeviceSettings,
     private readonly logger: Logger,
   ) {
-    const alive = new WeakSet<WebSocket>();
-    this.wss.on("connection", (ws) => {
-      alive.add(ws);
-      ws.on("pong", () => alive.add(ws));
-    });
     this.pinger = setInterval(() => {
       for (const ws of this.sockets.values()) {
-        if (!alive.has(ws)) ws.terminate();
+        if (!this.alive.has(ws)) ws.terminate();
         else {
-          alive.delete(ws);
+          this.alive.delete(ws);
           ws.ping();
         }
       }
@@ -96,6 +93,9 @@ export class RemoteStartBroker {
   private accept(deviceId: string, ws: WebSocket): void {
     this.sockets.get(deviceId)?.close(DEVICE_CLOSE.replaced, "another daemon connected for this device");
     this.sockets.set(deviceId, ws);
+    // noServer mode: handleUpgrade's callback is the only place a new socket shows up ("connection" never fires).
+    this.alive.add(ws);
+    ws.on("pong", () => this.alive.add(ws));
     void this.store.touch(deviceId).catch(() => undefined);
     this.logger.info({ deviceId }, "device daemon connected");
     ws.on("message", (data: RawData, isBinary: boolean) => this.onMessage(deviceId, ws, data, isBinary));

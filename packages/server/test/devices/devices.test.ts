@@ -173,6 +173,16 @@ describe("remote start over the daemon socket", () => {
     daemon.ws.close();
   });
 
+  it("keeps a daemon that answers pings connected across many ping intervals", async () => {
+    const s = await start({ devices: { pingMs: 30 } });
+    const { key, token } = await registered(s);
+    const daemon = await fakeDaemon(s, token); // ws answers pings by itself
+    await new Promise((r) => setTimeout(r, 300));
+    expect(daemon.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await list(s, key))[0]).toMatchObject({ deviceId: DEVICE.deviceId, online: true });
+    daemon.ws.close();
+  });
+
   it("checks ownership, validation and the daemon's presence", async () => {
     const s = await start();
     const { key, token } = await registered(s);
