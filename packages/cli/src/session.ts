@@ -393,7 +393,7 @@ export class ShareSession extends EventEmitter {
     const seal = (plain: Uint8Array) => {
       // Sealed straight into the encoded `data` message: one output copy instead of three (cli-data.ts).
       const msg = sealDataMessage(this.keys.enc, shellId, seq, plain, aad.output(this.sessionId, shellId, seq));
-      buf.push(seq, msg);
+      buf.push(seq, { n: msg.n, c: msg.c }); // views into msg.bytes: a re-send encodes the frame only
       if (this.live && !this.awaitingSync) {
         this.link.sendEncoded(msg.bytes);
         this.checkSocket();

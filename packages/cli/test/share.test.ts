@@ -121,6 +121,7 @@ describe("share through the relay", () => {
     expect(viewer.output(1).filter((b) => b === 0).length).toBe(6291456);
     const seqs = viewer.seqs(1);
     expect(seqs).toEqual(seqs.map((_, i) => i));
+    expect([...relay.dataFrameKeys].sort()).toEqual(["c", "n"]); // re-sent frames carry the frame only
   }, 90_000);
 
   it("exits with status 4 when the server no longer knows the session on resume", async () => {

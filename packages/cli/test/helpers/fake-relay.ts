@@ -29,6 +29,8 @@ export interface FakeRelay {
   cliMessages: string[];
   /** X-Taiku-Token headers seen on /api/cli. */
   tokens: Array<string | undefined>;
+  /** The field names of every `data` message's frame as sent (before validation drops unknown ones). */
+  dataFrameKeys: Set<string>;
   dropCli(sessionId: string): void;
   /** Refuse new CLI connections (simulate an outage) until called with false. */
   refuseCli(refuse: boolean): void;
@@ -40,6 +42,7 @@ export async function startFakeRelay(): Promise<FakeRelay> {
   const sessions = new Map<string, FakeSession>();
   const cliMessages: string[] = [];
   const tokens: Array<string | undefined> = [];
+  const dataFrameKeys = new Set<string>();
   let refuse = false;
   let nextUser = 1;
   let nextRequest = 1000;
@@ -78,7 +81,9 @@ export async function startFakeRelay(): Promise<FakeRelay> {
   function onCli(ws: WebSocket): void {
     let session: FakeSession | null = null;
     ws.on("message", (data: Buffer) => {
-      const parsed = parseCliUp(decodeCbor(data));
+      const raw = decodeCbor(data) as { t?: unknown; frame?: object };
+      if (raw?.t === "data" && raw.frame) for (const k of Object.keys(raw.frame)) dataFrameKeys.add(k);
+      const parsed = parseCliUp(raw);
       if (!parsed.ok) throw new Error(`fake relay: bad CLI message: ${JSON.stringify(parsed)}`);
       const m = parsed.message;
       cliMessages.push(m.t);
@@ -213,6 +218,7 @@ export async function startFakeRelay(): Promise<FakeRelay> {
   return {
     url,
     sessions,
+    dataFrameKeys,
     cliMessages,
     tokens,
     dropCli: (id) => sessions.get(id)?.cli?.terminate(),
