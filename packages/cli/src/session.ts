@@ -123,9 +123,13 @@ export class ShareSession extends EventEmitter {
     this.secrets = generateLinkSecrets();
     this.keys = await deriveSessionKeys(this.sessionId, this.secrets, { ...this.opts.kdf, importAeadKey: importNodeAeadKey });
     // Before hello: the server's `aliases` follows it.
+    // Optional: a temp dir or socket that cannot be made costs the aliases, not the session.
     if (this.opts.aliases) this.aliases = await ShareAliases.start({
       ...this.opts.aliases, basePath: this.opts.env.PATH ?? "", sessionId: () => this.sessionId, key: () => this.keys.enc,
       send: (m) => this.link.send(m), shellIds: () => this.pool.ids(), warn: (m) => this.emit("warn", m),
+    }).catch((err: unknown) => {
+      this.emit("warn", `shell aliases are off: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
     });
     this.sendHello(opened.token);
     // The server answers an accepted hello with `sync`: only then does the session exist for

@@ -112,6 +112,9 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     server = embedded.url;
     token ??= embedded.ownerToken;
   }
+  // The PTY thread's failures (a shell that cannot spawn, the thread dying) surface as session warnings
+  // (called only once shells exist, so after `session` is set).
+  const ptyWarn = (m: string) => void session.emit("warn", m);
   const session = new ShareSession({
     server: server.replace(/\/+$/, ""),
     ...(token ? { token } : {}),
@@ -122,7 +125,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     shell: options.shell ?? (env.SHELL || "/bin/sh"),
     dir: options.dir ?? process.cwd(),
     env: cleanEnv(env),
-    spawn: options.spawn ?? (await nodePtySpawn({ flushMs: limits.outputFlushMs, batchBytes: limits.outputFlushBytes })),
+    spawn: options.spawn ?? (await nodePtySpawn({ flushMs: limits.outputFlushMs, batchBytes: limits.outputFlushBytes, onWarn: ptyWarn })),
     limits,
     cliVersion: CLI_VERSION,
     ownerSignIn: token !== undefined,
