@@ -13,7 +13,7 @@
  * (seal, CBOR, socket, relay, ack). The window closes when a timer tick finds nothing pending, and the
  * next read is sent at once again. Off by default (see docs/benchmarks.md for why).
  */
-import { concatBytes } from "@taiku/crypto";
+import { joinBytes } from "@taiku/crypto";
 
 export interface CoalescerOptions {
   flushMs: number;
@@ -85,7 +85,7 @@ export class Coalescer {
   /** Emit pending bytes in `maxChunk` pieces; with `wholeOnly`, whole `backlogBytes` pieces and the tail stays pending. */
   private emitPending(wholeOnly: boolean): void {
     if (this.pendingBytes === 0) return;
-    const all = this.parts.length === 1 ? this.parts[0]! : concatBytes(...this.parts);
+    const all = this.parts.length === 1 ? this.parts[0]! : joinBytes(this.parts);
     const max = wholeOnly ? this.backlogBytes : this.opts.maxChunk;
     const end = wholeOnly ? all.byteLength - (all.byteLength % max) : all.byteLength;
     this.parts = end < all.byteLength ? [all.subarray(end)] : [];

@@ -5,7 +5,7 @@
  * applied strictly in arrival order through a promise chain. A seq jump (frames the relay no longer
  * had, §2.4.3 allows it) is accepted but reported through `onGap`, between the output before and after it.
  */
-import { aad, concatBytes, openFrame, type AeadKey } from "@taiku/crypto";
+import { aad, joinBytes, openFrame, type AeadKey } from "@taiku/crypto";
 import type { SeqFrame } from "@taiku/protocol";
 import { AckCoalescer, type AckOptions } from "./ack.js";
 import type { Clock } from "./services.js";
@@ -123,7 +123,7 @@ export class ShellStream {
       return;
     }
     // One write per message: xterm parses a large buffer much faster than many small ones.
-    const data = parts.length === 1 ? parts[0]! : concatBytes(...parts);
+    const data = parts.length === 1 ? parts[0]! : joinBytes(parts);
     sink.write(data, () => this.ack.written(highest, total));
   }
 }

@@ -7,7 +7,7 @@
  * `HISTORY_BYTES`), so a peek of a shell that is also on screen shows its history at once without
  * a second replay from the relay.
  */
-import { concatBytes } from "@taiku/crypto";
+import { joinBytes } from "@taiku/crypto";
 import type { SessionClient } from "../../common/index.js";
 import { outputTap } from "../../plugins/output-tap.js";
 
@@ -57,7 +57,7 @@ export function watchShell(client: SessionClient, shellId: number, view: FeedVie
   if (!byShell) feeds.set(client, (byShell = new Map()));
   let feed = byShell.get(shellId);
   if (feed) {
-    if (feed.bytes) view.write(concatBytes(...feed.history), () => {});
+    if (feed.bytes) view.write(joinBytes(feed.history), () => {});
   } else {
     const created: Feed = { views: new Set(), inflight: new Set(), history: [], bytes: 0, stop: () => {} };
     const detach = client.attachTerminal(shellId, {
