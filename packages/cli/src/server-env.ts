@@ -13,7 +13,7 @@ const EXTRA_LIMIT_KEYS = ["viewerStallMs", "flowTickMs", "shellRingHardBytes",
   // Session-scoped HTTP routes (CLI filesystem, downloads, auth challenge, remote commands).
   "fsAnswerMs", "fsReadsPerUser", "fsStageMaxBytes", "fsWriteMaxBytes", "downloadTokenMs", "sessionNonceMs", "remoteCommandMs", "remoteMostRecent",
   // HTTP tunnels: header deadline, request body cap, response bytes waiting for a slow client.
-  "tunnelAnswerMs", "tunnelBodyMaxBytes", "tunnelBufferMaxBytes",
+  "tunnelAnswerMs", "tunnelBodyMaxBytes", "tunnelBufferMaxBytes", "tunnelMaxPending",
   // Shell aliases: answer deadline, invocations waiting per session.
   "aliasAnswerMs", "aliasMaxPending"];
 

@@ -172,7 +172,7 @@ export interface TunnelCall {
   /** The request body, or null when there is none. */
   body: AsyncIterable<Uint8Array> | null;
 }
-export type TunnelFailureKind = "notFound" | "notConnected" | "timeout" | "cli" | "tooLarge" | "overflow" | "closed";
+export type TunnelFailureKind = "notFound" | "notConnected" | "timeout" | "cli" | "tooLarge" | "overflow" | "closed" | "busy";
 /** Receives the CLI's answer. After `head`, a failure aborts the response (the status is already sent). */
 export interface TunnelSink {
   head(status: number, headers: TunnelHeader[]): void;

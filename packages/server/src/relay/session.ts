@@ -126,6 +126,7 @@ export class Session {
         tunnelAnswerMs: limitOr(ctx.deps, "tunnelAnswerMs", TUNNEL_DEFAULTS.tunnelAnswerMs),
         tunnelBodyMaxBytes: limitOr(ctx.deps, "tunnelBodyMaxBytes", TUNNEL_DEFAULTS.tunnelBodyMaxBytes),
         tunnelBufferMaxBytes: limitOr(ctx.deps, "tunnelBufferMaxBytes", TUNNEL_DEFAULTS.tunnelBufferMaxBytes),
+        tunnelMaxPending: limitOr(ctx.deps, "tunnelMaxPending", TUNNEL_DEFAULTS.tunnelMaxPending),
       }),
     );
   }

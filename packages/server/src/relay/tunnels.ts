@@ -10,6 +10,8 @@
  * for the response stream, so when the HTTP client reads slower than the CLI sends and more than
  * `tunnelBufferMaxBytes` (16 MiB) waits in server memory, that response is aborted (`overflow`).
  * Whenever the server gives up first it sends `tunnelRequest {cancel: true}` so the CLI stops too.
+ * Tunnel URLs need no sign-in, so at most `tunnelMaxPending` (32) exchanges run per session at once:
+ * that caps what one session's tunnels can hold in server memory (each ≤ the limits above).
  */
 import type { CliDownMsg, CliUpMsg } from "@taiku/protocol";
 import type { TunnelCall, TunnelExchange, TunnelFailureKind, TunnelHeader, TunnelSink } from "../seams.js";
@@ -19,6 +21,7 @@ export const TUNNEL_DEFAULTS = {
   tunnelAnswerMs: 30_000,
   tunnelBodyMaxBytes: 32 * 1024 * 1024,
   tunnelBufferMaxBytes: 16 * 1024 * 1024,
+  tunnelMaxPending: 32,
 };
 export type TunnelLimits = typeof TUNNEL_DEFAULTS;
 
@@ -63,6 +66,10 @@ export class TunnelBroker {
     }
     if (!this.link.connected()) {
       sink.fail("notConnected", "CLI not connected");
+      return { cancel };
+    }
+    if (this.pending.size >= this.limits().tunnelMaxPending) {
+      sink.fail("busy", "Too many tunnel requests in progress");
       return { cancel };
     }
     const timer = setTimeout(() => this.finish(requestId, { kind: "timeout", error: "CLI did not respond" }, true), this.limits().tunnelAnswerMs);

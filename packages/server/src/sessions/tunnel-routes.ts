@@ -34,7 +34,7 @@ const HOST_LABEL = /^(\d{1,5})-([0-9a-z]{1,64})$/;
 const ROUTE_PREFIX = /^\/t\/[^/?#]+\/p\/[^/?#]+/;
 
 const FAILURE_STATUS: Record<TunnelFailureKind, number> = {
-  notFound: 404, notConnected: 502, timeout: 504, cli: 502, tooLarge: 413, overflow: 502, closed: 502,
+  notFound: 404, notConnected: 502, timeout: 504, cli: 502, tooLarge: 413, overflow: 502, closed: 502, busy: 503,
 };
 
 // ------------------------------------------------------------------ isolated tunnel origin

@@ -40,6 +40,20 @@ async function* body(...parts: Uint8Array[]) {
 }
 
 describe("TunnelBroker", () => {
+  it("refuses requests beyond tunnelMaxPending with busy, and takes new ones once one finishes", () => {
+    const { broker } = setup({ tunnelMaxPending: 2 });
+    const a = recorder();
+    broker.request(call(), a.sink);
+    broker.request(call(), recorder().sink);
+    const third = recorder();
+    broker.request(call(), third.sink);
+    expect(third.r.failed).toEqual({ kind: "busy", error: "Too many tunnel requests in progress" });
+    broker.onResponse(answer(1, { end: true }));
+    const fourth = recorder();
+    broker.request(call(), fourth.sink);
+    expect(fourth.r.failed).toBeNull();
+  });
+
   it("sends one message without a body, then streams the answer to the sink", async () => {
     const { broker, sent } = setup();
     const { r, sink } = recorder();
