@@ -114,6 +114,10 @@ describe("HTTP tunnels through the real server and CLI", () => {
     expect(echoed.headers.host).toBe(`127.0.0.1:${app.port}`);
     expect(echoed.headers["x-custom"]).toBe("kept");
     for (const h of ["keep-alive", "te", "proxy-authorization", "cookie", "x-taiku-token"]) expect(echoed.headers[h]).toBeUndefined();
+    // A taiku API key as a Bearer token stays here; the tunneled app's own Authorization passes.
+    const bearer = async (value: string) => JSON.parse((await raw(`${base}/echo`, { headers: { authorization: value } })).body.toString()).headers.authorization;
+    expect(await bearer(`Bearer tk_${"a".repeat(40)}`)).toBeUndefined();
+    expect(await bearer("Bearer app-token")).toBe("Bearer app-token");
     expect(get.headers["content-security-policy"]).toBe("sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads");
     expect(get.headers["x-method"]).toBe("GET");
     expect(get.headers.connection).not.toBe("close"); // the local app's hop-by-hop answer stays local

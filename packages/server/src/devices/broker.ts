@@ -15,6 +15,7 @@ import {
 import { randomBase62 } from "@taiku/crypto";
 import type { Logger } from "../seams.js";
 import { HttpError } from "../http/errors.js";
+import { apiKeyOf, toBytes } from "../relay/socket-util.js";
 import type { DeviceStore } from "./store.js";
 import { DEVICE_TEXT, type DeviceSettings } from "./settings.js";
 
@@ -25,11 +26,6 @@ interface Pending {
   deviceId: string;
   result: RemoteStartResult;
   timer: NodeJS.Timeout;
-}
-
-function bearer(req: IncomingMessage): string | null {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
-  return m ? m[1]! : null;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -77,7 +73,7 @@ export class RemoteStartBroker {
       refuse(socket, 503, "server is shutting down");
       return true;
     }
-    this.store.authenticate(bearer(req), deviceId).then(
+    this.store.authenticate(apiKeyOf(req) ?? null, deviceId).then(
       () => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(deviceId, ws)),
       (err: unknown) => {
         if (err instanceof HttpError) refuse(socket, err.status, err.message);
@@ -113,7 +109,7 @@ export class RemoteStartBroker {
     let decoded: unknown;
     try {
       if (!isBinary) throw new Error("text frame");
-      decoded = decodeCbor(data instanceof Buffer ? data : Buffer.concat(data as Buffer[]));
+      decoded = decodeCbor(toBytes(data));
     } catch {
       ws.close(DEVICE_CLOSE.badMessage, "messages must be CBOR binary frames");
       return;

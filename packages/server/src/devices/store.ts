@@ -9,7 +9,7 @@
 import type { Kysely } from "kysely";
 import { MAX_DEVICE_SESSIONS, type DeviceHeartbeatBody, type DeviceRegisterBody, type DeviceSummary } from "@taiku/protocol";
 import type { Database } from "../db/schema.js";
-import { newSecretToken, sha256Hex } from "../accounts/tokens.js";
+import { isSecretTokenShaped, newSecretToken, sha256Hex } from "../accounts/tokens.js";
 import { HttpError } from "../http/errors.js";
 import { DEVICE_TEXT, type DeviceSettings } from "./settings.js";
 
@@ -62,7 +62,7 @@ export class DeviceStore {
 
   /** The device a token proves control of, or null. */
   async byToken(token: string): Promise<DeviceRow | null> {
-    if (!/^[0-9A-Za-z]{16,128}$/.test(token)) return null;
+    if (!isSecretTokenShaped(token)) return null;
     const row = await this.db.selectFrom("devices").select(["id", "account_id"]).where("token_hash", "=", sha256Hex(token)).executeTakeFirst();
     return row ?? null;
   }

@@ -1,6 +1,6 @@
 /** Steady-state browser messages (§2.2.3 + taiku additions), after the role gate in browser-socket.ts. */
 import { encodeCbor, type ClientMessage, type ClientMsg } from "@taiku/protocol";
-import { applyKvBatch } from "./kv.js";
+import { applyKvBatch, RESERVED } from "./kv.js";
 import type { Peer } from "./peer.js";
 import type { Session } from "./session.js";
 import { isOwner, tokenMatches, type Shell } from "./shell.js";
@@ -11,8 +11,6 @@ const MAX_PENDING_CREATES = 1024;
 const MAX_SESSION_PLUGINS = 256;
 
 const err = (peer: Peer, code: string, message: string) => peer.send({ t: "error", code, message });
-/** Names that would alter an object's prototype when used as a plain-object key (here or in a decoder). */
-const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Messages that do not count as activity for remote-command targeting (§13.3). */
 const PASSIVE = new Set<ClientMessage["t"]>(["ping", "ack", "remoteResult"]);

@@ -6,9 +6,11 @@ import type { Session } from "./session.js";
 
 /** Same cap as admin `setSessionPlugin` (browser-messages.ts). */
 const MAX_SESSION_PLUGINS = 256;
+/** Heartbeats and request/answer traffic: nothing of it is in a snapshot. */
+const TRANSIENT = new Set<CliUp["t"]>(["pong", "fsResponse", "tunnelResponse", "aliasCall"]);
 
 export function handleCliMessage(session: Session, msg: CliUp): void {
-  if (msg.t !== "pong" && msg.t !== "fsResponse" && msg.t !== "tunnelResponse") session.dirty = true; // heartbeats alone do not warrant a new snapshot
+  if (!TRANSIENT.has(msg.t)) session.dirty = true; // only messages that change snapshotted state warrant a new snapshot
   switch (msg.t) {
     case "data": {
       const shell = session.shells.get(msg.shellId);

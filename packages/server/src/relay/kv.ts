@@ -102,8 +102,8 @@ export class SessionKv {
   }
 }
 
-/** Names that would alter an object's prototype as plain-object keys: refused like the single-op messages are. */
-const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
+/** Names that would alter an object's prototype when used as a plain-object key (here or in a decoder). */
+export const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
 
 /** What `applyKvBatch` needs of the session and the writer (structural, so tests can pass fakes). */
 export interface KvSession {

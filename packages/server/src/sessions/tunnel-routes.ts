@@ -9,12 +9,13 @@
  * per-tunnel host, which shares nothing with the app. Without one, tunneled responses are served on
  * the app origin under `Content-Security-Policy: sandbox …` without `allow-same-origin`, so pages run
  * in an opaque origin; `Set-Cookie` and other headers that act on the whole origin are dropped, and
- * the app's own cookie and API credentials are never forwarded to the CLI.
+ * the app's own cookie and API credentials (X-Taiku-*, a taiku API key as Bearer) are never forwarded to the CLI.
  */
 import type { IncomingMessage } from "node:http";
 import { PassThrough } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ERRORS } from "@taiku/protocol";
+import { isApiKeyShaped } from "../accounts/tokens.js";
 import { HttpError, sendText } from "../http/errors.js";
 import type { Relay, SessionAccess, TunnelCall, TunnelFailureKind, TunnelHeader } from "../seams.js";
 
@@ -171,13 +172,19 @@ function exchange(reply: FastifyReply, access: SessionAccess, call: TunnelCall, 
   });
 }
 
+function isTaikuBearer(value: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+  return m !== null && isApiKeyShaped(m[1]!);
+}
+
 function requestHeaders(raw: string[], isolated: boolean): TunnelHeader[] {
   const out: TunnelHeader[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (name === "host" || HOP_BY_HOP.has(name) || name.startsWith("x-taiku-")) continue;
-    // On the app origin the browser sends the app's cookie: it is taiku's credential, not the tunnel's.
-    if (!isolated && name === "cookie") continue;
+    // On the app origin the browser sends the app's cookie: it is taiku's credential, not the tunnel's;
+    // so is a taiku API key sent as a Bearer token (other Authorization values belong to the tunneled app).
+    if (!isolated && (name === "cookie" || (name === "authorization" && isTaikuBearer(raw[i + 1]!)))) continue;
     out.push({ name: raw[i]!, value: Buffer.from(raw[i + 1]!, "latin1") });
   }
   return out;
