@@ -4,7 +4,7 @@
  * page; the layout itself stays in the page's reactive state (`get`/`set`), this adds validation,
  * the clear errors, and the shells this page asked for (placed where asked once they exist).
  */
-import { notSupportedError, type ShellInfo } from "@taiku/protocol";
+import { BRIDGE_ERRORS, notSupportedError, type ShellInfo } from "@taiku/protocol";
 import {
   activeKey, addPage, closePage, focusTile, hideTile, insertTile, leafKeys, MAX_PAGES, openPeek, openTunnel, pageOfKey,
   placeShell, reconcile, renamePage, switchPage, unhideShell, type Direction, type Layout, type LayoutNode,
@@ -55,9 +55,9 @@ export const LAYOUT_ERRORS = {
   needsPort: "Invalid params: a tunnel tile needs port",
   noTunnel: (port: number) => `No tunnel on port ${port}: the host publishes ports with taiku --tunnel`,
   unknownType: (type: string) => `Invalid params: unknown tile type "${type}"`,
-  writeAuth: "write auth required",
-  cliNotConnected: "CLI not connected",
-  cliDidNotRespond: "CLI did not respond",
+  writeAuth: BRIDGE_ERRORS.writeAuthRequired,
+  cliNotConnected: BRIDGE_ERRORS.cliNotConnected,
+  cliDidNotRespond: BRIDGE_ERRORS.cliDidNotRespond,
 } as const;
 
 const fail = (message: string): never => {

@@ -24,10 +24,9 @@ export function layoutEvents(prev: Layout, next: Layout): LayoutEvent[] {
   for (const key of before.keys()) if (!after.has(key)) out.push({ type: "tile_closed", data: { key } });
   const focused = activeKey(next);
   if (focused !== null && focused !== activeKey(prev)) out.push({ type: "tile_focused", data: { key: focused } });
-  // Splits, ratios, tabs: one event per page whose tree changed (trees are small; compare by value).
+  // Splits, ratios, tabs: one event per page whose tree changed (layout edits are pure: a new tree is a change).
   next.pages.forEach((page, index) => {
-    const old = prev.pages[index];
-    if (old !== page && JSON.stringify(old?.root ?? null) !== JSON.stringify(page.root)) {
+    if ((prev.pages[index]?.root ?? null) !== page.root) {
       out.push({ type: "layout_changed", data: { workspaceIndex: index } });
     }
   });

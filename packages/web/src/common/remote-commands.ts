@@ -11,12 +11,11 @@
  * knows (the tile layout, toasts, notifications, decrypted output).
  */
 import type { ShellInfo } from "@taiku/protocol";
-import { LayoutControl, type TileInfo } from "./layout-control.js";
+import { LayoutControl } from "./layout-control.js";
 import { balanced, type Layout } from "./layout.js";
 import type { SessionClient } from "./session-client.js";
 import type { SessionState } from "./session-state.js";
 
-export type RemoteTile = TileInfo;
 
 /** What the page adds to the session client (all optional; headless clients have none of it). */
 export interface RemoteHost {

@@ -209,8 +209,7 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
     // ------------------------------------------------------------ §7.5 workspace and layout (the page's pages and tiles)
     getWorkspaces: () => workspace("getWorkspaces").workspaces(),
     getLayout: () => workspace("getLayout").tiles(),
-    // §3.10's tree: leaves hold tile keys (the protocol's result type says tile objects).
-    getLayoutTree: (p) => workspace("getLayoutTree").tree(p.index) as never,
+    getLayoutTree: (p) => workspace("getLayoutTree").tree(p.index),
     splitShell: (p) => {
       requireWriter();
       if (!st().cli.connected) throw new Error(BRIDGE_ERRORS.cliNotConnected);
