@@ -246,7 +246,7 @@ export class LayoutControl {
     if (!st.canWrite || st.role === "reader") return Promise.reject(new Error(LAYOUT_ERRORS.writeAuth));
     if (!st.cli.connected) return Promise.reject(new Error(LAYOUT_ERRORS.cliNotConnected));
     return new Promise((resolve, reject) => {
-      const entry: PendingShell = { key, where, ...(ratio !== undefined ? { ratio } : {}) };
+      const entry: PendingShell = { key, where: where === "tab" ? "tab" : this.direction(where), ...(ratio !== undefined ? { ratio } : {}) };
       const timer = setTimeout(() => {
         this.pending = this.pending.filter((x) => x !== entry);
         reject(new Error(LAYOUT_ERRORS.cliDidNotRespond));
