@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from "node:events";
 import {
-  aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrameSync, freshNonce, sealFrame, sessionLinks, utf8,
+  aad, deriveSessionKeys, formatFragment, generateLinkSecrets, inputKey, openFrameSync, sealFrame, sealFramePartsSync, sessionLinks, utf8,
   verifiersOf, type AeadKey, type LinkSecrets, type SessionKeys,
 } from "@taiku/crypto";
 import { importNodeAeadKey } from "./node-aead.js";
@@ -553,7 +553,6 @@ function basename(path: string): string {
 
 /** Seal one output chunk and encode its `data` message in one buffer (`frame.n`/`frame.c` view into it). */
 function sealDataMessage(key: AeadKey, shellId: number, seq: number, plain: Uint8Array, associated: Uint8Array): EncodedCliData {
-  if (!key.sealPartsSync) throw new Error("output keys must come from importNodeAeadKey");
-  const n = freshNonce();
-  return encodeCliData(shellId, seq, n, key.sealPartsSync(n, plain, associated));
+  const { n, parts } = sealFramePartsSync(key, plain, associated); // output keys come from importNodeAeadKey
+  return encodeCliData(shellId, seq, n, parts);
 }

@@ -60,6 +60,16 @@ export function sealFrameSync(key: AeadKey, plaintext: Uint8Array, associated: U
   return { n, c: key.sealSync(n, plaintext, associated) };
 }
 
+/**
+ * `sealFrameSync` without joining its output (`sealPartsSync`): the nonce and the pieces whose
+ * concatenation is the ciphertext, for a caller that writes them straight into a message.
+ */
+export function sealFramePartsSync(key: AeadKey, plaintext: Uint8Array, associated: Uint8Array): { n: Uint8Array; parts: Uint8Array[] } {
+  if (!key.sealPartsSync) throw new Error("this AEAD key has no synchronous implementation");
+  const n = freshNonce();
+  return { n, parts: key.sealPartsSync(n, plaintext, associated) };
+}
+
 /** `openFrame` for keys with a synchronous implementation (`openSync`); null when authentication fails. */
 export function openFrameSync(key: AeadKey, f: SealedFrame, associated: Uint8Array): Uint8Array | null {
   if (!key.openSync) throw new Error("this AEAD key has no synchronous implementation");
