@@ -50,7 +50,8 @@ export class TunnelClient {
   handle(msg: TunnelRequest): void {
     const req = this.active.get(msg.requestId);
     if (msg.cancel) return this.abort(msg.requestId);
-    if (!req) return this.start(msg);
+    // A body chunk of an exchange already over (the local request failed or ended) is dropped, not a new request.
+    if (!req) return msg.method === "" ? undefined : this.start(msg);
     if (msg.bodyChunk.byteLength > 0) req.write(Buffer.from(msg.bodyChunk));
     if (msg.end) req.end();
   }

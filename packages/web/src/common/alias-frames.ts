@@ -2,7 +2,7 @@
  * Alias traffic in the browser (spec §4.8, §2.4.3): open an `aliasInvocation` (CBOR `{name, args, cwd}`
  * sealed by the CLI, AAD `alias|shellId|invocationId`) and seal the answer (AAD `alias-result|…`).
  */
-import { aad, openFrame, sealFrame, type AeadKey } from "@taiku/crypto";
+import { aad, sealFrame, type AeadKey } from "@taiku/crypto";
 import { aliasCallPlain, decodeCbor, encodeCbor, type AliasResultPlain, type ServerMsg } from "@taiku/protocol";
 
 export interface AliasInvocation {
@@ -18,20 +18,14 @@ export interface AliasAnswer extends AliasResultPlain {
   shellId: number;
 }
 
-/** The invocation, or null when the frame fails authentication (or its plaintext is malformed). */
-export async function openAliasInvocation(sessionId: string, keys: AeadKey[], msg: ServerMsg<"aliasInvocation">): Promise<AliasInvocation | null> {
-  const ad = aad.alias(sessionId, msg.shellId, msg.invocationId);
-  for (const key of keys) {
-    const plain = await openFrame(key, msg.frame, ad);
-    if (!plain) continue;
-    try {
-      const call = aliasCallPlain.safeParse(decodeCbor(plain));
-      return call.success ? { invocationId: msg.invocationId, shellId: msg.shellId, ...call.data } : null;
-    } catch {
-      return null;
-    }
+/** The invocation in an opened `aliasInvocation` frame (AAD `aad.alias`), or null when its plaintext is malformed. */
+export function parseAliasInvocation(msg: ServerMsg<"aliasInvocation">, plain: Uint8Array): AliasInvocation | null {
+  try {
+    const call = aliasCallPlain.safeParse(decodeCbor(plain));
+    return call.success ? { invocationId: msg.invocationId, shellId: msg.shellId, ...call.data } : null;
+  } catch {
+    return null;
   }
-  return null;
 }
 
 export function sealAliasAnswer(sessionId: string, key: AeadKey, a: AliasAnswer): Promise<{ n: Uint8Array; c: Uint8Array }> {

@@ -5,7 +5,7 @@
  */
 import { aad, fromUtf8, openFrame, type AeadKey } from "@taiku/crypto";
 import { decodeCbor, type ServerMsg } from "@taiku/protocol";
-import { openAliasInvocation, type AliasInvocation } from "./alias-frames.js";
+import { parseAliasInvocation, type AliasInvocation } from "./alias-frames.js";
 
 export interface AgentEvent {
   shellId: number;
@@ -51,7 +51,8 @@ export class SideFrames {
   }
 
   async alias(msg: ServerMsg<"aliasInvocation">): Promise<void> {
-    const inv = await openAliasInvocation(this.sessionId, this.keys(), msg);
+    const plain = await this.open(msg.frame, aad.alias(this.sessionId, msg.shellId, msg.invocationId));
+    const inv = plain && parseAliasInvocation(msg, plain);
     if (inv) this.sink.alias(inv);
     else console.warn(`taiku: discarded alias invocation ${msg.invocationId}: it failed authentication`);
   }
