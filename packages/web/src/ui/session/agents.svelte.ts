@@ -1,39 +1,28 @@
 /**
- * Which shells run an AI agent (spec §3.13), from the decrypted `agent_status` events, for the peek
- * list and tile tabs (§3.8 "shows which terminals run agents"). Reactive; a stopped agent is dropped.
+ * Which shells run an AI agent (spec §3.13), for the peek list and tile tabs (§3.8 "shows which
+ * terminals run agents"): a reactive view of the plugin host's AgentTracker (which already follows
+ * `agent_status` and drops the agents of closed shells); a stopped agent shows no badge.
  */
-import type { SessionClient } from "../../common/index.js";
+import type { AgentTracker } from "../../plugins/agents.js";
 
 export interface AgentBadge {
   agentType: string;
   status: string;
 }
 
-export function trackAgents(client: SessionClient): { readonly byShell: Record<number, AgentBadge>; stop(): void } {
-  const state = $state<{ byShell: Record<number, AgentBadge> }>({ byShell: {} });
-  const offAgent = client.events.on("agentEvent", (e) => {
-    if (e.type !== "agent_status") return;
-    const shellId = typeof e.data.shellId === "number" ? e.data.shellId : e.shellId;
-    const { agentType, status } = e.data;
-    if (typeof agentType !== "string" || typeof status !== "string") return;
-    const { [shellId]: _gone, ...rest } = state.byShell;
-    state.byShell = status === "stopped" ? rest : { ...rest, [shellId]: { agentType, status } };
-  });
-  // Closed shells take their agents with them.
-  const offState = client.events.on("state", (s) => {
-    const live = new Set(s.shells.map((x) => x.id));
-    if (Object.keys(state.byShell).some((id) => !live.has(Number(id)))) {
-      state.byShell = Object.fromEntries(Object.entries(state.byShell).filter(([id]) => live.has(Number(id))));
-    }
-  });
+export function trackAgents(agents: AgentTracker): { readonly byShell: Record<number, AgentBadge>; stop(): void } {
+  const badges = () => {
+    const out: Record<number, AgentBadge> = {};
+    for (const a of agents.list()) if (a.status !== "stopped") out[a.shellId] = { agentType: a.agentType, status: a.status };
+    return out;
+  };
+  const state = $state<{ byShell: Record<number, AgentBadge> }>({ byShell: badges() });
+  const stop = agents.subscribe(() => (state.byShell = badges()));
   return {
     get byShell() {
       return state.byShell;
     },
-    stop() {
-      offAgent();
-      offState();
-    },
+    stop,
   };
 }
 
