@@ -5,7 +5,7 @@
  */
 import {
   BRIDGE_ERRORS, INTEGRATION_ERRORS,
-  type BridgeDirEntry, type BridgeMethodParams, type PluginStorageUsage,
+  type BridgeDirEntry, type BridgeFileContent, type BridgeMethodParams, type PluginStorageUsage,
 } from "@taiku/protocol";
 import { SessionHttpError, sessionAuthHeaders, sessionPath as sessionRoute } from "../common/session-http.js";
 import type { CallContext, MethodTable } from "./methods.js";
@@ -28,7 +28,8 @@ export class HttpError extends Error {
 const UNREACHABLE = "Cannot reach the taiku server";
 const seg = encodeURIComponent;
 
-export function createRemoteMethods(s: HostServices): RemoteMethods {
+/** HTTP to the taiku server for the host: errors as HttpError with the route's text; session auth per request. */
+function remoteHttp(s: HostServices) {
   async function http(method: string, path: string, init: { body?: BodyInit; json?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
     let body = init.body;
@@ -69,6 +70,28 @@ export function createRemoteMethods(s: HostServices): RemoteMethods {
     }
   }
   const sessionPath = (rest: string) => sessionRoute(s.session.sessionId, rest);
+  return { http, json, sessionAuth, sessionPath };
+}
+
+/** The CLI-backed files (§11.3.5) behind `readFile` / `getFileUrl`; no calling plugin involved (the file viewer uses them too). */
+export function createSessionFiles(s: HostServices) {
+  const { http, json, sessionAuth, sessionPath } = remoteHttp(s);
+  return {
+    read: async (p: BridgeMethodParams<"readFile">): Promise<BridgeFileContent> => {
+      const q = `path=${seg(p.path)}&encoding=${p.encoding}&maxBytes=${p.maxBytes}`;
+      return json(await http("GET", sessionPath(`/file?${q}`), { headers: await sessionAuth() })) as Promise<BridgeFileContent>;
+    },
+    url: async (path: string): Promise<{ url: string; size: number }> => {
+      const text = await (await http("GET", sessionPath(`/file/stream?path=${seg(path)}`), { headers: await sessionAuth() })).text();
+      const [url = "", size = "0"] = text.trim().split("\t");
+      return { url: new URL(url, s.appOrigin).href, size: Number(size) };
+    },
+  };
+}
+
+export function createRemoteMethods(s: HostServices): RemoteMethods {
+  const { http, json, sessionAuth, sessionPath } = remoteHttp(s);
+  const files = createSessionFiles(s);
 
   // ---------------------------------------------------------------- User KV (§7.10, §11.3.3 user-scoped)
   const userKv = (c: CallContext, key?: string) => `/api/v1/user-kv/${seg(c.plugin.manifest.id)}${key === undefined ? "" : `/${seg(key)}`}`;
@@ -158,15 +181,8 @@ export function createRemoteMethods(s: HostServices): RemoteMethods {
       const rows = (await json(await http("GET", sessionPath(`/ls?path=${seg(p.path)}`), { headers: await sessionAuth() }))) as Array<{ name: string; is_dir?: boolean; isDir?: boolean; size?: number }>;
       return rows.map((r): BridgeDirEntry => ({ name: r.name, isDir: Boolean(r.is_dir ?? r.isDir), ...(r.size !== undefined ? { size: r.size } : {}) }));
     },
-    readFile: async (p) => {
-      const q = `path=${seg(p.path)}&encoding=${p.encoding}&maxBytes=${p.maxBytes}`;
-      return json(await http("GET", sessionPath(`/file?${q}`), { headers: await sessionAuth() })) as never;
-    },
-    getFileUrl: async (p) => {
-      const text = await (await http("GET", sessionPath(`/file/stream?path=${seg(p.path)}`), { headers: await sessionAuth() })).text();
-      const [url = "", size = "0"] = text.trim().split("\t");
-      return { url: new URL(url, s.appOrigin).href, size: Number(size) };
-    },
+    readFile: (p) => files.read(p),
+    getFileUrl: (p) => files.url(p.path),
     writeFile: async (p) => {
       const content = typeof p.content === "string" ? (p.encoding === "base64" ? Uint8Array.from(atob(p.content), (ch) => ch.charCodeAt(0)) : p.content) : p.content;
       const res = await http("PUT", sessionPath(`/file?path=${seg(p.path)}&createDirs=${p.createDirs ? 1 : 0}`), {

@@ -17,8 +17,7 @@ import { outputTap } from "../output-tap.js";
 import { SessionKvView } from "../session-kv.js";
 import { routeSessionEvents } from "../state-events.js";
 import { InboxEventStream } from "../inbox-events.js";
-import type { CallContext } from "../methods.js";
-import { createRemoteMethods } from "../remote-methods.js";
+import { createSessionFiles } from "../remote-methods.js";
 import type { HostServices, HostUi, RegisteredPlugin } from "../types.js";
 import { bindHotkeys, matchesHotkey, type BoundHotkey } from "../ui-logic.js";
 
@@ -76,13 +75,8 @@ export class PluginRuntime {
       hostVersion: HOST_VERSION, now: () => Date.now(), aliases: this.aliases,
     };
     this.bridge = new BridgeHost(services, () => this.catalog.plugins);
-    const fs = createRemoteMethods(services);
-    // These two methods never look at the calling plugin.
-    const noPlugin = undefined as unknown as CallContext;
-    this.files = {
-      read: (path, maxBytes) => fs.readFile({ path, encoding: "utf8", maxBytes }, noPlugin) as Promise<BridgeFileContent>,
-      url: (path) => fs.getFileUrl({ path }, noPlugin) as Promise<{ url: string; size: number }>,
-    };
+    const files = createSessionFiles(services);
+    this.files = { read: (path, maxBytes) => files.read({ path, encoding: "utf8", maxBytes }), url: files.url };
   }
 
   async start(): Promise<void> {
