@@ -113,7 +113,8 @@ export class DeviceDaemon {
       if (this.ws !== ws || this.stopped) return;
       this.ws = null;
       if (code === DEVICE_CLOSE.replaced) void this.stop({ reason: "replaced", message: "another taiku daemon connected for this device" });
-      else if (code === DEVICE_CLOSE.revoked) void this.stop({ reason: "revoked", message: "this device was removed or its token rotated; run 'taiku login' again" });
+      // Revoked: another taiku process may have rotated the token (it is on disk then): refresh once, as for a 401.
+      else if (code === DEVICE_CLOSE.revoked) void this.onUnauthorized();
       else this.retry("connection lost");
     });
   }
