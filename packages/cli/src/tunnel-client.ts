@@ -8,9 +8,9 @@
  * run concurrently, keyed by `requestId`; `cancel` from the server and a dropped link abort them.
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
-import type { CliDownMsg, CliUpMsg } from "@taiku/protocol";
+import { TUNNEL_CHUNK_BYTES, type CliDownMsg, type CliUpMsg } from "@taiku/protocol";
 
-export const TUNNEL_CHUNK_BYTES = 64 * 1024;
+export { TUNNEL_CHUNK_BYTES };
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, not the message. */
 const HOP_BY_HOP = new Set(["connection", "transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "host"]);
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;

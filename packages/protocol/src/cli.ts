@@ -13,6 +13,9 @@ const header = z.object({ name: z.string().max(256), value: bytes });
 
 // ---------------------------------------------------------------- CLI → server
 
+/** §2.3 Tunnels: request and response bodies travel in chunks of at most 64 KiB. */
+export const TUNNEL_CHUNK_BYTES = 64 * 1024;
+
 const up = {
   /** Create a session (proto `OpenRequest`). Auth: `X-Taiku-Token` on the upgrade request (optional). */
   open: z.object({

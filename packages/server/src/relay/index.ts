@@ -121,8 +121,13 @@ export function createRelay(deps: RelayDeps): Relay {
 
     sessionIgnoringCase(sessionId: string) {
       const id = sessionId.toLowerCase();
-      const found = [...ctx.sessions.values()].filter((s) => !s.ended && s.id.toLowerCase() === id);
-      return found.length === 1 ? sessionAccess(found[0]!) : undefined; // two matches: refuse rather than guess
+      let found: Session | undefined;
+      for (const s of ctx.sessions.values()) {
+        if (s.ended || s.id.toLowerCase() !== id) continue;
+        if (found) return undefined; // two matches: refuse rather than guess
+        found = s;
+      }
+      return found ? sessionAccess(found) : undefined;
     },
 
     sessionEnded: (sessionId: string) => ended.has(sessionId),

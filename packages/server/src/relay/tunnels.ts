@@ -13,10 +13,10 @@
  * Tunnel URLs need no sign-in, so at most `tunnelMaxPending` (32) exchanges run per session at once:
  * that caps what one session's tunnels can hold in server memory (each ≤ the limits above).
  */
-import type { CliDownMsg, CliUpMsg } from "@taiku/protocol";
+import { TUNNEL_CHUNK_BYTES, type CliDownMsg, type CliUpMsg } from "@taiku/protocol";
 import type { TunnelCall, TunnelExchange, TunnelFailureKind, TunnelHeader, TunnelSink } from "../seams.js";
 
-export const TUNNEL_CHUNK_BYTES = 64 * 1024;
+export { TUNNEL_CHUNK_BYTES };
 export const TUNNEL_DEFAULTS = {
   tunnelAnswerMs: 30_000,
   tunnelBodyMaxBytes: 32 * 1024 * 1024,
