@@ -4,18 +4,23 @@
  * then sends `hello`. On loss the link retries with backoff until the grace window ends; `ping`
  * is answered here. Everything else is handed to the session.
  */
+import { randomFillSync } from "node:crypto";
 import WebSocket from "ws";
 import { CLI_LINK_PATH, CLOSE, decodeCbor, encodeCbor, parseCliDown, type CliDown, type CliDownMsg, type CliUp, type CliUpMsg } from "@taiku/protocol";
 import { backoffDelay } from "./backoff.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
 /**
- * An all-zero WebSocket masking key, which `ws` recognises and then skips masking (no copy and XOR of
- * every output frame). Masking (RFC 6455 §10.3) protects proxies from byte sequences chosen by scripts
- * in a browser; this link is not a browser, and its output frames are AES-GCM ciphertext.
+ * Masking keys for the link. Masking (RFC 6455 §10.3) protects intercepting proxies from byte
+ * sequences a third party chose. Output `data` messages are AES-GCM ciphertext nobody can choose, so
+ * they get an all-zero key, which `ws` recognises and then skips masking (no copy and XOR of every
+ * output frame); everything else (tunnel and file bodies, which others can influence) is masked as
+ * usual. `ws` asks for the key synchronously inside `send` (no permessage-deflate on this link).
  */
-const zeroMask = (mask: Buffer): void => {
-  mask.fill(0);
+let sendingCiphertext = false;
+const linkMask = (mask: Buffer): void => {
+  if (sendingCiphertext) mask.fill(0);
+  else randomFillSync(mask);
 };
 
 export interface LinkTimers {
@@ -76,10 +81,15 @@ export class Link {
     return this.sendEncoded(encodeCbor(msg));
   }
 
-  /** `send` for a message already encoded as CBOR (e.g. by `encodeCliData`). */
-  sendEncoded(bytes: Uint8Array): boolean {
+  /** `send` for a message already encoded as CBOR (e.g. by `encodeCliData`); `ciphertext`: it is a sealed output frame. */
+  sendEncoded(bytes: Uint8Array, ciphertext = false): boolean {
     if (this.state !== "up" || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(bytes);
+    sendingCiphertext = ciphertext;
+    try {
+      this.ws.send(bytes);
+    } finally {
+      sendingCiphertext = false;
+    }
     return true;
   }
 
@@ -114,7 +124,7 @@ export class Link {
     this.state = "connecting";
     const headers: Record<string, string> = {};
     if (this.opts.token) headers["X-Taiku-Token"] = this.opts.token;
-    const ws = new WebSocket(linkUrl(this.opts.server), { headers, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024, generateMask: zeroMask });
+    const ws = new WebSocket(linkUrl(this.opts.server), { headers, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024, generateMask: linkMask });
     ws.binaryType = "nodebuffer";
     this.ws = ws;
     let opened = false;

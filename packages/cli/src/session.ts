@@ -399,7 +399,7 @@ export class ShareSession extends EventEmitter {
       const msg = sealDataMessage(this.keys.enc, shellId, seq, plain, aad.output(this.sessionId, shellId, seq));
       buf.push(seq, { n: msg.n, c: msg.c }); // views into msg.bytes: a re-send encodes the frame only
       if (this.live && !this.awaitingSync) {
-        this.link.sendEncoded(msg.bytes);
+        this.link.sendEncoded(msg.bytes, true);
         this.checkSocket();
         buf.markSent(seq + 1);
       }
