@@ -71,7 +71,7 @@ export class PtyHost {
         nodePtyPath: this.nodePtyPath,
         flushMs: this.opts.flushMs ?? 10,
         batchBytes: this.opts.batchBytes ?? 16 * 1024,
-        maxBatchBytes: this.opts.maxBatchBytes ?? 32 * 1024,
+        maxBatchBytes: this.opts.maxBatchBytes ?? 64 * 1024,
         maxInFlight: this.opts.maxInFlight ?? 2,
         pauseBytes: this.opts.pauseBytes ?? 1024 * 1024,
         exitCheckMs: this.opts.exitCheckMs ?? 50,
@@ -93,7 +93,9 @@ export class PtyHost {
       try {
         pty.deliver(m.chunk);
       } finally {
-        worker.postMessage({ t: "ack", id: m.id });
+        // The chunk was consumed during delivery (PtyLike.onData): its buffer goes back for reuse.
+        const buffer = m.chunk.buffer as ArrayBuffer;
+        worker.postMessage({ t: "ack", id: m.id, buffer }, [buffer]);
       }
     } else {
       if (m.error) this.opts.onWarn?.(`shell ${m.id}: ${m.error}`);

@@ -9,8 +9,12 @@
  * per frame rather than one per 4 KiB read; the PTY is paused while the main thread is behind.
  *
  * Messages in: spawn {id, file, args, opts}, write {id, data}, resize {id, cols, rows},
- *              pause {id}, resume {id}, kill {id, signal}, ack {id}.
+ *              pause {id}, resume {id}, kill {id, signal}, ack {id, buffer?}.
  * Messages out: spawned {id, pid}, data {id, chunk} (chunk's buffer transferred), exit {id, exitCode, error?}.
+ *
+ * A batch's buffer comes back with its `ack` (transferred again) and is reused for a later batch, so
+ * output crosses the thread without a fresh buffer per batch: at tens of MB/s those buffers were
+ * garbage that the main thread's collector paid for (docs/benchmarks.md, session 4).
  */
 "use strict";
 const { isMainThread, parentPort, workerData } = require("node:worker_threads");
@@ -88,6 +92,26 @@ class PtyWriter {
 }
 
 /**
+ * Batch buffers of one size (`maxBatchBytes`) that travel to the main thread and come back with the
+ * acknowledgement. At most `keep` wait here; a buffer of another size (or a detached one) is dropped.
+ */
+class BufferPool {
+  constructor(size, keep = 8) {
+    this.size = size;
+    this.keep = keep;
+    this.free = [];
+  }
+
+  take() {
+    return this.free.pop() ?? new ArrayBuffer(this.size);
+  }
+
+  give(buffer) {
+    if (buffer instanceof ArrayBuffer && buffer.byteLength === this.size && this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
+/**
  * Output of one PTY on its way to the main thread, batched as the CLI batches frames (coalescer.ts,
  * spec §2.3): the first read after a quiet spell goes at once (keystroke echo), later reads leave once
  * `batchBytes` have gathered or `flushMs` after the previous batch. At most `maxInFlight` batches of at
@@ -97,8 +121,8 @@ class PtyWriter {
  * once inside a window too (the keystroke's echo; coalescer.ts), or with the next acknowledgement.
  */
 class OutputBatcher {
-  constructor({ flushMs, batchBytes, maxBatchBytes = Infinity, maxInFlight, pauseBytes, post, pause, setTimer = setTimeout, clearTimer = clearTimeout }) {
-    Object.assign(this, { flushMs, batchBytes, maxBatchBytes, maxInFlight, pauseBytes, post, pause, setTimer, clearTimer });
+  constructor({ flushMs, batchBytes, maxBatchBytes = Infinity, maxInFlight, pauseBytes, post, pause, pool = null, setTimer = setTimeout, clearTimer = clearTimeout }) {
+    Object.assign(this, { flushMs, batchBytes, maxBatchBytes, maxInFlight, pauseBytes, post, pause, pool, setTimer, clearTimer });
     this.parts = [];
     this.pending = 0;
     this.inFlight = 0;
@@ -172,9 +196,9 @@ class OutputBatcher {
   }
 
   send() {
-    // A fresh, unpooled buffer of its own: its ArrayBuffer is transferred (a pooled one would be detached).
+    // A buffer of its own (never Node's shared pool): its ArrayBuffer is transferred, then comes back with the ack.
     const size = Math.min(this.pending, this.maxBatchBytes);
-    const chunk = new Uint8Array(size);
+    const chunk = this.pool && size <= this.pool.size ? new Uint8Array(this.pool.take(), 0, size) : new Uint8Array(size);
     for (let at = 0; at < size; ) {
       const p = this.parts[0];
       const take = Math.min(p.byteLength, size - at);
@@ -221,6 +245,7 @@ function drainAfterEnd(fd, deliver, maxBytes = 16 * 1024 * 1024) {
 function runHost(data, port) {
   const pty = require(data.nodePtyPath);
   const shells = new Map();
+  const pool = Number.isFinite(data.maxBatchBytes) ? new BufferPool(data.maxBatchBytes) : null;
   const exited = (id, exitCode, error) => {
     const s = shells.get(id);
     if (!s) return;
@@ -244,6 +269,7 @@ function runHost(data, port) {
       maxBatchBytes: data.maxBatchBytes,
       maxInFlight: data.maxInFlight,
       pauseBytes: data.pauseBytes,
+      pool,
       post: (chunk) => port.postMessage({ t: "data", id: m.id, chunk }, [chunk.buffer]),
       pause: (on) => {
         s.selfPaused = on;
@@ -282,6 +308,7 @@ function runHost(data, port) {
 
   port.on("message", (m) => {
     if (m.t === "spawn") return spawn(m);
+    if (m.t === "ack" && pool && m.buffer) pool.give(m.buffer); // also when its shell is gone
     const s = shells.get(m.id);
     if (!s) return;
     try {
@@ -311,4 +338,4 @@ function runHost(data, port) {
 
 if (!isMainThread && workerData && workerData.taikuPtyHost) runHost(workerData, parentPort);
 
-module.exports = { PtyWriter, OutputBatcher, drainAfterEnd };
+module.exports = { PtyWriter, OutputBatcher, BufferPool, drainAfterEnd };

@@ -32,6 +32,10 @@ import type { EndResult, SessionOptions, ShareLinks } from "./session-types.js";
 
 export type { EndResult, SessionOptions, ShareLinks };
 
+/**
+ * Events: `output` (shellId, bytes — valid only during the listener, as PtyLike.onData), `shells`,
+ * `chat`, `presence`, `links`, `linkUp`, `linkDown`, `synced`, `warn`, `end`.
+ */
 export class ShareSession extends EventEmitter {
   sessionId = "";
   baseUrl = "";

@@ -10,6 +10,7 @@ export interface PtyLike {
   readonly pid: number;
   /** Output already comes in batches (spec §2.3), e.g. from the PTY thread: no coalescing here. */
   readonly batched?: boolean;
+  /** `data` is valid only during the callback (the PTY thread reuses its buffer): copy what is kept. */
   onData(cb: (data: string | Uint8Array) => void): { dispose(): void };
   onExit(cb: (e: { exitCode: number; signal?: number }) => void): { dispose(): void };
   write(data: string | Buffer): void;

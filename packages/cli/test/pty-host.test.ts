@@ -19,9 +19,15 @@ interface Batcher {
   hold(on: boolean): void;
   expectEcho(): void;
 }
-const { PtyWriter, OutputBatcher } = req("../src/pty-worker.cjs") as {
+interface Pool {
+  size: number;
+  take(): ArrayBuffer;
+  give(b: unknown): void;
+}
+const { PtyWriter, OutputBatcher, BufferPool } = req("../src/pty-worker.cjs") as {
+  BufferPool: new (size: number, keep?: number) => Pool;
   PtyWriter: new (fd: number, opts?: { retryMs?: number; writeSync?: (fd: number, d: Uint8Array) => number; onError?: (e: unknown) => void }) => Writer;
-  OutputBatcher: new (o: { flushMs: number; batchBytes: number; maxBatchBytes?: number; maxInFlight: number; pauseBytes: number; setTimer?: (fn: () => void, ms: number) => unknown; clearTimer?: (h: unknown) => void; post(c: Uint8Array): void; pause(on: boolean): void }) => Batcher;
+  OutputBatcher: new (o: { flushMs: number; batchBytes: number; maxBatchBytes?: number; maxInFlight: number; pauseBytes: number; pool?: Pool; setTimer?: (fn: () => void, ms: number) => unknown; clearTimer?: (h: unknown) => void; post(c: Uint8Array): void; pause(on: boolean): void }) => Batcher;
 };
 
 const eagain = (): never => {
@@ -78,6 +84,31 @@ describe("PtyWriter", () => {
 describe("OutputBatcher", () => {
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it("fills batches into pooled buffers that come back with the acknowledgement", () => {
+    const pool = new BufferPool(4, 2);
+    const posted: Uint8Array[] = [];
+    const seen: number[][] = [];
+    const b = new OutputBatcher({ flushMs: 10, batchBytes: 1, maxBatchBytes: 4, maxInFlight: 1, pauseBytes: 100, pool, post: (c) => (posted.push(c), seen.push([...c])), pause: () => {} });
+    b.push(Uint8Array.from([1, 2, 3]));
+    b.push(Uint8Array.from([4, 5, 6, 7, 8]));
+    expect(seen).toEqual([[1, 2, 3]]);
+    const first = posted[0]!.buffer;
+    expect(first.byteLength).toBe(4); // a pool buffer, the batch a view of its start
+    pool.give(first); // as the main thread hands it back with its ack
+    b.ack();
+    expect(seen).toEqual([[1, 2, 3], [4, 5, 6, 7]]);
+    expect(posted[1]!.buffer).toBe(first); // reused, not a fresh allocation
+    // Buffers of another size, and more than `keep`, are not kept.
+    pool.give(new ArrayBuffer(8));
+    pool.give(new ArrayBuffer(4));
+    pool.give(new ArrayBuffer(4));
+    pool.give(new ArrayBuffer(4));
+    const taken = [pool.take(), pool.take(), pool.take()];
+    expect(taken.map((t) => t.byteLength)).toEqual([4, 4, 4]);
+    expect(new Set(taken).size).toBe(3);
+    b.flush();
   });
 
   it("sends the first read after quiet at once, then batches by size or timer, within maxInFlight; pauses above pauseBytes", () => {
@@ -168,7 +199,7 @@ function hosted(host: PtyHost, script: string, opts: { cols?: number } = {}) {
   let text = "";
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   pty.onData((d) => {
-    const u = typeof d === "string" ? Buffer.from(d) : d;
+    const u = typeof d === "string" ? Buffer.from(d) : Uint8Array.from(d); // valid only during the callback
     chunks.push(u);
     text = (text + Buffer.from(u).toString("latin1")).slice(-65_536); // a tail: output may be MBs
     for (const w of waiters.splice(0)) if (w.re.test(text)) w.resolve();

@@ -6,12 +6,9 @@
  * are plain CBOR that `decodeCbor` reads as the same object as `encodeCbor` would have written.
  */
 
-const TEXT = 0x60;
-const BYTES = 0x40;
-const MAP = 0xa0;
+import { ascii, BYTES, headSize, MAP, writeHead } from "./cbor-heads.js";
 
 /** Key/value prefix up to `frame.c`'s byte-string header: fixed strings, so computed once. */
-const ascii = (s: string): number[] => [TEXT + s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
 const KEY_T = [...ascii("t"), ...ascii("data")];
 const KEY_SHELL = ascii("shellId");
 const KEY_SEQ = ascii("seq");
@@ -56,43 +53,4 @@ export function encodeCliData(shellId: number, seq: number, nonce: Uint8Array, c
   const cAt = at;
   for (const p of cParts) put(p);
   return { bytes: out, n: out.subarray(nAt, nAt + nonce.byteLength), c: out.subarray(cAt, cAt + cLength) };
-}
-
-/** Bytes of a CBOR head (major type + argument) for argument `v`. */
-function headSize(v: number): number {
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`CBOR unsigned integer out of range: ${v}`);
-  if (v < 24) return 1;
-  if (v < 0x100) return 2;
-  if (v < 0x10000) return 3;
-  if (v < 0x100000000) return 5;
-  return 9;
-}
-
-function writeHead(out: Uint8Array, at: number, major: number, v: number): number {
-  const mt = major << 5;
-  if (v < 24) {
-    out[at] = mt + v;
-    return at + 1;
-  }
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  if (v < 0x100) {
-    out[at] = mt + 24;
-    out[at + 1] = v;
-    return at + 2;
-  }
-  if (v < 0x10000) {
-    out[at] = mt + 25;
-    dv.setUint16(at + 1, v);
-    return at + 3;
-  }
-  if (v < 0x100000000) {
-    out[at] = mt + 26;
-    dv.setUint32(at + 1, v);
-    return at + 5;
-  }
-  if (major !== 0) throw new RangeError(`CBOR length out of range: ${v}`);
-  // As cbor-x writes numbers past 32 bits (and reads back as numbers, where a 64-bit uint would be a BigInt).
-  out[at] = 0xfb;
-  dv.setFloat64(at + 1, v);
-  return at + 9;
 }

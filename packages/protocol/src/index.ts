@@ -7,5 +7,6 @@ export * from "./cli.js";
 export * from "./http.js";
 export * from "./plugin/index.js";
 export * from "./cli-data.js";
+export * from "./chunks-message.js";
 export * from "./devices.js";
 export * from "./aliases.js";

@@ -9,13 +9,14 @@ import { randomBytes, verifyProof, wsChallenge } from "@taiku/crypto";
 import type { Account } from "../seams.js";
 import { handleBrowserMessage, nextActivity } from "./browser-messages.js";
 import type { RelayContext } from "./context.js";
-import { Peer } from "./peer.js";
+import { Peer, type Corkable } from "./peer.js";
 import { closeSocket, cookieValue, remoteIp, SerialQueue, toBytes } from "./socket-util.js";
 
 const MAX_MALFORMED = 20;
 export const SESSION_COOKIE = "taiku_session";
 
-export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMessage, sessionId: string): void {
+/** `socket`: the upgraded connection under `ws`, corked while a `chunks` message is written (peer.ts). */
+export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMessage, sessionId: string, socket?: Corkable): void {
   const { deps } = ctx;
   const found = ctx.sessions.get(sessionId);
   if (!found || found.ended) return closeSocket(ws, CLOSE.notFound, "Session not found");
@@ -41,7 +42,7 @@ export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMes
     if (session.ended) return closeSocket(ws, CLOSE.sessionClosed, "Session closed");
     if (session.viewerAuth && !account) return closeSocket(ws, CLOSE.loginRequired, "login required");
     const { limits } = deps;
-    peer = new Peer(session.nextUserId++, ws, ip, limits.chatRateCount, limits.chatRateWindowMs);
+    peer = new Peer(session.nextUserId++, ws, ip, limits.chatRateCount, limits.chatRateWindowMs, socket);
     session.peers.set(peer.userId, peer);
     challenge = randomBytes(32);
     peer.send({

@@ -8,14 +8,15 @@
  * are a gap (allowed by §2.4.3). The CLI is paused while a counting viewer is over the window and
  * resumed once all are under half of it; a viewer without progress for `stallMs` stops counting.
  */
-import type { ServerMessage } from "@taiku/protocol";
+import type { SeqFrame } from "@taiku/protocol";
 import type { FrameRing } from "./ring.js";
 
 /** Largest `chunks` message the relay builds (ciphertext bytes), so one catch-up never hogs the socket. */
 const BATCH_BYTES = 256 * 1024;
 
 export interface FlowPeer {
-  send(msg: ServerMessage): void;
+  /** One `chunks` message of these frames, in order. */
+  sendChunks(shellId: number, frames: readonly SeqFrame[]): void;
   bufferedAmount(): number;
   /** True once the viewer has sent an `ack`: only then is the ack window enforced. */
   acks: boolean;
@@ -75,7 +76,7 @@ export function pump({ sub, ring, shellId, peer, windowBytes, now }: PumpArgs): 
       sub.behind = false;
       return false;
     }
-    peer.send({ t: "chunks", shellId, frames });
+    peer.sendChunks(shellId, frames);
     for (const f of frames) sub.sent(f.seq, f.c.byteLength, peer.acks);
     sentAny = true;
   }

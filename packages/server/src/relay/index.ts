@@ -76,7 +76,7 @@ export function createRelay(deps: RelayDeps): Relay {
         return true;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        if (m) acceptBrowser(ctx, ws, req, safeDecode(m[1]!));
+        if (m) acceptBrowser(ctx, ws, req, safeDecode(m[1]!), socket);
         else acceptCliLink(ctx, ws, req);
       });
       return true;

@@ -1,8 +1,14 @@
 /** One authenticated (or authenticating) browser connection: a "user" of §2.2 with its presence. */
 import { WebSocket } from "ws";
-import { encodeCbor, type LayoutMeta, type Role, type ServerMessage, type User } from "@taiku/protocol";
+import { encodeCbor, encodeChunksParts, type LayoutMeta, type Role, type SeqFrame, type ServerMessage, type User } from "@taiku/protocol";
 import { RateWindow } from "./chat.js";
 import type { FlowPeer, Subscription } from "./flow.js";
+
+/** The socket under a WebSocket: corked, its writes leave in one `writev`. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
 
 export class Peer implements FlowPeer {
   authed = false;
@@ -31,6 +37,7 @@ export class Peer implements FlowPeer {
     readonly ip: string,
     chatRateCount: number,
     chatRateWindowMs: number,
+    private readonly socket?: Corkable,
   ) {
     this.name = `Guest ${userId}`;
     this.chatRate = new RateWindow(chatRateCount, chatRateWindowMs);
@@ -42,6 +49,23 @@ export class Peer implements FlowPeer {
 
   send(msg: ServerMessage): void {
     this.sendRaw(encodeCbor(msg));
+  }
+
+  /**
+   * Terminal output: one `chunks` message sent as WebSocket fragments (RFC 6455 §5.4), heads and the
+   * ring's ciphertext as they are (chunks-message.ts), with no copy into a message buffer. All fragments
+   * are sent in this one synchronous call, so no other message can land between them.
+   */
+  sendChunks(shellId: number, frames: readonly SeqFrame[]): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    const parts = encodeChunksParts(shellId, frames);
+    this.socket?.cork();
+    try {
+      const last = parts.length - 1;
+      for (let i = 0; i <= last; i++) this.ws.send(parts[i]!, { binary: true, fin: i === last });
+    } finally {
+      this.socket?.uncork();
+    }
   }
 
   sendRaw(bytes: Uint8Array): void {
