@@ -7,7 +7,10 @@
  *      and its floor: bare node↔node round trip   hop-floor.mjs
  *   4. idle sessions: server RSS per session      idle.mjs
  *   5. peer: wetty, same cat + echo               wetty.mjs
- *   node bench/relay/run.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--gap 1,20] [--sessions 1000] [--skip-wetty]
+ *   6. `--pairs N` (default 5) alternated pairs of one raw `cat` and one relayed `cat` to 1 viewer:
+ *      the ratio of their medians is the throughput figure least moved by this shared VM's noise
+ *      (single runs of the same code spread by ±10 %)
+ *   node bench/relay/run.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--gap 1,20] [--sessions 1000] [--pairs 5] [--skip-wetty]
  * Prints plain lines of figures; asserts nothing. Each part bounds its own time (5 min per cat).
  */
 import { parseArgs } from "node:util";
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     gap: { type: "string", default: "1,20" },
     sessions: { type: "string", default: "1000" },
     "raw-runs": { type: "string", default: "3" },
+    pairs: { type: "string", default: "5" },
     "skip-wetty": { type: "boolean", default: false },
     "skip-idle": { type: "boolean", default: false },
   },
@@ -68,7 +72,21 @@ if (!values["skip-idle"]) {
   console.log(`# ${load()}`);
 }
 
+const pairs = [];
+for (let i = 0; i < Number(values.pairs); i++) {
+  const r = await relayBench({ mb, viewerCounts: [1], echoN: 0, rawRuns: 1 });
+  pairs.push({ raw: r.raw.all[0].mbps, relay: r.runs[0].perViewer.median });
+  console.log(`pair ${i + 1}: raw ${fmt(pairs[i].raw)} MB/s, relayed to 1 viewer ${fmt(pairs[i].relay)} MB/s = ${fmt((100 * pairs[i].relay) / pairs[i].raw, 0)}%`);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+if (pairs.length) console.log(`# ${load()}`);
+
 console.log("## summary");
+if (pairs.length) {
+  const raw = median(pairs.map((p) => p.raw));
+  const rel = median(pairs.map((p) => p.relay));
+  console.log(`relay 1 viewer, ${pairs.length} alternated pairs: median raw ${fmt(raw)} MB/s, median relayed ${fmt(rel)} MB/s = ${fmt((100 * rel) / raw, 0)}% (per pair: ${pairs.map((p) => fmt((100 * p.relay) / p.raw, 0) + "%").join(", ")})`);
+}
 for (const r of relay.runs) {
   console.log(`relay ${r.viewers} viewer(s): ${fmt(r.perViewer.median)} MB/s per viewer = ${fmt((100 * r.perViewer.median) / rawMedian, 0)}% of raw median (${fmt((100 * r.perViewer.median) / relay.raw.best.mbps, 0)}% of raw best); aggregate ${fmt(r.aggregate)} MB/s; seq gaps ${r.seqGaps}; RSS peak server ${mib(r.rss.serverMax)} MiB, CLI ${mib(r.rss.shareMax)} MiB`);
 }

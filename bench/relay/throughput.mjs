@@ -20,7 +20,8 @@ import { rawPty } from "./raw-pty.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** `gaps`: keystroke echo is measured once per gap (ms between an echo and the next keystroke). */
-export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500, gaps = [1, 20], rawRuns = 3, shell = "/bin/bash", timeoutMs = 300_000 } = {}) {
+/** `embedded`: no `taiku serve`; the share process runs the embedded server, as `taiku` does by default. */
+export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500, gaps = [1, 20], rawRuns = 3, shell = "/bin/bash", timeoutMs = 300_000, embedded = false } = {}) {
   const out = { raw: null, runs: [], echoes: [] };
   const { taikuBin, lib } = await buildTaiku({ quiet: true });
   const file = ensureDataFile(mb * MB);
@@ -29,14 +30,15 @@ export async function relayBench({ mb = 200, viewerCounts = [1, 10], echoN = 500
     for (const x of out.raw.all) console.log(`raw-pty run: ${fmt(x.bytes / MB)} MB in ${fmt(x.ms, 0)} ms = ${fmt(x.mbps)} MB/s`);
   }
   const home = mkdtempSync(join(tmpdir(), "taiku-bench-home-"));
-  const server = await startTaikuServe(taikuBin, home);
+  let server = embedded ? null : await startTaikuServe(taikuBin, home);
   // BENCH_PROF=<dir>: V8 CPU profiles of the share (CLI) and viewer processes, for diagnosis;
   // BENCH_NODE_ARGS="--trace-gc" (say): other node flags for those processes.
   const prof = process.env.BENCH_PROF ? { execArgv: ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] } : process.env.BENCH_NODE_ARGS ? { execArgv: process.env.BENCH_NODE_ARGS.split(" ") } : {};
   const share = child(join(here, "lib", "share-proc.mjs"), [], prof);
   const viewers = [];
   try {
-    const started = await share.request({ t: "start", lib, server: server.url, shell, dir: DATA_DIR }, 60_000);
+    const started = await share.request({ t: "start", lib, server: server?.url, home, shell, dir: DATA_DIR }, 60_000);
+    server ??= { url: started.server, pid: share.pid, stop: async () => {} }; // embedded: one process
     const fragment = started.links.write.split("#")[1];
     console.log(`server ${server.url} pid ${server.pid}; share pid ${share.pid}; session ${started.sessionId}`);
     let k = 0;
@@ -140,15 +142,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       echo: { type: "string", default: "500" },
       gap: { type: "string", default: "1,20" },
       "raw-runs": { type: "string", default: "3" },
+      embedded: { type: "boolean", default: false },
     },
   });
-  console.log(`# taiku relay throughput — ${machine()}`);
+  console.log(`# taiku relay throughput — ${machine()}${values.embedded ? " — embedded server (one process)" : ""}`);
   const r = await relayBench({
     mb: Number(values.mb),
     viewerCounts: values.viewers.split(",").map(Number),
     echoN: Number(values.echo),
     gaps: values.gap.split(",").map(Number),
     rawRuns: Number(values["raw-runs"]),
+    embedded: values.embedded,
   });
   if (r.raw) {
     const raw = r.raw.best.mbps;

@@ -17,10 +17,11 @@ function sampleFlow() {
   samples.maxBuffered = Math.max(samples.maxBuffered, handle.session.stats().bufferedAmount);
 }
 serve({
-  async start({ lib, server, shell, dir }) {
+  async start({ lib, server, home, shell, dir }) {
     const { startShare } = await import(pathToFileURL(lib).href);
     handle = await startShare({
-      server,
+      // No server: the embedded one in this process (`taiku` as the README runs it), data in `home`.
+      ...(server ? { server } : { embedded: { home, port: 0 } }),
       shell,
       dir,
       env: { ...process.env, PS1: "$ ", PROMPT_COMMAND: "", HISTFILE: "/dev/null" },
