@@ -85,7 +85,8 @@ console.log("## summary");
 if (pairs.length) {
   const raw = median(pairs.map((p) => p.raw));
   const rel = median(pairs.map((p) => p.relay));
-  console.log(`relay 1 viewer, ${pairs.length} alternated pairs: median raw ${fmt(raw)} MB/s, median relayed ${fmt(rel)} MB/s = ${fmt((100 * rel) / raw, 0)}% (per pair: ${pairs.map((p) => fmt((100 * p.relay) / p.raw, 0) + "%").join(", ")})`);
+  const ratios = pairs.map((p) => (100 * p.relay) / p.raw);
+  console.log(`relay 1 viewer, ${pairs.length} alternated pairs: median of the per-pair ratios ${fmt(median(ratios), 0)}%; median raw ${fmt(raw)} MB/s, median relayed ${fmt(rel)} MB/s = ${fmt((100 * rel) / raw, 0)}% (per pair: ${ratios.map((r) => fmt(r, 0) + "%").join(", ")})`);
 }
 for (const r of relay.runs) {
   console.log(`relay ${r.viewers} viewer(s): ${fmt(r.perViewer.median)} MB/s per viewer = ${fmt((100 * r.perViewer.median) / rawMedian, 0)}% of raw median (${fmt((100 * r.perViewer.median) / relay.raw.best.mbps, 0)}% of raw best); aggregate ${fmt(r.aggregate)} MB/s; seq gaps ${r.seqGaps}; RSS peak server ${mib(r.rss.serverMax)} MiB, CLI ${mib(r.rss.shareMax)} MiB`);

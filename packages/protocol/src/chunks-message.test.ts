@@ -4,15 +4,7 @@ import { encodeChunksParts } from "./chunks-message.js";
 import { parseServerMessage } from "./browser.js";
 import type { SeqFrame } from "./common.js";
 
-const join = (parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-};
+const join = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 
 const frame = (seq: number, len: number): SeqFrame => ({
   seq,

@@ -7,14 +7,10 @@
  * docs/benchmarks.md). Joined, the pieces are the bytes `encodeCbor` writes for the same object.
  */
 import type { SeqFrame } from "./common.js";
-import { ARRAY, ascii, BYTES, headSize, MAP, writeHead } from "./cbor-heads.js";
+import { ARRAY, ascii, CborWriter, headSize, KEY_C, KEY_N, KEY_SEQ, KEY_SHELL, MAP } from "./cbor-heads.js";
 
 const KEY_T = [...ascii("t"), ...ascii("chunks")];
-const KEY_SHELL = ascii("shellId");
 const KEY_FRAMES = ascii("frames");
-const KEY_SEQ = ascii("seq");
-const KEY_N = ascii("n");
-const KEY_C = ascii("c");
 
 /** Bytes of one frame's heads (everything but its ciphertext). */
 function frameHeadSize(f: SeqFrame): number {
@@ -28,32 +24,23 @@ function frameHeadSize(f: SeqFrame): number {
 export function encodeChunksParts(shellId: number, frames: readonly SeqFrame[]): Uint8Array[] {
   let size = 1 + KEY_T.length + KEY_SHELL.length + headSize(shellId) + KEY_FRAMES.length + headSize(frames.length);
   for (const f of frames) size += frameHeadSize(f);
-  const heads = new Uint8Array(size);
-  let at = 0;
-  const put = (bytes: ArrayLike<number>): void => {
-    heads.set(bytes, at);
-    at += bytes.length;
-  };
-  heads[at++] = MAP + 3;
-  put(KEY_T);
-  put(KEY_SHELL);
-  at = writeHead(heads, at, 0, shellId);
-  put(KEY_FRAMES);
-  at = writeHead(heads, at, ARRAY >> 5, frames.length);
+  const w = new CborWriter(new Uint8Array(size));
+  w.byte(MAP + 3);
+  w.put(KEY_T);
+  w.uintField(KEY_SHELL, shellId);
+  w.put(KEY_FRAMES);
+  w.head(ARRAY >> 5, frames.length);
   const parts: Uint8Array[] = [];
   let from = 0;
   for (const f of frames) {
-    heads[at++] = MAP + 3;
-    put(KEY_SEQ);
-    at = writeHead(heads, at, 0, f.seq);
-    put(KEY_N);
-    at = writeHead(heads, at, BYTES >> 5, f.n.byteLength);
-    put(f.n);
-    put(KEY_C);
-    at = writeHead(heads, at, BYTES >> 5, f.c.byteLength);
-    parts.push(heads.subarray(from, at), f.c);
-    from = at;
+    w.byte(MAP + 3);
+    w.uintField(KEY_SEQ, f.seq);
+    w.bytesField(KEY_N, f.n.byteLength);
+    w.put(f.n);
+    w.bytesField(KEY_C, f.c.byteLength);
+    parts.push(w.out.subarray(from, w.at), f.c);
+    from = w.at;
   }
-  if (frames.length === 0) parts.push(heads);
+  if (frames.length === 0) parts.push(w.out);
   return parts;
 }

@@ -6,15 +6,11 @@
  * are plain CBOR that `decodeCbor` reads as the same object as `encodeCbor` would have written.
  */
 
-import { ascii, BYTES, headSize, MAP, writeHead } from "./cbor-heads.js";
+import { ascii, CborWriter, headSize, KEY_C, KEY_N, KEY_SEQ, KEY_SHELL, MAP } from "./cbor-heads.js";
 
 /** Key/value prefix up to `frame.c`'s byte-string header: fixed strings, so computed once. */
 const KEY_T = [...ascii("t"), ...ascii("data")];
-const KEY_SHELL = ascii("shellId");
-const KEY_SEQ = ascii("seq");
 const KEY_FRAME = ascii("frame");
-const KEY_N = ascii("n");
-const KEY_C = ascii("c");
 
 export interface EncodedCliData {
   /** The whole message, ready for one WebSocket frame. */
@@ -30,27 +26,19 @@ export function encodeCliData(shellId: number, seq: number, nonce: Uint8Array, c
   const size =
     1 + KEY_T.length + KEY_SHELL.length + headSize(shellId) + KEY_SEQ.length + headSize(seq) + KEY_FRAME.length +
     1 + KEY_N.length + headSize(nonce.byteLength) + nonce.byteLength + KEY_C.length + headSize(cLength) + cLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  const put = (bytes: ArrayLike<number>): void => {
-    out.set(bytes, at);
-    at += bytes.length;
-  };
-  out[at++] = MAP + 4;
-  put(KEY_T);
-  put(KEY_SHELL);
-  at = writeHead(out, at, 0, shellId);
-  put(KEY_SEQ);
-  at = writeHead(out, at, 0, seq);
-  put(KEY_FRAME);
-  out[at++] = MAP + 2;
-  put(KEY_N);
-  at = writeHead(out, at, BYTES >> 5, nonce.byteLength);
-  const nAt = at;
-  put(nonce);
-  put(KEY_C);
-  at = writeHead(out, at, BYTES >> 5, cLength);
-  const cAt = at;
-  for (const p of cParts) put(p);
+  const w = new CborWriter(new Uint8Array(size));
+  w.byte(MAP + 4);
+  w.put(KEY_T);
+  w.uintField(KEY_SHELL, shellId);
+  w.uintField(KEY_SEQ, seq);
+  w.put(KEY_FRAME);
+  w.byte(MAP + 2);
+  w.bytesField(KEY_N, nonce.byteLength);
+  const nAt = w.at;
+  w.put(nonce);
+  w.bytesField(KEY_C, cLength);
+  const cAt = w.at;
+  for (const p of cParts) w.put(p);
+  const out = w.out;
   return { bytes: out, n: out.subarray(nAt, nAt + nonce.byteLength), c: out.subarray(cAt, cAt + cLength) };
 }
