@@ -14,6 +14,7 @@
 import { lstat, mkdir, open, readdir, realpath, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { CliDownMsg, CliUpMsg } from "@taiku/protocol";
+import { whenBelow, type LinkBackpressure } from "./link-drain.js";
 
 export const NO_SUCH_FILE = "No such file or directory";
 export const FS_DISABLED = "Filesystem access is disabled on this CLI (--no-fs)";
@@ -25,15 +26,13 @@ export const WRITE_FLAG_CREATE_DIRS = 1;
 type FsRequest = CliDownMsg<"fsRequest">;
 type FsResponse = CliUpMsg<"fsResponse">;
 
-export interface FsServerOptions {
+/** Streaming a file waits while the link is backed up (`pending`, `highWater`). */
+export interface FsServerOptions extends LinkBackpressure {
   /** The session directory. */
   root: string;
   /** false with `--no-fs`. */
   enabled: boolean;
   send(msg: FsResponse): void;
-  /** Bytes queued on the link; streaming waits while it is above `highWater`. */
-  pending?: () => number;
-  highWater?: number;
 }
 
 class Refused extends Error {}
@@ -134,7 +133,7 @@ export class FsServer {
         pos += bytesRead;
         sent += bytesRead;
         reply({ data: Uint8Array.from(buf.subarray(0, bytesRead)), end: false });
-        await this.drain();
+        await whenBelow(this.opts, { pollMs: 10 });
       }
       reply({ json: json({ size: st.size }) });
     } finally {
@@ -177,12 +176,6 @@ export class FsServer {
     } finally {
       await fh.close();
     }
-  }
-
-  private async drain(): Promise<void> {
-    const pending = this.opts.pending;
-    const high = this.opts.highWater ?? 4 * 1024 * 1024;
-    while (pending && pending() > high) await new Promise((r) => setTimeout(r, 10));
   }
 }
 

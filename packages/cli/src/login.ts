@@ -6,6 +6,7 @@ import { hostname, platform } from "node:os";
 import type { AccountArgs } from "./args.js";
 import { configDir, credentialsPath, loadCredentials, removeCredentials, saveCredentials } from "./credentials.js";
 import { CliError, EXIT } from "./exit-codes.js";
+import { postJson } from "./http-json.js";
 import type { CliIo } from "./io.js";
 
 export const DEFAULT_SERVER = "https://taiku.live";
@@ -18,21 +19,16 @@ export interface LoginTiming {
 
 const realTiming: LoginTiming = { sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() };
 
-async function postJson(io: CliIo, url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
-  let res: Response;
-  try {
-    res = await io.fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-  } catch (err) {
-    throw new CliError(`cannot reach ${new URL(url).origin}: ${(err as Error).message}`);
-  }
-  const text = await res.text();
+/** A login route's answer: any status; a body that is not JSON stands as `{ error: text }`. */
+async function post(io: CliIo, url: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const { status, text } = await postJson(io, url, body, { unreachable: (err) => new CliError(`cannot reach ${new URL(url).origin}: ${err.message}`) });
   let json: unknown = null;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
     json = { error: text };
   }
-  return { status: res.status, json };
+  return { status, json };
 }
 
 function errorText(json: unknown): string {
@@ -44,7 +40,7 @@ export async function runLogin(args: AccountArgs, io: CliIo, timing: LoginTiming
   const dir = configDir(io.env, io.homedir);
   const existing = await loadCredentials(dir).catch(() => null);
   const server = args.server ?? existing?.server ?? DEFAULT_SERVER;
-  const start = await postJson(io, `${server}/api/v1/auth/cli/start`, { deviceName: `taiku CLI on ${hostname()}`, hostname: hostname(), os: platform() });
+  const start = await post(io, `${server}/api/v1/auth/cli/start`, { deviceName: `taiku CLI on ${hostname()}`, hostname: hostname(), os: platform() });
   if (start.status !== 200) throw new CliError(`login could not start (HTTP ${start.status}${errorText(start.json) ? `: ${errorText(start.json)}` : ""})`);
   const s = start.json as { code: string; verifyUrl: string; pollToken: string; expiresIn: number; interval: number };
   io.stdout.write(`To sign in, open ${s.verifyUrl}\nand confirm the code: ${s.code}\nWaiting for approval…\n`);
@@ -52,7 +48,7 @@ export async function runLogin(args: AccountArgs, io: CliIo, timing: LoginTiming
   const interval = Math.max(0, (s.interval ?? 2) * 1000);
   while (timing.now() < deadline) {
     await timing.sleep(interval);
-    const poll = await postJson(io, `${server}/api/v1/auth/cli/poll`, { pollToken: s.pollToken });
+    const poll = await post(io, `${server}/api/v1/auth/cli/poll`, { pollToken: s.pollToken });
     if (poll.status === 202) continue;
     if (poll.status === 410) throw new CliError("the login code expired; run 'taiku login' again", EXIT.auth);
     if (poll.status !== 200) throw new CliError(`login failed (HTTP ${poll.status}${errorText(poll.json) ? `: ${errorText(poll.json)}` : ""})`, EXIT.auth);

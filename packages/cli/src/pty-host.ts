@@ -58,11 +58,6 @@ export class PtyHost {
     return pty;
   };
 
-  /** PTYs spawned and not yet exited. */
-  get size(): number {
-    return this.live.size;
-  }
-
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.workerFile, {

@@ -138,8 +138,4 @@ export class ShellTitles {
   remove(shellId: number): void {
     this.shells.delete(shellId);
   }
-
-  current(shellId: number): string | null {
-    return this.shells.get(shellId)?.title ?? null;
-  }
 }

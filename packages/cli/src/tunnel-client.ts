@@ -9,6 +9,7 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { TUNNEL_CHUNK_BYTES, type CliDownMsg, type CliUpMsg } from "@taiku/protocol";
+import { backedUp, whenBelow, type LinkBackpressure } from "./link-drain.js";
 
 export { TUNNEL_CHUNK_BYTES };
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, not the message. */
@@ -19,13 +20,11 @@ const EMPTY = new Uint8Array(0);
 type TunnelRequest = CliDownMsg<"tunnelRequest">;
 type TunnelResponse = CliUpMsg<"tunnelResponse">;
 
-export interface TunnelClientOptions {
+/** A response body waits while the link is backed up (`pending`, `highWater`). */
+export interface TunnelClientOptions extends LinkBackpressure {
   /** Ports announced with `--tunnel`. */
   ports: readonly number[];
   send(msg: TunnelResponse): boolean;
-  /** Bytes queued on the link; a response body waits while it is above `highWater`. */
-  pending?: () => number;
-  highWater?: number;
 }
 
 /** `:3000  https://…` lines of the `Tunnels:` block use these URLs. */
@@ -41,10 +40,6 @@ export class TunnelClient {
 
   constructor(private readonly opts: TunnelClientOptions) {
     this.ports = new Set(opts.ports);
-  }
-
-  get inFlight(): number {
-    return this.active.size;
   }
 
   handle(msg: TunnelRequest): void {
@@ -100,20 +95,16 @@ export class TunnelClient {
   }
 
   private streamBody(requestId: number, req: ClientRequest, res: IncomingMessage, done: (error: string) => void): void {
-    const high = this.opts.highWater ?? 4 * 1024 * 1024;
-    const waitForLink = () => {
-      // No credit in the protocol: hold the local socket while the link is backed up.
-      if ((this.opts.pending?.() ?? 0) <= high || this.active.get(requestId) !== req) return res.resume();
-      setTimeout(waitForLink, 5);
-    };
+    const gone = () => this.active.get(requestId) !== req;
     res.on("data", (chunk: Buffer) => {
-      if (this.active.get(requestId) !== req) return;
+      if (gone()) return;
       for (let i = 0; i < chunk.byteLength; i += TUNNEL_CHUNK_BYTES) {
         this.opts.send({ t: "tunnelResponse", requestId, status: 0, headers: [], bodyChunk: chunk.subarray(i, i + TUNNEL_CHUNK_BYTES), end: false, error: "" });
       }
-      if ((this.opts.pending?.() ?? 0) > high) {
+      if (backedUp(this.opts)) {
+        // No credit in the protocol: hold the local socket while the link is backed up (or until cancelled).
         res.pause();
-        setTimeout(waitForLink, 5);
+        void whenBelow(this.opts, { pollMs: 5, stop: gone }).then(() => res.resume());
       }
     });
     res.on("end", () => done(""));

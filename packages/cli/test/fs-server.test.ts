@@ -122,4 +122,19 @@ describe("CLI filesystem server", () => {
     const r = await call("read", "src");
     expect([r.ok, r.error]).toEqual([false, "Is a directory"]);
   });
+
+  it("streams the next chunk only once the link is no longer backed up", async () => {
+    const { root } = await setup();
+    await writeFile(join(root, "big.bin"), Buffer.alloc(FS_CHUNK_BYTES * 3, 7));
+    const sent: Res[] = [];
+    let queued = 5_000_000;
+    const fs = new FsServer({ root, enabled: true, send: (m) => sent.push(m), pending: () => queued, highWater: 1_000_000 });
+    const done = fs.handle({ t: "fsRequest", requestId: 1, op: "stream", path: "big.bin", userId: 0, offset: 0, length: 0, data: new Uint8Array(0) });
+    while (sent.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sent.map((m) => [m.data.byteLength, m.end])).toEqual([[FS_CHUNK_BYTES, false]]); // one chunk, then waiting
+    queued = 1_000_000; // at the high-water mark: no longer above it
+    await done;
+    expect(sent.map((m) => [m.data.byteLength, m.end])).toEqual([[FS_CHUNK_BYTES, false], [FS_CHUNK_BYTES, false], [FS_CHUNK_BYTES, false], [0, true]]);
+  });
 });

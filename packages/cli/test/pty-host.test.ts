@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PtyHost, ptyWorkerFile } from "../src/pty-host.js";
 import type { PtyLike } from "../src/shells.js";
@@ -213,8 +214,12 @@ function hosted(host: PtyHost, script: string, opts: { cols?: number } = {}) {
 describe("PtyHost (real PTYs on the host thread)", () => {
   const workerFile = ptyWorkerFile()!;
   const nodePty = req.resolve("node-pty");
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   it("runs a shell: output, input, resize and exit code cross the thread", async () => {
+    const terminate = vi.spyOn(Worker.prototype, "terminate");
     const host = new PtyHost(workerFile, nodePty);
     const sh = hosted(host, "stty -echo; printf 'ready\\n'; read line; printf 'got:%s cols:%s\\n' \"$line\" \"$(stty size | cut -d' ' -f2)\"; exit 7");
     await sh.seen(/ready/);
@@ -224,7 +229,7 @@ describe("PtyHost (real PTYs on the host thread)", () => {
     await sh.seen(/got:hello cols:100/);
     expect(await sh.exit).toBe(7);
     expect(sh.pty.pid).toBeGreaterThan(0);
-    expect(host.size).toBe(0);
+    expect(terminate).toHaveBeenCalledTimes(1); // its last PTY gone, the thread is let go
   }, 20_000);
 
   it("delivers a 300 kB paste to a shell whose PTY input queue fills up, byte for byte", async () => {
@@ -293,15 +298,17 @@ describe("PtyHost (real PTYs on the host thread)", () => {
   }, 30_000);
 
   it("kill ends the shell; a later spawn starts a new thread", async () => {
+    const terminate = vi.spyOn(Worker.prototype, "terminate");
     const host = new PtyHost(workerFile, nodePty);
     const sh = hosted(host, "sleep 30");
     await new Promise((r) => setTimeout(r, 100));
     sh.pty.kill("SIGKILL");
     await sh.exit;
-    expect(host.size).toBe(0);
+    expect(terminate).toHaveBeenCalledTimes(1);
     const again = hosted(host, "printf second");
     await again.seen(/second/);
     expect(await again.exit).toBe(0);
+    expect(new Set(terminate.mock.contexts).size).toBe(2); // two threads, each let go with its last PTY
   }, 20_000);
 
   it("reports every live PTY as exited when the thread dies, and warns", async () => {

@@ -86,13 +86,17 @@ describe("ShellTitles", () => {
     t.onOutput(1, bytes("\x1b]0;a\x07"));
     t.onOutput(1, bytes("\x1b]0;a\x07 same again"));
     t.onOutput(2, bytes("\x1b]2;b\x07"));
+    t.onOutput(3, bytes("no title yet"));
     t.onOutput(1, bytes("\x1b]0;c\x07"));
     expect(sent).toEqual([[1, 1, "a"], [2, 1, "b"], [1, 2, "c"]]);
-    expect(t.current(1)).toBe("c");
     sent.length = 0;
-    t.resendAll();
+    t.resendAll(); // the latest title of each shell that has one
     expect(sent).toEqual([[1, 2, "c"], [2, 1, "b"]]);
+    sent.length = 0;
     t.remove(2);
-    expect(t.current(2)).toBeNull();
+    t.resendAll();
+    expect(sent).toEqual([[1, 2, "c"]]);
+    t.onOutput(2, bytes("\x1b]2;b\x07")); // a new shell with the id: its own titles from version 1
+    expect(sent).toEqual([[1, 2, "c"], [2, 1, "b"]]);
   });
 });

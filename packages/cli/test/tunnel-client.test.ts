@@ -10,13 +10,13 @@ const EMPTY = new Uint8Array(0);
 const closers: Array<() => void> = [];
 afterEach(() => closers.splice(0).forEach((c) => c()));
 
-/** `/big` answers 200 KB; `/hang` never answers (its request is reported). */
+/** `/big` answers 200 KB, `/huge` 4 MB; `/hang` never answers (its request is reported). */
 async function local(): Promise<{ port: number; hung: Promise<IncomingMessage> }> {
   let hungResolve!: (r: IncomingMessage) => void;
   const hung = new Promise<IncomingMessage>((r) => (hungResolve = r));
   const server = createServer((req, res) => {
     if (req.url === "/hang") return hungResolve(req);
-    res.end(Buffer.alloc(200_000, 7));
+    res.end(Buffer.alloc(req.url === "/huge" ? 4_000_000 : 200_000, 7));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   closers.push(() => server.close());
@@ -26,6 +26,12 @@ async function local(): Promise<{ port: number; hung: Promise<IncomingMessage> }
 
 const req = (requestId: number, port: number, path: string, over: Record<string, unknown> = {}) =>
   ({ t: "tunnelRequest" as const, requestId, port, method: "GET", path, headers: [], bodyChunk: EMPTY, end: true, ...over });
+
+/** The body bytes sent for `requestId`, and whether its last message ended it. */
+const answer = (sent: Res[], requestId: number) => {
+  const mine = sent.filter((m) => m.requestId === requestId);
+  return { bytes: mine.reduce((n, m) => n + m.bodyChunk.byteLength, 0), ended: mine.at(-1)?.end === true, status: mine[0]?.status };
+};
 
 async function until(pred: () => boolean): Promise<void> {
   const end = Date.now() + 5000;
@@ -46,7 +52,11 @@ describe("TunnelClient", () => {
     expect(sent.every((m) => m.bodyChunk.byteLength <= TUNNEL_CHUNK_BYTES)).toBe(true);
     expect(sent.reduce((n, m) => n + m.bodyChunk.byteLength, 0)).toBe(200_000);
     expect(sent.filter((m) => m.end)).toHaveLength(1);
-    expect(client.inFlight).toBe(0);
+    // The finished exchange is forgotten: the same requestId is a new request, not a body chunk of the old one.
+    sent.length = 0;
+    client.handle(req(1, port, "/big"));
+    await until(() => answer(sent, 1).ended);
+    expect(answer(sent, 1)).toEqual({ bytes: 200_000, ended: true, status: 200 });
   });
 
   it("refuses unannounced ports and bad methods, and reports a refused connection as an error", async () => {
@@ -79,6 +89,40 @@ describe("TunnelClient", () => {
     await closed2;
     await new Promise((r) => setTimeout(r, 50));
     expect(sent).toEqual([]);
-    expect([client.inFlight, client2.inFlight]).toEqual([0, 0]);
+    // Both exchanges are forgotten: their requestIds start new requests.
+    client.handle(req(1, a.port, "/big"));
+    client2.handle(req(2, b.port, "/big"));
+    await until(() => answer(sent, 1).ended && answer(sent, 2).ended);
+    expect([answer(sent, 1), answer(sent, 2)]).toEqual([
+      { bytes: 200_000, ended: true, status: 200 }, { bytes: 200_000, ended: true, status: 200 },
+    ]);
+  });
+
+  it("holds a response body while the link is backed up, resumes once it drains, and stops waiting on cancel", async () => {
+    const { port } = await local();
+    const sent: Res[] = [];
+    let queued = 10_000_000;
+    let polls = 0;
+    const pending = () => (polls++, queued);
+    const client = new TunnelClient({ ports: [port], send: (m) => (sent.push(m), true), pending, highWater: 1_000_000 });
+    client.handle(req(1, port, "/huge"));
+    await until(() => answer(sent, 1).bytes > 0);
+    await new Promise((r) => setTimeout(r, 100));
+    const held = answer(sent, 1);
+    expect(held.ended).toBe(false);
+    expect(held.bytes).toBeLessThan(4_000_000);
+    expect(polls).toBeGreaterThan(5); // checked every few ms
+    queued = 0;
+    await until(() => answer(sent, 1).ended);
+    expect(answer(sent, 1)).toEqual({ bytes: 4_000_000, ended: true, status: 200 });
+
+    queued = 10_000_000;
+    client.handle(req(2, port, "/huge"));
+    await until(() => answer(sent, 2).bytes > 0);
+    const before = polls;
+    client.handle(req(2, port, "", { method: "", cancel: true }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(polls).toBe(before); // the link is not polled again for a cancelled exchange
+    expect(answer(sent, 2).ended).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { hostname, platform } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { DeviceRegisterResponse } from "@taiku/protocol";
 import { type Credentials, loadCredentials, saveCredentials } from "../credentials.js";
+import { postJson } from "../http-json.js";
 
 export interface DeviceContext {
   fetch: typeof fetch;
@@ -23,10 +24,10 @@ export class DeviceApiError extends Error {
   }
 }
 
-async function postJson(ctx: DeviceContext, url: string, body: unknown, auth: Record<string, string>): Promise<unknown> {
-  const res = await ctx.fetch(url, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new DeviceApiError(res.status, `${new URL(url).pathname} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+/** A device route's JSON answer; an error status is a DeviceApiError naming the route and the status. */
+async function post(ctx: DeviceContext, url: string, body: unknown, auth: Record<string, string>): Promise<unknown> {
+  const { ok, status, text } = await postJson(ctx, url, body, { headers: auth });
+  if (!ok) throw new DeviceApiError(status, `${new URL(url).pathname} answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`);
   return text ? JSON.parse(text) : null;
 }
 
@@ -34,7 +35,7 @@ async function postJson(ctx: DeviceContext, url: string, body: unknown, auth: Re
 export async function registerDevice(ctx: DeviceContext, creds: Credentials): Promise<Credentials> {
   const deviceId = creds.deviceId || randomUUID();
   const body = { deviceId, name: `taiku CLI on ${hostname()}`.slice(0, 128), hostname: hostname().slice(0, 255), os: platform() };
-  const res = (await postJson(ctx, `${creds.server}/api/v1/devices/register`, body, { "X-Taiku-Token": creds.apiKey })) as DeviceRegisterResponse;
+  const res = (await post(ctx, `${creds.server}/api/v1/devices/register`, body, { "X-Taiku-Token": creds.apiKey })) as DeviceRegisterResponse;
   if (typeof res?.deviceToken !== "string" || res.deviceId !== deviceId) throw new DeviceApiError(0, "device registration returned an unexpected answer");
   const next = { ...creds, deviceId, deviceToken: res.deviceToken };
   await saveCredentials(ctx.dir, next);
@@ -59,7 +60,7 @@ export async function refreshDeviceToken(ctx: DeviceContext, creds: Credentials)
 }
 
 export async function sendHeartbeat(ctx: DeviceContext, creds: Credentials, sessions: string[]): Promise<void> {
-  await postJson(ctx, `${creds.server}/api/v1/devices/heartbeat`, { deviceId: creds.deviceId, sessions }, { authorization: `Bearer ${creds.deviceToken}` });
+  await post(ctx, `${creds.server}/api/v1/devices/heartbeat`, { deviceId: creds.deviceId, sessions }, { authorization: `Bearer ${creds.deviceToken}` });
 }
 
 /** A session page URL without its fragment: the link secret stays on this machine. */
