@@ -7,13 +7,14 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { ALIAS_NAME_RE } from "@taiku/protocol";
+import { ALIAS_NAME_RE, ALIAS_NO_RESPONSE } from "@taiku/protocol";
 import { aliasOutputSchema, CONTROL_MAX_BYTES, TOKEN_FILE, type ControlRequest } from "./alias-shims.js";
 import { ALIAS_ANSWER_MS } from "./alias-relay.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
-export const NO_RESPONSE = "taiku: no plugin client responded";
+/** The spec's text for an alias call nobody answered (the browser sends the same, with its reason, when it cannot deliver one). */
+export const NO_RESPONSE = ALIAS_NO_RESPONSE.message;
 
 const answerSchema = z.union([aliasOutputSchema, z.object({ timeout: z.literal(true) }), z.object({ error: z.string() })]);
 

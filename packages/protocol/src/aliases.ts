@@ -22,3 +22,11 @@ export const aliasResultPlain = z.object({
   exitCode: z.number().int().min(0).max(255),
 });
 export type AliasResultPlain = z.infer<typeof aliasResultPlain>;
+
+/**
+ * An alias call nobody answers (§4.8; §14.6 exit status 124, "alias timeout"): what the shim prints and
+ * exits with when the CLI's or relay's deadline passes or no client registered the name, and what a
+ * plugin host answers at once when the plugin that registered the name has no loaded frame listening
+ * for `alias_invoked` (rather than leave the shell waiting out the deadline).
+ */
+export const ALIAS_NO_RESPONSE = { exitCode: 124, message: "taiku: no plugin client responded" } as const;

@@ -73,8 +73,7 @@ export function setupDevices(deps: DevicesDeps): Devices {
       const token = apiKeyFrom(req);
       if (!token) throw new HttpError(401, DEVICE_TEXT.badToken);
       const body = parseBody(deviceHeartbeatBody, req.body);
-      await store.authenticate(token, body.deviceId);
-      await store.heartbeat(body);
+      await store.heartbeat(token, body);
       return { ok: true };
     });
 

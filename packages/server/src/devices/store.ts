@@ -32,6 +32,13 @@ export interface DeviceRow {
   account_id: string;
 }
 
+/** The device a token named (null: none) must be the claimed one: 401 unknown token, 403 another device's. */
+function checkDevice<R extends DeviceRow>(row: R | null, deviceId: string): R {
+  if (!row) throw new HttpError(401, DEVICE_TEXT.badToken);
+  if (row.id !== deviceId) throw new HttpError(403, DEVICE_TEXT.tokenMismatch);
+  return row;
+}
+
 export class DeviceStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -69,18 +76,20 @@ export class DeviceStore {
 
   /** Checks the Bearer token against the claimed device id (401 unknown token, 403 another device's). */
   async authenticate(token: string | null, deviceId: string): Promise<DeviceRow> {
-    const row = token ? await this.byToken(token) : null;
-    if (!row) throw new HttpError(401, DEVICE_TEXT.badToken);
-    if (row.id !== deviceId) throw new HttpError(403, DEVICE_TEXT.tokenMismatch);
-    return row;
+    return checkDevice(token ? await this.byToken(token) : null, deviceId);
   }
 
-  /** Records a heartbeat: reported URLs get "now", URLs unreported for `sessionTtlMs` are dropped. */
-  async heartbeat(body: DeviceHeartbeatBody): Promise<void> {
+  /**
+   * Authenticates the Bearer token as `authenticate` does (401, 403) and records a heartbeat for the
+   * device: reported URLs get "now", URLs unreported for `sessionTtlMs` are dropped. One read of the
+   * row (by token hash) serves both, inside the transaction that writes it.
+   */
+  async heartbeat(token: string, body: DeviceHeartbeatBody): Promise<void> {
+    if (!isSecretTokenShaped(token)) throw new HttpError(401, DEVICE_TEXT.badToken);
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom("devices").select(["sessions"]).where("id", "=", body.deviceId).executeTakeFirst();
-      if (!row) throw new HttpError(404, DEVICE_TEXT.notFound);
+      const found = await trx.selectFrom("devices").select(["id", "account_id", "sessions"]).where("token_hash", "=", sha256Hex(token)).executeTakeFirst();
+      const row = checkDevice(found ?? null, body.deviceId);
       const merged = this.fresh(parseSessions(row.sessions), now);
       for (const url of body.sessions) merged[url] = now;
       // Several `taiku` processes may share a device, so reports merge; the newest win the cap.
@@ -88,7 +97,7 @@ export class DeviceStore {
       await trx
         .updateTable("devices")
         .set({ last_seen_at: now, sessions: JSON.stringify(Object.fromEntries(kept)) })
-        .where("id", "=", body.deviceId)
+        .where("id", "=", row.id)
         .execute();
     });
   }

@@ -3,7 +3,8 @@
  * (`aliases {names}`) and writes one shim per name. A shim's call arrives as `aliasCall`; it goes to
  * the client that owns the calling shell when that client registered the name, else to any client that
  * did, as `aliasInvocation`; only that client's `aliasResult` is relayed back. Arguments, cwd and the
- * output stay sealed end to end (§2.4.4); the relay sees names only.
+ * output stay sealed end to end (§2.4.4); the relay sees names only. A client whose plugin has no frame
+ * listening answers at once (sealed, exit 124); only a silent client leaves the call to `aliasAnswerMs`.
  */
 import { ALIAS_NAME_RE, type CliDown, type CliUpMsg, type ServerMessage } from "@taiku/protocol";
 

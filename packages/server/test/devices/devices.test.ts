@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { decodeCbor, DEVICE_CLOSE, encodeCbor, type DeviceSummary } from "@taiku/protocol";
 import { generateRemoteStartKeyPair, openRemoteFragment, sealRemoteFragment } from "@taiku/crypto";
+import type { KyselyPlugin } from "kysely";
 import { signUp, start, type Started } from "../app/helpers.js";
+import { openDatabase } from "../../src/db/database.js";
+import { DEFAULT_DEVICE_SETTINGS } from "../../src/devices/index.js";
+import { DeviceStore } from "../../src/devices/store.js";
 
 const DEVICE = { deviceId: "dev-laptop-0001", name: "Laptop", hostname: "laptop.local", os: "linux" };
 
@@ -123,6 +127,28 @@ describe("device registration and heartbeats", () => {
     // A heartbeat brings it back: the token survived pruning.
     expect((await s.http.post("/api/v1/devices/heartbeat", { deviceId: DEVICE.deviceId, sessions: [] }, bearer)).status).toBe(200);
     expect((await list(s, key))[0]!.online).toBe(true);
+  });
+
+  it("authenticates and records a heartbeat with one read of the device row", async () => {
+    const s = await start();
+    const { key, token } = await registered(s);
+    const reads: string[] = [];
+    const counting: KyselyPlugin = {
+      transformQuery: ({ node }) => (node.kind === "SelectQueryNode" && reads.push(node.kind), node),
+      transformResult: async ({ result }) => result,
+    };
+    const base = await openDatabase(`${s.home}/taiku.db`);
+    try {
+      const store = new DeviceStore(base.withPlugin(counting), () => Date.now(), DEFAULT_DEVICE_SETTINGS);
+      await store.heartbeat(token, { deviceId: DEVICE.deviceId, sessions: ["https://elsewhere.example/s/x"] });
+      expect(reads).toHaveLength(1);
+      expect((await list(s, key))[0]!.sessions).toEqual(["https://elsewhere.example/s/x"]);
+      await expect(store.heartbeat(token, { deviceId: "dev-other-0001", sessions: [] })).rejects.toMatchObject({ status: 403 });
+      await expect(store.heartbeat("x".repeat(43), { deviceId: DEVICE.deviceId, sessions: [] })).rejects.toMatchObject({ status: 401 });
+      await expect(store.heartbeat("nope", { deviceId: DEVICE.deviceId, sessions: [] })).rejects.toMatchObject({ status: 401 });
+    } finally {
+      await base.destroy();
+    }
   });
 
   it("deletes only the owner's devices", async () => {

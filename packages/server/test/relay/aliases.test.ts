@@ -94,6 +94,21 @@ describe("AliasBroker", () => {
     expect(cli.filter((m) => m.t === "aliasResult")).toEqual([{ t: "aliasResult", invocationId: 4, frame, timeout: false }]);
   });
 
+  it("relays a client's answer sent at once, while the invocation is being delivered, and drops the deadline", () => {
+    vi.useFakeTimers();
+    const cli: CliDown[] = [];
+    const answered: Array<string | null> = [];
+    const broker = new AliasBroker({ sendCli: (m) => void cli.push(m), peer: () => peer, ownerOf: () => 2, limits: () => ({ ...ALIAS_DEFAULTS, aliasAnswerMs: 50 }) });
+    // A plugin host with no listening frame answers (sealed: "no plugin client responded", 124) from within `send`.
+    const peer = { userId: 2, send: (m: ServerMessage) => void answered.push(broker.onResult(2, (m as { invocationId: number }).invocationId, frame)) };
+    broker.register(2, "b.p", ["music"]);
+    broker.onCall({ t: "aliasCall", invocationId: 6, shellId: 1, frame, name: "music" });
+    expect(answered).toEqual([null]);
+    expect(broker.inFlight).toBe(0);
+    vi.advanceTimersByTime(100);
+    expect(cli.filter((m) => m.t === "aliasResult")).toEqual([{ t: "aliasResult", invocationId: 6, frame, timeout: false }]);
+  });
+
   it("drops a leaving client's names and fails its invocations at once", () => {
     const { broker, call, cli, online } = setup();
     broker.register(2, "b.p", ["music"]);

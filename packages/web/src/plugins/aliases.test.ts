@@ -67,6 +67,48 @@ describe("AliasHost", () => {
     expect(h.session.aliasAnswers).toEqual([expect.objectContaining({ invocationId: 9, exitCode: 127, stderr: expect.stringContaining('"nope"') })]);
   });
 
+  it("answers at once, as unanswered (124), when no frame of the registering plugin listens", async () => {
+    const { h } = setup();
+    h.session.setState(owned);
+    const refused = (invocationId: number) =>
+      expect.objectContaining({ invocationId, shellId: 1, stdout: "", exitCode: 124, stderr: 'taiku: no plugin client responded: no plugin frame is listening for "music" in this browser\n' });
+    h.session.events.emit("aliasInvocation", invocation); // enabled and registered, but no frame loaded
+    expect(h.session.aliasAnswers).toEqual([refused(9)]);
+    const m = h.frame("a.music", "bg"); // loaded, not subscribed
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 10 });
+    expect(h.session.aliasAnswers).toEqual([refused(9), refused(10)]);
+    await m.request("subscribeEvents", { types: ["plugin_event"] }); // subscribed, but not to alias_invoked
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 11 });
+    expect(h.session.aliasAnswers).toHaveLength(3);
+    expect(m.win.events()).toEqual([]);
+    expect((await m.request("respondAlias", { invocationId: 11 }))?.error).toMatch(/unknown or answered/);
+    const o = h.frame("b.other", "bg"); // another plugin's subscribed frame does not count
+    await o.request("subscribeEvents");
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 12 });
+    expect(h.session.aliasAnswers.at(-1)).toEqual(refused(12));
+    expect(o.win.events()).toEqual([]);
+    const back = h.frame("a.music", "bg");
+    await back.request("subscribeEvents");
+    h.host.unmountPlugin("a.music"); // unloaded again
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 13 });
+    expect(h.session.aliasAnswers.at(-1)).toEqual(refused(13));
+    expect(back.win.events()).toEqual([]);
+  });
+
+  it("answers a waiting call at once when its plugin is disabled", async () => {
+    const { h } = setup();
+    h.session.setState(owned);
+    const m = h.frame("a.music", "bg");
+    await m.request("subscribeEvents");
+    h.session.events.emit("aliasInvocation", invocation);
+    expect(h.session.aliasAnswers).toEqual([]);
+    h.plugins.set("a.music", { ...h.plugins.get("a.music")!, enabled: false });
+    h.host.unmountPlugin("a.music");
+    h.aliases!.sync();
+    expect(h.session.aliasAnswers).toEqual([expect.objectContaining({ invocationId: 9, exitCode: 124, stderr: expect.stringContaining('the plugin for "music" was disabled') })]);
+    expect(h.session.sent.at(-1)).toEqual({ t: "registerAliases", pluginId: "a.music", aliases: [] });
+  });
+
   it("is not supported without an alias host", async () => {
     const h = harness([music()]);
     expect((await h.frame("a.music", "bg").request("respondAlias", { invocationId: 1 }))?.error).toMatch(/not supported/i);

@@ -4,13 +4,17 @@
  * with an empty list when a plugin stops qualifying, and all over again on every new connection (the
  * relay forgets a client's names when it leaves). An opened `aliasInvocation` becomes `alias_invoked`
  * for the plugin that registered the name; that plugin alone may answer it, once, with `respondAlias`.
+ *
+ * Answered at once instead of leaving the shell waiting out the relay's 30 s: a name no plugin here
+ * registered (127, like a shell's "command not found"), and a registered name whose plugin has no loaded
+ * frame subscribed to `alias_invoked` (not loaded yet, or unloaded) or that is disabled while the call
+ * waits — `ALIAS_NO_RESPONSE`, the exit code (124) and message of an unanswered call, plus the reason.
  */
-import { BRIDGE_ACK, BRIDGE_ERRORS, type BridgeMethodParams, type ClientMessage } from "@taiku/protocol";
+import { ALIAS_NO_RESPONSE, BRIDGE_ACK, BRIDGE_ERRORS, type BridgeMethodParams, type ClientMessage } from "@taiku/protocol";
 import type { AliasAnswer, AliasInvocation } from "../common/alias-frames.js";
 import type { Emitter } from "../common/emitter.js";
 import type { SessionEvents } from "../common/session-client.js";
 import { ownerOf, type SessionState } from "../common/session-state.js";
-import type { Emit } from "./state-events.js";
 import type { RegisteredPlugin } from "./types.js";
 
 export interface AliasSession {
@@ -25,12 +29,16 @@ export interface AliasResponder {
   respond(pluginId: string, p: BridgeMethodParams<"respondAlias">): Promise<typeof BRIDGE_ACK>;
 }
 
+/** Delivers an event to one plugin's subscribed frames; returns how many got it (BridgeHost.emit). */
+export type AliasEmit = (type: string, data: unknown, pluginId: string) => number;
+
 /** A little longer than the relay's 30 s: after that nobody waits for the answer. */
 const ANSWER_MS = 35_000;
 const MAX_PENDING = 256;
 
 interface Pending {
   pluginId: string;
+  name: string;
   shellId: number;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -43,7 +51,7 @@ export class AliasHost implements AliasResponder {
   constructor(
     private readonly session: AliasSession,
     private readonly plugins: () => ReadonlyMap<string, RegisteredPlugin>,
-    private readonly emit: Emit,
+    private readonly emit: AliasEmit,
   ) {}
 
   /** Follow the session; returns a function that stops. */
@@ -82,6 +90,11 @@ export class AliasHost implements AliasResponder {
 
   /** Send `registerAliases` for what changed (the plugin set, ownership, role, a new connection). */
   sync(): void {
+    // A disabled (or removed) plugin cannot answer any more: its frames are gone and the bridge drops its requests.
+    const plugins = this.plugins();
+    for (const [invocationId, p] of [...this.pending]) {
+      if (!plugins.get(p.pluginId)?.enabled) this.refuse({ invocationId, shellId: p.shellId }, `the plugin for "${p.name}" was disabled`);
+    }
     const want = this.wanted();
     for (const [pluginId, names] of want) {
       const key = names.join(" ");
@@ -112,10 +125,18 @@ export class AliasHost implements AliasResponder {
       return;
     }
     const timer = setTimeout(() => this.finish(inv.invocationId), ANSWER_MS);
-    this.pending.set(inv.invocationId, { pluginId, shellId: inv.shellId, timer });
+    this.pending.set(inv.invocationId, { pluginId, name: inv.name, shellId: inv.shellId, timer });
     const st = this.session.state;
     const userName = ownerOf(st, inv.shellId)?.name ?? st.name ?? "";
-    this.emit("alias_invoked", { invocationId: inv.invocationId, name: inv.name, args: inv.args, shellId: inv.shellId, cwd: inv.cwd, userName }, pluginId);
+    const data = { invocationId: inv.invocationId, name: inv.name, args: inv.args, shellId: inv.shellId, cwd: inv.cwd, userName };
+    if (this.emit("alias_invoked", data, pluginId) === 0) this.refuse(inv, `no plugin frame is listening for "${inv.name}" in this browser`);
+  }
+
+  /** Answer a waiting call now as unanswered (`ALIAS_NO_RESPONSE`), with the reason. */
+  private refuse(inv: { invocationId: number; shellId: number }, reason: string): void {
+    this.finish(inv.invocationId);
+    const stderr = `${ALIAS_NO_RESPONSE.message}: ${reason}\n`;
+    void this.session.answerAlias({ invocationId: inv.invocationId, shellId: inv.shellId, stdout: "", stderr, exitCode: ALIAS_NO_RESPONSE.exitCode });
   }
 
   private finish(invocationId: number): void {

@@ -275,10 +275,14 @@ export class BridgeHost {
 
   // ---------------------------------------------------------------- events (§6.4, §8)
 
-  /** Deliver an event to every subscribed mount allowed to see it (optionally only one plugin's). */
-  emit(type: string, data: unknown, onlyPluginId?: string): void {
+  /**
+   * Deliver an event to every subscribed mount allowed to see it (optionally only one plugin's).
+   * Returns how many mounts it was posted to (0: nobody is listening).
+   */
+  emit(type: string, data: unknown, onlyPluginId?: string): number {
     const now = this.services.now();
     const plugins = this.plugins();
+    let delivered = 0;
     for (const mount of this.mounts.values()) {
       if (onlyPluginId !== undefined && mount.pluginId !== onlyPluginId) continue;
       const { window: onWindow, port: onPort } = mount.events;
@@ -299,7 +303,9 @@ export class BridgeHost {
       const event = makeBridgeEvent(type, data, now);
       if (toWindow) this.post(mount, event, null);
       if (toPort) this.post(mount, event, mount.port);
+      delivered++;
     }
+    return delivered;
   }
 
   /** `broadcastEvent` rate limit (20/s per mount): true when allowed. */
