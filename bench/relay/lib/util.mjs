@@ -107,10 +107,12 @@ export function child(file, args = [], opts = {}) {
     const j = inbox.findIndex((m) => m.t === type);
     if (j >= 0) return Promise.resolve(inbox.splice(j, 1)[0]);
     return new Promise((resolve, reject) => {
-      const w = { type, resolve: (m) => { clearTimeout(timer); if (m.error) reject(new Error(`${file}: ${m.error}`)); else resolve(m); } };
-      const timer = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); reject(new Error(`${file}: no '${type}' within ${timeoutMs} ms`)); }, timeoutMs);
+      // One exit listener per wait, removed when the answer comes (a long bench makes hundreds of requests).
+      const onExit = (code) => reject(new Error(`${file} exited (${code}) while waiting for '${type}'`));
+      const w = { type, resolve: (m) => { clearTimeout(timer); cp.off("exit", onExit); if (m.error) reject(new Error(`${file}: ${m.error}`)); else resolve(m); } };
+      const timer = setTimeout(() => { cp.off("exit", onExit); waiters.splice(waiters.indexOf(w), 1); reject(new Error(`${file}: no '${type}' within ${timeoutMs} ms`)); }, timeoutMs);
       waiters.push(w);
-      cp.once("exit", (code) => reject(new Error(`${file} exited (${code}) while waiting for '${type}'`)));
+      cp.once("exit", onExit);
     });
   };
   return {
