@@ -109,6 +109,50 @@ describe("AliasHost", () => {
     expect(h.session.sent.at(-1)).toEqual({ t: "registerAliases", pluginId: "a.music", aliases: [] });
   });
 
+  it("answers a waiting call at once when the frame that got it is closed or reloaded", async () => {
+    const { h } = setup();
+    h.session.setState(owned);
+    const closed = (invocationId: number) =>
+      expect.objectContaining({ invocationId, shellId: 1, stdout: "", exitCode: 124, stderr: 'taiku: no plugin client responded: the plugin frame for "music" was closed before it answered\n' });
+    const m = h.frame("a.music", "bg");
+    await m.request("subscribeEvents");
+    h.session.events.emit("aliasInvocation", invocation);
+    expect(m.win.events()).toHaveLength(1);
+    expect(h.session.aliasAnswers).toEqual([]);
+    h.host.unmount(m.win); // panel closed
+    expect(h.session.aliasAnswers).toEqual([closed(9)]);
+    expect(h.session.sent.filter((x) => x.t === "registerAliases" && x.aliases.length === 0)).toEqual([]); // still registered
+
+    const again = h.frame("a.music", "bg");
+    await again.request("subscribeEvents");
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 10 });
+    h.host.mount(again.win, "a.music", "bg"); // the frame reloaded: the new document never saw the call
+    expect(h.session.aliasAnswers).toEqual([closed(9), closed(10)]);
+  });
+
+  it("keeps waiting while another subscribed frame of the plugin is still there; that frame may answer", async () => {
+    const { h } = setup();
+    h.session.setState(owned);
+    const a = h.frame("a.music", "bg");
+    const b = h.frame("a.music", "side");
+    const o = h.frame("b.other", "bg");
+    await a.request("subscribeEvents");
+    await b.request("subscribeEvents", { types: ["alias_invoked"] });
+    await o.request("subscribeEvents");
+    h.session.events.emit("aliasInvocation", invocation);
+    h.host.unmount(a.win);
+    h.host.unmount(o.win); // another plugin's frame: not this call's business
+    expect(h.session.aliasAnswers).toEqual([]);
+    expect(await b.request("respondAlias", { invocationId: 9, stdout: "ok\n" })).toEqual({ result: { ok: true } });
+    expect(h.session.aliasAnswers).toEqual([{ invocationId: 9, shellId: 1, stdout: "ok\n", stderr: "", exitCode: 0 }]);
+
+    const c = h.frame("a.music", "bg");
+    await c.request("subscribeEvents", { types: ["plugin_event"] }); // loaded, but not listening for calls
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 10 });
+    h.host.unmount(b.win);
+    expect(h.session.aliasAnswers.at(-1)).toEqual(expect.objectContaining({ invocationId: 10, exitCode: 124, stderr: expect.stringContaining("was closed before it answered") }));
+  });
+
   it("is not supported without an alias host", async () => {
     const h = harness([music()]);
     expect((await h.frame("a.music", "bg").request("respondAlias", { invocationId: 1 }))?.error).toMatch(/not supported/i);

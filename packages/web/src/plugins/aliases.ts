@@ -7,8 +7,9 @@
  *
  * Answered at once instead of leaving the shell waiting out the relay's 30 s: a name no plugin here
  * registered (127, like a shell's "command not found"), and a registered name whose plugin has no loaded
- * frame subscribed to `alias_invoked` (not loaded yet, or unloaded) or that is disabled while the call
- * waits — `ALIAS_NO_RESPONSE`, the exit code (124) and message of an unanswered call, plus the reason.
+ * frame subscribed to `alias_invoked` (not loaded yet, or unloaded), that is disabled while the call
+ * waits, or whose last subscribed frame goes away (closed, reloaded) while the call waits (`frameGone`)
+ * — `ALIAS_NO_RESPONSE`, the exit code (124) and message of an unanswered call, plus the reason.
  */
 import { ALIAS_NO_RESPONSE, BRIDGE_ACK, BRIDGE_ERRORS, type BridgeMethodParams, type ClientMessage } from "@taiku/protocol";
 import type { AliasAnswer, AliasInvocation } from "../common/alias-frames.js";
@@ -32,9 +33,14 @@ export interface AliasResponder {
 /** Delivers an event to one plugin's subscribed frames; returns how many got it (BridgeHost.emit). */
 export type AliasEmit = (type: string, data: unknown, pluginId: string) => number;
 
+/** How many of one plugin's frames are subscribed to an event type, posting nothing (BridgeHost.subscribers). */
+export type AliasListeners = (type: string, pluginId: string) => number;
+
 /** A little longer than the relay's 30 s: after that nobody waits for the answer. */
 const ANSWER_MS = 35_000;
 const MAX_PENDING = 256;
+
+const disabled = (name: string) => `the plugin for "${name}" was disabled`;
 
 interface Pending {
   pluginId: string;
@@ -52,6 +58,7 @@ export class AliasHost implements AliasResponder {
     private readonly session: AliasSession,
     private readonly plugins: () => ReadonlyMap<string, RegisteredPlugin>,
     private readonly emit: AliasEmit,
+    private readonly listeners: AliasListeners,
   ) {}
 
   /** Follow the session; returns a function that stops. */
@@ -93,7 +100,7 @@ export class AliasHost implements AliasResponder {
     // A disabled (or removed) plugin cannot answer any more: its frames are gone and the bridge drops its requests.
     const plugins = this.plugins();
     for (const [invocationId, p] of [...this.pending]) {
-      if (!plugins.get(p.pluginId)?.enabled) this.refuse({ invocationId, shellId: p.shellId }, `the plugin for "${p.name}" was disabled`);
+      if (!plugins.get(p.pluginId)?.enabled) this.refuse({ invocationId, shellId: p.shellId }, disabled(p.name));
     }
     const want = this.wanted();
     for (const [pluginId, names] of want) {
@@ -106,6 +113,21 @@ export class AliasHost implements AliasResponder {
       if (want.has(pluginId)) continue;
       this.sent.delete(pluginId);
       this.session.send({ t: "registerAliases", pluginId, aliases: [] });
+    }
+  }
+
+  /**
+   * A frame of `pluginId` went away (BridgeHost `onMountGone`). Any of the plugin's frames may answer, so
+   * its waiting calls are refused only once none of them is subscribed to `alias_invoked` any more.
+   */
+  frameGone(pluginId: string): void {
+    const waiting = [...this.pending].filter(([, p]) => p.pluginId === pluginId);
+    if (waiting.length === 0) return;
+    // Disabled (or removed): its frames are unloaded before `sync()` runs; give that reason already.
+    const enabled = this.plugins().get(pluginId)?.enabled === true;
+    if (enabled && this.listeners("alias_invoked", pluginId) > 0) return;
+    for (const [invocationId, p] of waiting) {
+      this.refuse({ invocationId, shellId: p.shellId }, enabled ? `the plugin frame for "${p.name}" was closed before it answered` : disabled(p.name));
     }
   }
 

@@ -231,6 +231,40 @@ describe("BridgeHost: events", () => {
     expect(unsubscribed.win.events()).toEqual([]);
   });
 
+  it("subscribers() counts one plugin's mounts that would get an event, posting nothing", async () => {
+    const h = harness([reader, writer]);
+    const w1 = h.frame("t.writer");
+    const w2 = h.frame("t.writer");
+    const r = h.frame("t.reader");
+    expect(h.host.subscribers("chat", "t.writer")).toBe(0);
+    await w1.request("subscribeEvents", { types: ["chat"] });
+    await w2.request("subscribeEvents", { types: ["user_joined"] });
+    await r.request("subscribeEvents");
+    expect(h.host.subscribers("chat", "t.writer")).toBe(1);
+    expect(h.host.subscribers("user_joined", "t.writer")).toBe(1);
+    expect(h.host.subscribers("chat", "t.reader")).toBe(0); // subscribed to all, but lacks chat.read
+    expect(h.host.subscribers("user_joined", "t.reader")).toBe(1);
+    expect([w1, w2, r].flatMap((f) => f.win.events())).toEqual([]);
+    h.plugins.set("t.writer", { ...writer, enabled: false });
+    expect(h.host.subscribers("chat", "t.writer")).toBe(0);
+  });
+
+  it("reports every mount that goes away: unmount, unmountPlugin, a reload of the frame", () => {
+    const gone: string[] = [];
+    const h = harness([reader, writer], { host: { onMountGone: (id) => void gone.push(id) } });
+    const r = h.frame("t.reader");
+    h.frame("t.writer");
+    h.frame("t.writer");
+    h.host.mount(r.win, "t.reader", "p"); // reloaded: the old mount is replaced
+    expect(gone).toEqual(["t.reader"]);
+    h.host.unmount(r.win);
+    h.host.unmount(r.win); // not mounted any more: nothing to report
+    expect(gone).toEqual(["t.reader", "t.reader"]);
+    h.host.unmountPlugin("t.writer");
+    h.host.unmountPlugin("t.writer");
+    expect(gone).toEqual(["t.reader", "t.reader", "t.writer"]);
+  });
+
   it("coalesces shell:data to 10 per second per shell per mount", async () => {
     const h = harness([reader]);
     const r = h.frame("t.reader");

@@ -27,6 +27,12 @@ export interface BridgeHostOptions {
   limits?: Partial<typeof BRIDGE_LIMITS>;
   /** Makes the channel offered to each mount; null offers none. Default: a `MessageChannel` when there is one. */
   channel?: (() => { host: HostPort; transfer: Transferable }) | null;
+  /**
+   * Called after a plugin's mount went away: unmounted, unloaded with its plugin, or replaced by a reload
+   * of its frame (the new document has no subscriptions yet). The mount is already forgotten, so
+   * `subscribers()` counts what is left. E.g. AliasHost refuses calls nobody is left to answer.
+   */
+  onMountGone?: (pluginId: string) => void;
 }
 
 const messageChannel = (): { host: HostPort; transfer: Transferable } => {
@@ -97,6 +103,7 @@ export class BridgeHost {
     };
     if (prev) this.closePort(prev);
     this.mounts.set(source, mount);
+    if (prev) this.opts.onMountGone?.(prev.pluginId);
     if (mount.loading) return mount;
     this.sendInit(mount, plugin, this.offerPort(mount));
     // Scripts run before the iframe's load event: requests the first document sent before it could know
@@ -109,16 +116,21 @@ export class BridgeHost {
 
   unmount(source: unknown): void {
     const mount = this.mounts.get(source);
-    if (mount) this.closePort(mount);
+    if (!mount) return;
+    this.closePort(mount);
     this.mounts.delete(source);
+    this.opts.onMountGone?.(mount.pluginId);
   }
 
   unmountPlugin(pluginId: string): void {
+    let gone = false;
     for (const [w, m] of this.mounts) {
       if (m.pluginId !== pluginId) continue;
       this.closePort(m);
       this.mounts.delete(w);
+      gone = true;
     }
+    if (gone) this.opts.onMountGone?.(pluginId);
   }
 
   /** The plugin's record changed (grant, serverManaged): live frames get a fresh `taiku:init` (same token). */
@@ -285,14 +297,9 @@ export class BridgeHost {
     let delivered = 0;
     for (const mount of this.mounts.values()) {
       if (onlyPluginId !== undefined && mount.pluginId !== onlyPluginId) continue;
-      const { window: onWindow, port: onPort } = mount.events;
-      const toPort = onPort !== null && mount.port !== null && (!onPort.types || onPort.types.has(type));
-      // §6.4: a subscription is the mount's, so window listeners in the frame get the event either way
-      // (a plugin may call through the SDK and listen on the window); the SDK ignores window events once on the port.
-      const toWindow = toPort || (onWindow !== null && (!onWindow.types || onWindow.types.has(type)));
-      if (!toWindow && !toPort) continue;
-      const plugin = plugins.get(mount.pluginId);
-      if (!plugin?.enabled || !canReceiveEvent({ type, data }, plugin.grantedPermissions, mount.pluginId)) continue;
+      const route = this.route(mount, type, data, plugins);
+      if (!route) continue;
+      const { toWindow, toPort } = route;
       if (type === "shell:data") {
         // At most 10 per second per shell per mount (§8 notes).
         const shellId = (data as { shellId: number }).shellId;
@@ -306,6 +313,30 @@ export class BridgeHost {
       delivered++;
     }
     return delivered;
+  }
+
+  /**
+   * How many of a plugin's mounts are subscribed to `type` and may receive it (with `data`, for the
+   * gates that look at it): the mounts `emit` would post to, shell:data coalescing aside. Posts nothing.
+   */
+  subscribers(type: string, pluginId: string, data: unknown = null): number {
+    const plugins = this.plugins();
+    let n = 0;
+    for (const mount of this.mounts.values()) if (mount.pluginId === pluginId && this.route(mount, type, data, plugins)) n++;
+    return n;
+  }
+
+  /** Where a mount gets an event (its window, its port), or null: not subscribed to it, or not allowed (§6.4). */
+  private route(mount: Mount, type: string, data: unknown, plugins: ReadonlyMap<string, RegisteredPlugin>): { toWindow: boolean; toPort: boolean } | null {
+    const { window: onWindow, port: onPort } = mount.events;
+    const toPort = onPort !== null && mount.port !== null && (!onPort.types || onPort.types.has(type));
+    // §6.4: a subscription is the mount's, so window listeners in the frame get the event either way
+    // (a plugin may call through the SDK and listen on the window); the SDK ignores window events once on the port.
+    const toWindow = toPort || (onWindow !== null && (!onWindow.types || onWindow.types.has(type)));
+    if (!toWindow && !toPort) return null;
+    const plugin = plugins.get(mount.pluginId);
+    if (!plugin?.enabled || !canReceiveEvent({ type, data }, plugin.grantedPermissions, mount.pluginId)) return null;
+    return { toWindow, toPort };
   }
 
   /** `broadcastEvent` rate limit (20/s per mount): true when allowed. */

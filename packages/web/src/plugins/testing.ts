@@ -205,10 +205,11 @@ export function harness(plugins: RegisteredPlugin[], opts: { fetch?: FetchLike; 
     session, ui, local, kv, output, agents, fetch: fetchImpl, appOrigin: "http://localhost:8080",
     signedIn: () => opts.signedIn ?? false, hostVersion: "test", now: () => clock.t,
   };
-  const aliases = opts.aliases ? new AliasHost(session, () => map, (t, d, only) => host.emit(t, d, only)) : undefined;
+  const aliases: AliasHost | undefined = opts.aliases ? new AliasHost(session, () => map, (t, d, only) => host.emit(t, d, only), (t, only) => host.subscribers(t, only)) : undefined;
   if (aliases) services.aliases = aliases;
   let n = 0;
-  const host = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), channel: opts.ports ? fakeChannel : null, ...opts.host });
+  const host: BridgeHost = new BridgeHost(services, () => map, { random: (len) => new Uint8Array(len).map(() => ++n % 256), channel: opts.ports ? fakeChannel : null,
+    ...(aliases ? { onMountGone: (id: string) => aliases.frameGone(id) } : {}), ...opts.host });
   return {
     session, host, plugins: map, ...(aliases ? { aliases } : {}), fetches, ui, output, agents, kv, local, clock,
     layout: () => layout,

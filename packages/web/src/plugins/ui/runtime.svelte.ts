@@ -67,14 +67,14 @@ export class PluginRuntime {
       sendSet: (pluginId, k, value, bytes) => client.kvSet(pluginId, k, value, bytes),
       sendDelete: (pluginId, k) => client.kvDelete(pluginId, k),
     });
-    this.aliases = new AliasHost(client, () => this.catalog.plugins, (t, d, only) => this.bridge.emit(t, d, only));
+    this.aliases = new AliasHost(client, () => this.catalog.plugins, (t, d, only) => this.bridge.emit(t, d, only), (t, only) => this.bridge.subscribers(t, only));
     this.catalog = new PluginCatalog(fetch.bind(window), this.local, location.origin, (added, removed, changed) => this.onCatalogChange(added, removed, changed));
     const services: HostServices = {
       session: client, ui: this.hostUi(), local: this.local, kv: this.kv, output: outputTap, agents: this.agents,
       fetch: fetch.bind(window), appOrigin: location.origin, signedIn: () => client.state.accountId !== null,
       hostVersion: HOST_VERSION, now: () => Date.now(), aliases: this.aliases,
     };
-    this.bridge = new BridgeHost(services, () => this.catalog.plugins);
+    this.bridge = new BridgeHost(services, () => this.catalog.plugins, { onMountGone: (id) => this.aliases.frameGone(id) });
     const files = createSessionFiles(services);
     this.files = { read: (path, maxBytes) => files.read({ path, encoding: "utf8", maxBytes }), url: files.url };
   }
