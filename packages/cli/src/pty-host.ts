@@ -15,7 +15,7 @@ export interface PtyHostOptions {
   batchBytes?: number;
   /**
    * Largest batch. With `maxInFlight`, it bounds what still reaches the main thread after it pauses a
-   * PTY (its resend buffer's slack when offline: 32 KiB crossing + 2 × 32 KiB in flight < 128 KiB).
+   * PTY (its resend buffer's slack when offline: 64 KiB crossing + 2 × 64 KiB in flight = 192 KiB).
    */
   maxBatchBytes?: number;
   /** Output batches the thread may post before the main thread acknowledges (latency vs batching). */
