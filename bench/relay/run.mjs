@@ -8,13 +8,13 @@
  *   4. idle sessions: server RSS per session      idle.mjs
  *   5. peer: wetty, same cat + echo               wetty.mjs
  *   6. `--pairs N` (default 5) alternated pairs of one raw `cat` and one relayed `cat` to 1 viewer:
- *      the ratio of their medians is the throughput figure least moved by this shared VM's noise
+ *      the median of the per-pair ratios is the throughput figure least moved by this shared VM's noise
  *      (single runs of the same code spread by ±10 %)
  *   node bench/relay/run.mjs [--mb 200] [--viewers 1,10] [--echo 500] [--gap 1,20] [--sessions 1000] [--pairs 5] [--skip-wetty]
  * Prints plain lines of figures; asserts nothing. Each part bounds its own time (5 min per cat).
  */
 import { parseArgs } from "node:util";
-import { fmt, load, machine, mib } from "./lib/util.mjs";
+import { fmt, load, machine, median, mib } from "./lib/util.mjs";
 import { relayBench } from "./throughput.mjs";
 import { rawEcho } from "./raw-pty.mjs";
 import { latencySummary } from "./lib/util.mjs";
@@ -43,8 +43,7 @@ console.log(`# taiku bench/relay — ${new Date().toISOString()} — ${machine()
 console.log(`# ${load()}`);
 
 const relay = await relayBench({ mb, viewerCounts: values.viewers.split(",").map(Number), echoN: Number(values.echo), gaps, rawRuns: Number(values["raw-runs"]) });
-const rawSorted = relay.raw.all.map((x) => x.mbps).sort((a, b) => a - b);
-const rawMedian = rawSorted[Math.floor(rawSorted.length / 2)];
+const rawMedian = median(relay.raw.all.map((x) => x.mbps));
 console.log(`raw node-pty: best ${fmt(relay.raw.best.mbps)} MB/s, median ${fmt(rawMedian)} MB/s`);
 const floors = [];
 for (const gapMs of gaps) {
@@ -78,7 +77,6 @@ for (let i = 0; i < Number(values.pairs); i++) {
   pairs.push({ raw: r.raw.all[0].mbps, relay: r.runs[0].perViewer.median });
   console.log(`pair ${i + 1}: raw ${fmt(pairs[i].raw)} MB/s, relayed to 1 viewer ${fmt(pairs[i].relay)} MB/s = ${fmt((100 * pairs[i].relay) / pairs[i].raw, 0)}%`);
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 if (pairs.length) console.log(`# ${load()}`);
 
 console.log("## summary");

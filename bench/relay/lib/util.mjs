@@ -1,8 +1,7 @@
-import { appendFileSync } from "node:fs";
 /** Shared helpers for bench/relay: test data, /proc sampling, percentiles, formatting, child processes. */
 import { fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, openSync, readFileSync, statSync, writeSync, closeSync, mkdirSync, renameSync } from "node:fs";
+import { appendFileSync, existsSync, openSync, readFileSync, statSync, writeSync, closeSync, mkdirSync, renameSync } from "node:fs";
 import { cpus, loadavg, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -68,6 +67,12 @@ export function sampleRss(pids, ms = 50) {
   tick();
   const t = setInterval(tick, ms);
   return { stop() { clearInterval(t); tick(); for (const p of pids) out[p].cpu = (procCpu(p) ?? NaN) - out[p].cpu0; return out; } };
+}
+
+/** The middle value (the upper one of an even count), as every "median" figure of bench/relay is taken. */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 export function percentile(sorted, p) {
