@@ -108,7 +108,10 @@ export class Session {
     this.remote = new RemoteBroker(() => limitOr(ctx.deps, "remoteCommandMs", 10_000));
     this.aliases = new AliasBroker({
       sendCli: (msg) => this.sendCli(msg),
-      peer: (userId) => (this.peers.get(userId)?.authed ? this.peers.get(userId) : undefined),
+      peer: (userId) => {
+        const peer = this.peers.get(userId);
+        return peer?.authed ? peer : undefined;
+      },
       ownerOf: (shellId) => {
         const shell = this.shells.get(shellId);
         return shell?.ownerTokenHash ? shell.ownerUserId : null;
