@@ -323,6 +323,16 @@ describe("Webhooks (§3.4, §7.6)", () => {
   });
 });
 
+describe("Webhook callbacks", () => {
+  it("createWebhook stores its callback as kind \"webhook\" on the hook's tool path", async () => {
+    const { h, id, call } = await probe();
+    const url = await call<string>("hook", true);
+    const hook = await h.db.selectFrom("connector_webhooks").selectAll().where("public_token", "=", url.split("/hook/")[1]!).executeTakeFirstOrThrow();
+    const cb = await h.db.selectFrom("connector_callbacks").selectAll().where("token", "=", hook.callback_token).executeTakeFirstOrThrow();
+    expect(cb).toMatchObject({ instance_id: id, tool_path: "", method_name: "onHook", kind: "webhook" });
+  });
+});
+
 describe("Network egress (§3.4)", () => {
   it("matches allowlist patterns per the spec's rules", () => {
     const p = ["https://api.allowed.example/v1/*", "https://*.wild.example", "https://exact.example/path"];

@@ -22,18 +22,25 @@ function namespaceOf(ctx: ExecutionContext, toolPath: string): string {
   return toolPath ? `${ctx.instance.id}/${toolPath}` : ctx.instance.id;
 }
 
+/**
+ * Stores a callback to method `fn` of the target at `targetPath` (`target` when the caller already holds
+ * it, e.g. during build()); `kind` is "generic" for Callbacks and "webhook" for Network.createWebhook.
+ */
+async function createCallback(rt: RuntimeHost, ctx: ExecutionContext, targetPath: string, target: Record<string, unknown> | undefined, fn: unknown, extraArgs: unknown[], kind: string): Promise<Callback> {
+  const name = (fn as { name?: string })?.name;
+  if (typeof fn !== "function" || !name || name.startsWith("bound ")) {
+    throw new TypeError("A callback target must be a named method (not an arrow, anonymous or bound function)");
+  }
+  const t = target ?? resolveTarget(ctx, targetPath);
+  if (typeof t[name] !== "function") throw new TypeError(`${name} is not a method of ${targetPath || ctx.instance.twist_id}`);
+  const args = encode(extraArgs, "callback arguments");
+  charge(ctx, rt.config.requestBudget);
+  return (await rt.storage.callbackCreate({ instance_id: ctx.instance.id, tool_path: targetPath, method_name: name, args, kind })) as Callback;
+}
+
 export function callbacksTool(rt: RuntimeHost, ctx: ExecutionContext, toolPath: string, owner: unknown): Callbacks {
-  const make = async (targetPath: string, fn: unknown, extraArgs: unknown[], kind = "generic"): Promise<Callback> => {
-    const name = (fn as { name?: string })?.name;
-    if (typeof fn !== "function" || !name || name.startsWith("bound ")) {
-      throw new TypeError("A callback target must be a named method (not an arrow, anonymous or bound function)");
-    }
-    const target = targetPath === toolPath && owner ? (owner as Record<string, unknown>) : resolveTarget(ctx, targetPath);
-    if (typeof target[name] !== "function") throw new TypeError(`${name} is not a method of ${targetPath || ctx.instance.twist_id}`);
-    const args = encode(extraArgs, "callback arguments");
-    charge(ctx, rt.config.requestBudget);
-    return (await rt.storage.callbackCreate({ instance_id: ctx.instance.id, tool_path: targetPath, method_name: name, args, kind })) as Callback;
-  };
+  const make = (targetPath: string, fn: unknown, extraArgs: unknown[]): Promise<Callback> =>
+    createCallback(rt, ctx, targetPath, targetPath === toolPath && owner ? (owner as Record<string, unknown>) : undefined, fn, extraArgs, "generic");
   const parentPath = toolPath.includes("/") ? toolPath.slice(0, toolPath.lastIndexOf("/")) : "";
   class RuntimeCallbacks extends Callbacks {
     create(fn: (...a: unknown[]) => unknown, ...extraArgs: unknown[]) { return make(toolPath, fn, extraArgs); }
@@ -138,9 +145,7 @@ export function networkTool(rt: RuntimeHost, ctx: ExecutionContext, toolPath: st
   class RuntimeNetwork extends Network {
     async createWebhook(options: CreateWebhookOptions, callback: (request: WebhookRequest, ...extra: unknown[]) => unknown, ...extraArgs: unknown[]): Promise<string> {
       if (options.provider || options.pubsub) throw new NotImplementedError("Provider-routed (Slack) and Pub/Sub webhooks are not implemented yet; use URL webhooks");
-      const cbTool = callbacksTool(rt, ctx, toolPath, toolPath ? resolveTarget(ctx, toolPath) : ctx.twist);
-      const token = await cbTool.create(callback as (...a: unknown[]) => unknown, ...extraArgs);
-      await rt.storage.db.updateTable("connector_callbacks").set({ kind: "webhook" }).where("token", "=", token).execute();
+      const token = await createCallback(rt, ctx, toolPath, undefined, callback, extraArgs, "webhook");
       const row = await rt.storage.webhookCreate({ instance_id: ctx.instance.id, tool_path: toolPath, callback_token: token, async: options.async === false ? 0 : 1 });
       return `${rt.config.hookBaseUrl.replace(/\/+$/, "")}/hook/${row.public_token}`;
     }

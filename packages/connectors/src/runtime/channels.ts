@@ -24,17 +24,15 @@ export async function connect(rt: RuntimeHost, args: { twistId: string; ownerUse
   return { instance: (await rt.storage.instanceGet(instance.id))!, channels };
 }
 
-async function tokenFor(rt: RuntimeHost, instance: InstanceRow): Promise<AuthToken | null> {
-  const provider = rt.metadata(instance.twist_id).provider as string | undefined;
-  if (!provider) return null;
-  return rt.tokens.token({ instance, userId: instance.owner_user_id, provider });
+function tokenFor(rt: RuntimeHost, instance: InstanceRow, provider: string | undefined): Promise<AuthToken | null> {
+  return provider ? rt.tokens.token({ instance, userId: instance.owner_user_id, provider }) : Promise.resolve(null);
 }
 
 /** getChannels → channel rows (flattened, parents kept); new channels auto-enabled per preference. */
 export async function refreshChannels(rt: RuntimeHost, instanceId: string, opts: { authorization?: Authorization | null; initial?: boolean } = {}): Promise<ChannelRow[]> {
   const instance = (await rt.storage.instanceGet(instanceId))!;
   const meta = rt.metadata(instance.twist_id);
-  const token = await tokenFor(rt, instance);
+  const token = await tokenFor(rt, instance, meta.provider as string | undefined);
   const auth = opts.authorization ?? (meta.provider ? { provider: meta.provider as Authorization["provider"], scopes: token?.scopes ?? [], actor: { id: instance.owner_user_id, type: ActorType.User } } : null);
   const listed = await rt.call<Channel[]>(instanceId, "getChannels", [meta.provider ? auth : null, token]);
   if (meta.singleChannel && listed.length !== 1) throw new Error("A singleChannel connector must return exactly one channel");
@@ -65,24 +63,29 @@ export async function refreshChannels(rt: RuntimeHost, instanceId: string, opts:
   return rt.storage.channelList(instanceId);
 }
 
-async function channelObject(rt: RuntimeHost, instanceId: string, channelId: string): Promise<{ row: ChannelRow; channel: Channel }> {
-  const row = await rt.storage.channelGet(instanceId, channelId);
-  if (!row) throw new Error(`Unknown channel ${channelId}`);
+/** The SDK `Channel` a stored row stands for. */
+function channelOf(row: ChannelRow): Channel {
   const channel: Channel = { id: row.channel_id, title: row.title };
   if (row.enabled_by_default !== null) channel.enabledByDefault = row.enabled_by_default === 1;
   if (row.link_types) channel.linkTypes = JSON.parse(row.link_types) as Channel["linkTypes"];
-  return { row, channel };
+  return channel;
+}
+
+async function channelObject(rt: RuntimeHost, instanceId: string, channelId: string): Promise<Channel> {
+  const row = await rt.storage.channelGet(instanceId, channelId);
+  if (!row) throw new Error(`Unknown channel ${channelId}`);
+  return channelOf(row);
 }
 
 /** Persists the enable synchronously, then queues onChannelEnabled as its own execution (§2.7 Decision). */
 export async function enableChannel(rt: RuntimeHost, instanceId: string, channelId: string, userId: string, context: SyncContext = {}): Promise<void> {
-  const { channel } = await channelObject(rt, instanceId, channelId);
-  await rt.storage.channelUpdate(instanceId, channelId, { enabled: 1, enabled_by_user_id: userId, syncing_since: rt.now(), initial_sync_completed_at: context.recovering ? null : null, last_error: null, observe_only: context.observeOnly ? 1 : 0 });
+  const channel = await channelObject(rt, instanceId, channelId);
+  await rt.storage.channelUpdate(instanceId, channelId, { enabled: 1, enabled_by_user_id: userId, syncing_since: rt.now(), initial_sync_completed_at: null, last_error: null, observe_only: context.observeOnly ? 1 : 0 });
   await enqueueLifecycle(rt, instanceId, "onChannelEnabled", Object.keys(context).length ? [channel, context] : [channel]);
 }
 
 export async function disableChannel(rt: RuntimeHost, instanceId: string, channelId: string): Promise<void> {
-  const { channel } = await channelObject(rt, instanceId, channelId);
+  const channel = await channelObject(rt, instanceId, channelId);
   await rt.storage.channelUpdate(instanceId, channelId, { enabled: 0, syncing_since: null });
   await enqueueLifecycle(rt, instanceId, "onChannelDisabled", [channel], 1);
 }
@@ -90,16 +93,16 @@ export async function disableChannel(rt: RuntimeHost, instanceId: string, channe
 /** After a successful re-auth: clear the flag and recover every enabled channel (§7.7). */
 export async function reauthorized(rt: RuntimeHost, instanceId: string): Promise<void> {
   await rt.storage.instanceUpdate(instanceId, { needs_reauth_at: null, needs_reauth_reason: null });
+  let owner: string | undefined; // read once, and only when a channel has no enabling user
   for (const ch of await rt.storage.channelList(instanceId)) {
-    if (ch.enabled) await enableChannel(rt, instanceId, ch.channel_id, ch.enabled_by_user_id ?? (await rt.storage.instanceGet(instanceId))!.owner_user_id, { recovering: true });
+    if (ch.enabled) await enableChannel(rt, instanceId, ch.channel_id, ch.enabled_by_user_id ?? (owner ??= (await rt.storage.instanceGet(instanceId))!.owner_user_id), { recovering: true });
   }
 }
 
 export async function uninstall(rt: RuntimeHost, instanceId: string): Promise<void> {
   for (const ch of await rt.storage.channelList(instanceId)) if (ch.enabled) {
     await rt.storage.channelUpdate(instanceId, ch.channel_id, { enabled: 0, syncing_since: null });
-    const { channel } = await channelObject(rt, instanceId, ch.channel_id);
-    await rt.call(instanceId, "onChannelDisabled", [channel]).catch(() => undefined);
+    await rt.call(instanceId, "onChannelDisabled", [channelOf(ch)]).catch(() => undefined);
   }
   await rt.call(instanceId, "deactivate", []).catch(() => undefined);
   await rt.storage.db.deleteFrom("connector_tasks").where("instance_id", "=", instanceId).execute();

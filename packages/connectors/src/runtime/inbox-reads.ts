@@ -74,6 +74,11 @@ export async function getThread(db: Db, threadId: string): Promise<{ thread: Con
   return { thread, links, notes };
 }
 
+/** The thread's primary link: highest priority, then oldest (the first of `getThread`'s links). */
+export async function primaryLink(db: Db, threadId: string): Promise<ConnectorTables["inbox_links"] | undefined> {
+  return db.selectFrom("inbox_links").selectAll().where("thread_id", "=", threadId).orderBy("priority", "desc").orderBy("created_at").executeTakeFirst();
+}
+
 export async function linkById(db: Db, linkId: string): Promise<ConnectorTables["inbox_links"] | undefined> {
   return db.selectFrom("inbox_links").selectAll().where("id", "=", linkId).executeTakeFirst();
 }

@@ -7,7 +7,7 @@ import type { Kysely } from "kysely";
 import type { NoteWriteBackResult } from "../sdk/types.js";
 import { uuidv7, type Clock } from "./ids.js";
 import { contentHash } from "./inbox-content.js";
-import { linkById, noteById } from "./inbox-reads.js";
+import { linkById, noteById, primaryLink } from "./inbox-reads.js";
 import type { ConnectorTables } from "./schema.js";
 
 type Db = Kysely<ConnectorTables>;
@@ -15,7 +15,7 @@ type Db = Kysely<ConnectorTables>;
 /** A person writes a note in taiku: never stamped with an instance, so it is dispatched (§7.10). The caller emits the change. */
 export async function createUserNote(db: Db, clock: Clock, userId: string, threadId: string, content: string, reNoteId: string | null): Promise<ConnectorTables["inbox_notes"]> {
   const now = clock.now();
-  const primary = await db.selectFrom("inbox_links").select("id").where("thread_id", "=", threadId).orderBy("priority", "desc").orderBy("created_at").executeTakeFirst();
+  const primary = await primaryLink(db, threadId);
   const row: ConnectorTables["inbox_notes"] = {
     id: uuidv7(now), thread_id: threadId, link_id: primary?.id ?? "", key: null, author_contact_id: null, author_user_id: userId, content, content_type: "markdown",
     external_content_hash: null, actions: null, re_note_id: reNoteId, created_by_instance_id: null, delivery_error: null, archived: 0, created_at: now, updated_at: now,
@@ -75,7 +75,7 @@ export async function setUserReaction(db: Db, userId: string, noteId: string, em
   return true;
 }
 
-/** Read/unread by a person; returns the previous read_source for echo suppression. */
+/** Read/unread by a person; clears read_source, so the change is dispatched (not an echo). */
 export async function setRead(db: Db, userId: string, threadId: string, unread: boolean): Promise<void> {
   await db.insertInto("inbox_thread_state").values({ thread_id: threadId, user_id: userId, unread: unread ? 1 : 0, read_source: null, todo: 0, todo_date: null, todo_source: null })
     .onConflict((oc) => oc.columns(["thread_id", "user_id"]).doUpdateSet({ unread: unread ? 1 : 0, read_source: null })).execute();

@@ -458,6 +458,9 @@ export class Inbox {
   getThread(threadId: string): Promise<{ thread: ConnectorTables["inbox_threads"]; links: ConnectorTables["inbox_links"][]; notes: NoteView[] } | null> {
     return reads.getThread(this.db, threadId);
   }
+  primaryLink(threadId: string): Promise<ConnectorTables["inbox_links"] | undefined> {
+    return reads.primaryLink(this.db, threadId);
+  }
   linkById(linkId: string): Promise<ConnectorTables["inbox_links"] | undefined> {
     return reads.linkById(this.db, linkId);
   }

@@ -23,7 +23,7 @@ import type { RuntimeHost } from "./host.js";
 export async function instantiate(rt: RuntimeHost, ctx: ExecutionContext): Promise<Twist<unknown>> {
   const cls = rt.twistClass(ctx.instance.twist_id);
   const tools: Record<string, unknown> = {};
-  const shed = makeShed(ctx, "", tools);
+  const shed = makeShed(tools);
   const twist = new (cls as unknown as new (id: string, s: ToolShed) => Twist<unknown>)(ctx.instance.id, shed);
   (twist as unknown as { userId: string }).userId = ctx.instance.owner_user_id;
   ctx.twist = twist;
@@ -33,7 +33,7 @@ export async function instantiate(rt: RuntimeHost, ctx: ExecutionContext): Promi
   return twist;
 }
 
-function makeShed(_ctx: ExecutionContext, _toolPath: string, tools: Record<string, unknown>): ToolShed {
+function makeShed(tools: Record<string, unknown>): ToolShed {
   let ready = false;
   return {
     // build() receives the runtime's recording builder directly (resolveBuild); this one is for completeness.

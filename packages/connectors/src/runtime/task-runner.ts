@@ -26,7 +26,7 @@ export async function runTaskRow(host: RuntimeHost, row: TaskRow): Promise<void>
   } catch (err) {
     const e = err as Error;
     const budget = e instanceof BudgetExceededError;
-    const permanent = e instanceof CallbackNotFoundError || row.kind === "recurring" || row.kind === "dispatch";
+    const permanent = e instanceof CallbackNotFoundError || row.kind === "dispatch";
     const exhausted = row.attempts >= row.max_attempts || (budget && row.budget_overruns + 1 >= 2);
     if (row.kind === "recurring") await host.storage.taskComplete(row.id);
     else await host.storage.taskFail(row, `${e.name}: ${e.message}`, permanent || exhausted ? null : host.now() + retryDelay(host, row.attempts), budget);

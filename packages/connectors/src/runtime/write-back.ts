@@ -21,10 +21,16 @@ async function enqueueDispatch(rt: RuntimeHost, instanceId: string, hook: string
   rt.wake();
 }
 
-/** Queues `hook` for the acting user's instance of `twistId`; false when the user has none. */
-async function dispatchToActingInstance(rt: RuntimeHost, userId: string, twistId: string, hook: string, payload: Record<string, unknown>): Promise<boolean> {
+/**
+ * Queues `hook` for the acting user's instance of `twistId`; false when the user has none, or when
+ * `isEcho` says the change was written by that instance's own sync.
+ */
+async function dispatchToActingInstance(
+  rt: RuntimeHost, userId: string, twistId: string, hook: string, payload: Record<string, unknown>,
+  isEcho?: (instanceId: string) => boolean | Promise<boolean>,
+): Promise<boolean> {
   const inst = await actingInstance(rt, userId, twistId);
-  if (!inst) return false;
+  if (!inst || (isEcho && (await isEcho(inst.id)))) return false;
   await enqueueDispatch(rt, inst.id, hook, payload);
   return true;
 }
@@ -59,17 +65,13 @@ export async function threadRead(rt: RuntimeHost, userId: string, threadId: stri
 export async function threadToDo(rt: RuntimeHost, userId: string, threadId: string, todo: boolean, date: string | null): Promise<boolean> {
   return threadHook(rt, userId, threadId, "onThreadToDo", { todo, date });
 }
-async function threadHook(rt: RuntimeHost, userId: string, threadId: string, hook: string, extra: Record<string, unknown>): Promise<boolean> {
-  const t = await rt.inbox.getThread(threadId);
-  const link = t?.links[0];
+async function threadHook(rt: RuntimeHost, userId: string, threadId: string, hook: "onThreadRead" | "onThreadToDo", extra: Record<string, unknown>): Promise<boolean> {
+  const link = await rt.inbox.primaryLink(threadId);
   if (!link) return false;
-  const inst = await actingInstance(rt, userId, link.twist_id);
-  if (!inst) return false;
-  const state = await rt.storage.db.selectFrom("inbox_thread_state").selectAll().where("thread_id", "=", threadId).where("user_id", "=", userId).executeTakeFirst();
-  const source = hook === "onThreadRead" ? state?.read_source : state?.todo_source;
-  if (source === inst.id) return false;
-  await enqueueDispatch(rt, inst.id, hook, { linkId: link.id, userId, ...extra });
-  return true;
+  return dispatchToActingInstance(rt, userId, link.twist_id, hook, { linkId: link.id, userId, ...extra }, async (instanceId) => {
+    const state = await rt.storage.db.selectFrom("inbox_thread_state").select(["read_source", "todo_source"]).where("thread_id", "=", threadId).where("user_id", "=", userId).executeTakeFirst();
+    return (hook === "onThreadRead" ? state?.read_source : state?.todo_source) === instanceId;
+  });
 }
 
 /**
@@ -83,10 +85,7 @@ export async function noteReactionChanged(rt: RuntimeHost, userId: string, noteI
   const link = note?.link_id ? await rt.inbox.linkById(note.link_id) : undefined;
   if (!note || !link || !rt.registered(link.twist_id)) return false;
   if (!reactionAllowed(rt.metadata(link.twist_id).reactionCapabilities as ReactionCapabilities | undefined, emoji)) return false;
-  const inst = await actingInstance(rt, userId, link.twist_id);
-  if (!inst || source === inst.id) return false;
-  await enqueueDispatch(rt, inst.id, "onNoteReactionChanged", { noteId, linkId: link.id, userId, emoji, added });
-  return true;
+  return dispatchToActingInstance(rt, userId, link.twist_id, "onNoteReactionChanged", { noteId, linkId: link.id, userId, emoji, added }, (instanceId) => source === instanceId);
 }
 
 async function actorOf(rt: RuntimeHost, userId: string): Promise<Actor> {
