@@ -3,13 +3,15 @@
  * /api/v1/devices/:id/connect in front of it); anything else is answered 404 and
  * closed, so stray upgrade requests never hang.
  */
-import type { Server } from "node:http";
+import { STATUS_CODES, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger, Relay } from "./seams.js";
 
-function reject(socket: Duplex, status: number, text: string): void {
+/** Answer an upgrade request with a plain-text HTTP error and close its socket. */
+export function rejectUpgrade(socket: Duplex, status: number, text = STATUS_CODES[status] ?? "Error"): void {
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+    const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8`;
+    socket.end(`${head}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
   }
   socket.destroy();
 }
@@ -18,10 +20,10 @@ export function routeUpgrades(server: Pick<Server, "on">, relay: Pick<Relay, "ha
   server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     try {
-      if (!relay.handleUpgrade(req, socket, head)) reject(socket, 404, "Not Found");
+      if (!relay.handleUpgrade(req, socket, head)) rejectUpgrade(socket, 404);
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err), path: req.url?.split("?")[0] }, "upgrade failed");
-      reject(socket, 500, "Internal Server Error");
+      rejectUpgrade(socket, 500);
     }
   });
 }

@@ -22,7 +22,7 @@ export interface RuntimeHost {
   /** The registered class, or undefined. */
   registered(twistId: string): TwistClass | undefined;
   twistClass(twistId: string): TwistClass;
-  metadata(twistId: string): Record<string, unknown>;
+  metadata(twistId: string): Readonly<Record<string, unknown>>;
   execute<T>(instanceId: string, label: string, trigger: string, body: (ctx: ExecutionContext, twist: Twist<unknown>) => Promise<T>): Promise<T>;
   call<T = unknown>(instanceId: string, method: string, args: unknown[], trigger?: string): Promise<T>;
 }

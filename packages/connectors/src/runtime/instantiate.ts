@@ -97,7 +97,7 @@ async function resolveTool(rt: RuntimeHost, ctx: ExecutionContext, cls: unknown,
   if (named(cls, Files)) return filesTool();
   if (typeof cls === "function" && cls.prototype instanceof Tool) {
     const tools: Record<string, unknown> = {};
-    const shed = { build: (() => Promise.resolve(null)) as unknown as ToolShed["build"], ready: true, waitForReady: async () => {}, getTools: <T,>() => tools as T };
+    const shed = makeShed(tools);
     const tool = new (cls as new (id: string, o: unknown, s: ToolShed) => Tool<unknown>)(`${ctx.instance.id}/${path}`, options, shed);
     await resolveBuild(rt, ctx, tool, path, tools, connector);
     return tool;

@@ -37,6 +37,8 @@ export class Runtime {
   readonly config: RuntimeConfig;
   readonly inbox: Inbox;
   private readonly twists = new Map<string, TwistClass>();
+  /** Metadata per class: read once, and a deployed version (a new class) is read afresh. */
+  private readonly metadataOf = new WeakMap<TwistClass, Readonly<Record<string, unknown>>>();
   private readonly host: RuntimeHost;
   private readonly worker: TaskWorker;
   readonly executions: ExecutionRecord[] = [];
@@ -88,13 +90,17 @@ export class Runtime {
     }
   }
   /** Metadata read off a constructed instance without calling build() (§1.1, §7.2). */
-  metadata(twistId: string): Record<string, unknown> {
+  metadata(twistId: string): Readonly<Record<string, unknown>> {
     const cls = this.twistClass(twistId);
+    const known = this.metadataOf.get(cls);
+    if (known) return known;
     const inst = new (cls as unknown as new (id: string, s: unknown) => Record<string, unknown>)("introspect", { getTools: () => { throw new Error("no tools during introspection"); } });
     const fields = ["provider", "scopes", "access", "shared", "keyOption", "singleChannel", "channelNoun", "autoEnableNewChannelsByDefault", "fixedChannels", "hiddenChannels", "linkTypes", "reactionCapabilities", "dynamicLinkTypes", "products"];
     const out: Record<string, unknown> = { isConnector: isConnectorClass(cls), handleReplies: cls.handleReplies === true };
     for (const f of fields) if (inst[f] !== undefined) out[f] = inst[f];
-    return out;
+    const frozen = Object.freeze(out);
+    this.metadataOf.set(cls, frozen);
+    return frozen;
   }
 
   // ── executions ──────────────────────────────────────────────

@@ -74,6 +74,8 @@ export interface ConnectorStorage {
   instanceGet(id: string): Promise<InstanceRow | undefined>;
   instanceUpdate(id: string, patch: Partial<InstanceRow>): Promise<void>;
   instancesOf(ownerUserId: string): Promise<InstanceRow[]>;
+  /** The user's first active instance of one connector (the one a write-back goes to). */
+  activeInstanceOf(ownerUserId: string, twistId: string): Promise<InstanceRow | undefined>;
   channelUpsert(rows: Array<Omit<ChannelRow, "updated_at" | "enabled" | "enabled_by_user_id" | "observe_only" | "syncing_since" | "initial_sync_completed_at" | "last_error" | "removed_at">>): Promise<void>;
   channelGet(instanceId: string, channelId: string): Promise<ChannelRow | undefined>;
   channelList(instanceId: string): Promise<ChannelRow[]>;
@@ -333,6 +335,11 @@ export class KyselyConnectorStorage implements ConnectorStorage {
   }
   instancesOf(ownerUserId: string): Promise<InstanceRow[]> {
     return this.db.selectFrom("connector_instances").selectAll().where("owner_user_id", "=", ownerUserId).where("status", "!=", "deactivated").orderBy("created_at").execute();
+  }
+  activeInstanceOf(ownerUserId: string, twistId: string): Promise<InstanceRow | undefined> {
+    return this.db.selectFrom("connector_instances").selectAll()
+      .where("owner_user_id", "=", ownerUserId).where("twist_id", "=", twistId).where("status", "=", "active")
+      .orderBy("created_at").limit(1).executeTakeFirst();
   }
   async channelUpsert(rows: Array<Omit<ChannelRow, "updated_at" | "enabled" | "enabled_by_user_id" | "observe_only" | "syncing_since" | "initial_sync_completed_at" | "last_error" | "removed_at">>): Promise<void> {
     const now = this.now();

@@ -8,13 +8,7 @@ import {
   ActorType, type Actor, type JSONValue, type Link, type Note, type NoteWriteBackResult, type ReactionCapabilities, type Thread,
 } from "../sdk/types.js";
 import type { RuntimeHost } from "./host.js";
-import type { InstanceRow, TaskRow } from "./storage.js";
-
-/** The acting user's instance of the connector that owns the link, or null (nothing dispatched). */
-async function actingInstance(rt: RuntimeHost, userId: string, twistId: string): Promise<InstanceRow | null> {
-  const own = (await rt.storage.instancesOf(userId)).filter((i) => i.twist_id === twistId && i.status === "active");
-  return own[0] ?? null;
-}
+import type { TaskRow } from "./storage.js";
 
 async function enqueueDispatch(rt: RuntimeHost, instanceId: string, hook: string, payload: Record<string, unknown>): Promise<void> {
   await rt.storage.taskInsert({ instanceId, toolPath: "", kind: "dispatch", runAt: rt.now(), methodName: hook, args: encode(payload, "dispatch"), maxAttempts: 1 });
@@ -29,7 +23,8 @@ async function dispatchToActingInstance(
   rt: RuntimeHost, userId: string, twistId: string, hook: string, payload: Record<string, unknown>,
   isEcho?: (instanceId: string) => boolean | Promise<boolean>,
 ): Promise<boolean> {
-  const inst = await actingInstance(rt, userId, twistId);
+  // The acting user's instance of the connector that owns the link; none: nothing is dispatched.
+  const inst = await rt.storage.activeInstanceOf(userId, twistId);
   if (!inst || (isEcho && (await isEcho(inst.id)))) return false;
   await enqueueDispatch(rt, inst.id, hook, payload);
   return true;

@@ -15,7 +15,9 @@ import {
 import { randomBase62 } from "@taiku/crypto";
 import type { Logger } from "../seams.js";
 import { HttpError } from "../http/errors.js";
-import { apiKeyOf, toBytes } from "../relay/socket-util.js";
+import { apiKeyOf } from "../credentials.js";
+import { toBytes } from "../relay/socket-util.js";
+import { rejectUpgrade } from "../upgrade.js";
 import type { DeviceStore } from "./store.js";
 import { DEVICE_TEXT, type DeviceSettings } from "./settings.js";
 
@@ -26,14 +28,6 @@ interface Pending {
   deviceId: string;
   result: RemoteStartResult;
   timer: NodeJS.Timeout;
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  const reason = status === 401 ? "Unauthorized" : status === 403 ? "Forbidden" : "Service Unavailable";
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-  }
-  socket.destroy();
 }
 
 export class RemoteStartBroker {
@@ -70,16 +64,16 @@ export class RemoteStartBroker {
     if (!m) return false;
     const deviceId = m[1]!;
     if (this.closing) {
-      refuse(socket, 503, "server is shutting down");
+      rejectUpgrade(socket, 503, "server is shutting down");
       return true;
     }
-    this.store.authenticate(apiKeyOf(req) ?? null, deviceId).then(
+    this.store.authenticate(apiKeyOf(req.headers), deviceId).then(
       () => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(deviceId, ws)),
       (err: unknown) => {
-        if (err instanceof HttpError) refuse(socket, err.status, err.message);
+        if (err instanceof HttpError) rejectUpgrade(socket, err.status, err.message);
         else {
           this.logger.error({ err: String(err) }, "device connect failed");
-          refuse(socket, 503, "device lookup failed");
+          rejectUpgrade(socket, 503, "device lookup failed");
         }
       },
     );

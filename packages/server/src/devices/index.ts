@@ -8,8 +8,8 @@ import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { deviceHeartbeatBody, deviceIdSchema, deviceRegisterBody, remoteStartBody, requestIdSchema } from "@taiku/protocol";
 import type { Database } from "../db/schema.js";
-import type { Logger } from "../seams.js";
-import { apiKeyFrom, type AuthConfig, requireCaller } from "../http/auth.js";
+import { type AuthConfig, requireCaller } from "../http/auth.js";
+import { apiKeyOf } from "../credentials.js";
 import { HttpError, parseBody } from "../http/errors.js";
 import { RemoteStartBroker } from "./broker.js";
 import { DEFAULT_DEVICE_SETTINGS, DEVICE_TEXT, type DeviceSettings } from "./settings.js";
@@ -41,14 +41,8 @@ const deviceParam = (raw: string): string => {
 export function setupDevices(deps: DevicesDeps): Devices {
   const settings = { ...DEFAULT_DEVICE_SETTINGS, ...deps.settings };
   const store = new DeviceStore(deps.db, deps.now, settings);
-  const logger: { current: Logger | null } = { current: null };
-  const log: Logger = {
-    info: (o, m) => logger.current?.info(o, m),
-    warn: (o, m) => logger.current?.warn(o, m),
-    error: (o, m) => logger.current?.error(o, m),
-    debug: (o, m) => logger.current?.debug(o, m),
-  };
-  const broker = new RemoteStartBroker(store, settings, log);
+  // Made in register(): the daemon sockets log through the app's logger, which exists only from then on.
+  let broker: RemoteStartBroker | null = null;
 
   const ownedDevice = async (auth: AuthConfig, req: Parameters<typeof requireCaller>[1], rawId: string) => {
     const caller = await requireCaller(auth, req);
@@ -58,19 +52,19 @@ export function setupDevices(deps: DevicesDeps): Devices {
   };
 
   function register(app: FastifyInstance, auth: AuthConfig): void {
-    // The daemon sockets log through the app's logger, which exists only from here on.
-    logger.current = app.log;
+    const live = new RemoteStartBroker(store, settings, app.log);
+    broker = live;
     app.post("/api/v1/devices/register", async (req) => {
       const caller = await requireCaller(auth, req);
       const body = parseBody(deviceRegisterBody, req.body);
       const { token, rotated } = await store.register(caller.account.id, body);
       // The previous token no longer works, so a daemon still holding it is told to stop.
-      if (rotated) broker.revoke(body.deviceId);
+      if (rotated) live.revoke(body.deviceId);
       return { deviceId: body.deviceId, deviceToken: token };
     });
 
     app.post("/api/v1/devices/heartbeat", async (req) => {
-      const token = apiKeyFrom(req);
+      const token = apiKeyOf(req.headers);
       if (!token) throw new HttpError(401, DEVICE_TEXT.badToken);
       const body = parseBody(deviceHeartbeatBody, req.body);
       await store.heartbeat(token, body);
@@ -80,27 +74,27 @@ export function setupDevices(deps: DevicesDeps): Devices {
     app.get<{ Querystring: { all?: string } }>("/api/v1/devices", async (req) => {
       const caller = await requireCaller(auth, req);
       const all = req.query.all === "1" || req.query.all === "true";
-      return store.list(caller.account.id, { all, connected: broker.connected, isLive: deps.isLiveSessionUrl });
+      return store.list(caller.account.id, { all, connected: live.connected, isLive: deps.isLiveSessionUrl });
     });
 
     app.delete<{ Params: { id: string } }>("/api/v1/devices/:id", async (req) => {
       const caller = await requireCaller(auth, req);
       const id = deviceParam(req.params.id);
       if (!(await store.remove(caller.account.id, id))) throw new HttpError(404, DEVICE_TEXT.notFound);
-      broker.revoke(id);
+      live.revoke(id);
       return { ok: true };
     });
 
     app.post<{ Params: { id: string } }>("/api/v1/devices/:id/sessions", async (req) => {
       const id = await ownedDevice(auth, req, req.params.id);
       const body = parseBody(remoteStartBody, req.body);
-      return { requestId: broker.start(id, body) };
+      return { requestId: live.start(id, body) };
     });
 
     app.get<{ Params: { id: string; requestId: string } }>("/api/v1/devices/:id/sessions/:requestId", async (req) => {
       const id = await ownedDevice(auth, req, req.params.id);
       const requestId = requestIdSchema.safeParse(req.params.requestId);
-      const result = requestId.success ? broker.result(id, requestId.data) : null;
+      const result = requestId.success ? live.result(id, requestId.data) : null;
       if (!result) throw new HttpError(404, DEVICE_TEXT.requestNotFound);
       return result;
     });
@@ -108,8 +102,8 @@ export function setupDevices(deps: DevicesDeps): Devices {
 
   return {
     register,
-    handleUpgrade: (req, socket, head) => broker.handleUpgrade(req, socket, head),
-    close: () => broker.close(),
+    handleUpgrade: (req, socket, head) => broker?.handleUpgrade(req, socket, head) ?? false,
+    close: () => broker?.close(),
   };
 }
 

@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ERRORS, oneTimeSignInBody, signInBody, signUpBody } from "@taiku/protocol";
 import { EmailTakenError, type AccountService } from "../accounts/accounts.js";
 import type { RateLimiter } from "../accounts/rate-limit.js";
-import { type AuthConfig, checkOriginIfPresent, clearSessionCookie, cookieFrom, requireCaller, SESSION_COOKIE, setSessionCookie } from "./auth.js";
+import { type AuthConfig, checkOriginIfPresent, clearSessionCookie, requireCaller, SESSION_COOKIE, setSessionCookie } from "./auth.js";
+import { cookieOf } from "../credentials.js";
 import { accountInfo } from "./account-view.js";
 import { HttpError, parseBody, TEXT } from "./errors.js";
 
@@ -54,7 +55,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
 
   app.post("/api/v1/auth/logout", async (req, reply) => {
     const caller = await requireCaller(auth, req);
-    if (caller.via === "cookie") await accounts.deleteWebSession(cookieFrom(req, SESSION_COOKIE)!);
+    if (caller.via === "cookie") await accounts.deleteWebSession(cookieOf(req.headers, SESSION_COOKIE)!);
     clearSessionCookie(auth, reply);
     return { ok: true };
   });

@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ERRORS } from "@taiku/protocol";
 import type { Account, AccountResolver } from "../seams.js";
+import { apiKeyOf, cookieOf } from "../credentials.js";
 import { HttpError, TEXT } from "./errors.js";
 
 export const SESSION_COOKIE = "taiku_session";
@@ -27,24 +28,6 @@ export interface Caller {
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-export function apiKeyFrom(req: FastifyRequest): string | null {
-  const token = first(req.headers["x-taiku-token"]);
-  if (token) return token.trim();
-  const auth = first(req.headers.authorization);
-  const m = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-  return m ? m[1]! : null;
-}
-
-export function cookieFrom(req: FastifyRequest, name: string): string | null {
-  const header = req.headers.cookie;
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
-}
-
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** A browser that sends an Origin must send ours. Used on sign-in routes too (login CSRF). */
@@ -63,14 +46,14 @@ export async function requireCaller(
   opts: { apiKeyOnly?: boolean; unauthenticated?: string } = {},
 ): Promise<Caller> {
   const unauthenticated = opts.unauthenticated ?? ERRORS.missingAuth;
-  const key = apiKeyFrom(req);
+  const key = apiKeyOf(req.headers);
   if (key !== null) {
     const account = await cfg.resolver.fromApiKey(key);
     if (!account) throw new HttpError(401, unauthenticated);
     return { account, via: "apiKey" };
   }
   if (opts.apiKeyOnly) throw new HttpError(401, unauthenticated);
-  const token = cookieFrom(req, SESSION_COOKIE);
+  const token = cookieOf(req.headers, SESSION_COOKIE);
   const account = token ? await cfg.resolver.fromSessionCookie(token) : null;
   if (!account) throw new HttpError(401, unauthenticated);
   if (!SAFE_METHODS.has(req.method)) {

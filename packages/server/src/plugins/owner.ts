@@ -6,7 +6,8 @@
 import type { FastifyRequest } from "fastify";
 import { ERRORS, PLUGIN_ID_RE } from "@taiku/protocol";
 import type { Relay } from "../seams.js";
-import { apiKeyFrom, type AuthConfig, cookieFrom, requireCaller, SESSION_COOKIE } from "../http/auth.js";
+import { type AuthConfig, requireCaller, SESSION_COOKIE } from "../http/auth.js";
+import { apiKeyOf, cookieOf } from "../credentials.js";
 import { HttpError } from "../http/errors.js";
 import { type NonceStore, requireSessionFor } from "../sessions/auth.js";
 import { PLUGIN_TEXT } from "./texts.js";
@@ -33,7 +34,7 @@ export interface ScopeParams {
  * `No authenticated user or invalid user ID.` when one was sent but names no account (§11.4 lists both).
  */
 export async function requireAccount(deps: OwnerDeps, req: FastifyRequest): Promise<string> {
-  const presented = apiKeyFrom(req) !== null || cookieFrom(req, SESSION_COOKIE) !== null;
+  const presented = apiKeyOf(req.headers) !== null || cookieOf(req.headers, SESSION_COOKIE) !== null;
   const caller = await requireCaller(deps.auth, req, { unauthenticated: presented ? ERRORS.noUser : ERRORS.missingAuth });
   return caller.account.id;
 }
@@ -73,7 +74,7 @@ export async function resolveTarget(
 export async function resolveReadTarget(deps: OwnerDeps, req: FastifyRequest<{ Params: ScopeParams }>, sessionNotFound: string): Promise<Target> {
   const { sessionId, pluginId } = req.params;
   const sessionHeaders = req.headers["x-taiku-session-nonce"] !== undefined || req.headers["x-taiku-session-key"] !== undefined;
-  const account = apiKeyFrom(req) !== null || cookieFrom(req, SESSION_COOKIE) !== null;
+  const account = apiKeyOf(req.headers) !== null || cookieOf(req.headers, SESSION_COOKIE) !== null;
   if (sessionId === undefined || !deps.nonces || (!sessionHeaders && account)) return resolveTarget(deps, req, sessionNotFound);
   const { access } = await requireSessionFor(deps.relay(), deps.nonces, req, sessionId, "viewer", sessionNotFound);
   checkPluginId(pluginId);

@@ -10,7 +10,8 @@ import type { Account } from "../seams.js";
 import { handleBrowserMessage, nextActivity } from "./browser-messages.js";
 import type { RelayContext } from "./context.js";
 import { Peer, type Corkable } from "./peer.js";
-import { closeSocket, cookieValue, remoteIp, SerialQueue, toBytes } from "./socket-util.js";
+import { cookieOf } from "../credentials.js";
+import { closeSocket, remoteIp, SerialQueue, toBytes } from "./socket-util.js";
 
 const MAX_MALFORMED = 20;
 export const SESSION_COOKIE = "taiku_session";
@@ -36,7 +37,7 @@ export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMes
   });
 
   queue.push(async () => {
-    const cookie = cookieValue(req, SESSION_COOKIE);
+    const cookie = cookieOf(req.headers, SESSION_COOKIE);
     account = cookie ? await deps.accounts.fromSessionCookie(cookie).catch(() => null) : null;
     if (closed) return;
     if (session.ended) return closeSocket(ws, CLOSE.sessionClosed, "Session closed");

@@ -12,7 +12,8 @@ import type { RelayContext } from "./context.js";
 import { Session, type CliLink } from "./session.js";
 import { compact } from "./ring.js";
 import { sha256 } from "./shell.js";
-import { apiKeyOf, closeSocket, SerialQueue, toBytes } from "./socket-util.js";
+import { apiKeyOf } from "../credentials.js";
+import { closeSocket, SerialQueue, toBytes } from "./socket-util.js";
 
 const MAX_MALFORMED = 20;
 
@@ -56,7 +57,7 @@ export function acceptCliLink(ctx: RelayContext, ws: WebSocket, req: IncomingMes
     fail("internal error", 1011);
   });
 
-  const key = apiKeyOf(req);
+  const key = apiKeyOf(req.headers);
   queue.push(async () => {
     if (!key) return;
     account = await deps.accounts.fromApiKey(key).catch(() => null);

@@ -16,7 +16,6 @@
 import { TUNNEL_CHUNK_BYTES, type CliDownMsg, type CliUpMsg } from "@taiku/protocol";
 import type { TunnelCall, TunnelExchange, TunnelFailureKind, TunnelHeader, TunnelSink } from "../seams.js";
 
-export { TUNNEL_CHUNK_BYTES };
 export const TUNNEL_DEFAULTS = {
   tunnelAnswerMs: 30_000,
   tunnelBodyMaxBytes: 32 * 1024 * 1024,

@@ -1,7 +1,7 @@
 /** TunnelBroker (relay/tunnels.ts) against a recording link and sink: chunking, limits, failures. */
 import { describe, expect, it } from "vitest";
-import type { CliDownMsg } from "@taiku/protocol";
-import { TUNNEL_CHUNK_BYTES, TUNNEL_DEFAULTS, TunnelBroker, type TunnelLimits } from "../../src/relay/tunnels.js";
+import { TUNNEL_CHUNK_BYTES, type CliDownMsg } from "@taiku/protocol";
+import { TUNNEL_DEFAULTS, TunnelBroker, type TunnelLimits } from "../../src/relay/tunnels.js";
 import type { TunnelCall, TunnelFailureKind, TunnelSink } from "../../src/seams.js";
 import { sleep, waitFor } from "./harness.js";
 
