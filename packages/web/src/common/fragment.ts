@@ -66,3 +66,17 @@ export function withoutQueryParam(href: string, param: string): string {
   url.searchParams.delete(param);
   return url.pathname + url.search + url.hash;
 }
+
+/**
+ * Whether `url` is an absolute URL of one of `schemes` (default http: and https:). Links the server
+ * or a device hands the page (tunnels, a device's sessions) are checked before they become an
+ * `href` or a frame's `src`: a `javascript:` one would run in the page, which holds the session key.
+ */
+export function isWebUrl(url: unknown, schemes: readonly string[] = ["http:", "https:"]): url is string {
+  if (typeof url !== "string") return false;
+  try {
+    return schemes.includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}

@@ -9,6 +9,7 @@ import {
   activeKey, addPage, closePage, focusTile, hideTile, insertTile, leafKeys, MAX_PAGES, openPeek, openTunnel, pageOfKey,
   placeShell, reconcile, renamePage, switchPage, unhideShell, type Direction, type Layout, type LayoutNode,
 } from "./layout.js";
+import { isWebUrl } from "./fragment.js";
 import type { SessionState } from "./session-state.js";
 
 export interface TileInfo {
@@ -288,11 +289,5 @@ export class LayoutControl {
 }
 
 function httpsUrl(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const u = new URL(url);
-    return u.protocol === "https:" ? u.href : undefined;
-  } catch {
-    return undefined;
-  }
+  return isWebUrl(url, ["https:"]) ? new URL(url).href : undefined;
 }

@@ -109,6 +109,9 @@ describe("pages (workspaces, §3.10)", () => {
     expect(focusTile(on2, 99)).toBe(on2);
     expect(layoutMeta(on2)).toMatchObject({ pages: 2, activeIndex: 1, tiles: [{ type: "shell", shellId: 3 }] });
     expect(renamePage(on2, 1, "").pages[1]).not.toHaveProperty("name");
+    // Named from the page's own prompt as from a plugin: at most 80 characters, as a reload would keep.
+    expect(renamePage(on2, 1, ` ${"x".repeat(200)}`).pages[1]!.name).toBe("x".repeat(80));
+    expect(addPage(on2, "y".repeat(81)).layout.pages[2]!.name).toBe("y".repeat(80));
   });
   it("closing a page hides its shells (they keep running) and closes its other tiles; never the last page", () => {
     const { two } = twoPages();

@@ -163,9 +163,17 @@ export function activeKey(layout: Layout, index = layout.activeIndex): number | 
 /** Cap on pages: each is cheap, but a runaway script should not fill the header. */
 export const MAX_PAGES = 16;
 
+/** Longest page name kept (as `createWorkspace` accepts). */
+const PAGE_NAME_MAX = 80;
+/** A page's name as kept: trimmed and capped; none when blank. */
+const named = (name: string | undefined): { name?: string } => {
+  const n = name?.trim().slice(0, PAGE_NAME_MAX);
+  return n ? { name: n } : {};
+};
+
 /** Add an empty page after the others (it is not switched to). */
 export function addPage(layout: Layout, name?: string): { layout: Layout; index: number } {
-  const page: Page = { root: null, ...(name?.trim() ? { name: name.trim() } : {}) };
+  const page: Page = { root: null, ...named(name) };
   return { layout: { ...layout, pages: [...layout.pages, page] }, index: layout.pages.length };
 }
 
@@ -176,7 +184,7 @@ export function switchPage(layout: Layout, index: number): Layout {
 export function renamePage(layout: Layout, index: number, name: string): Layout {
   return withPage(layout, index, (p) => {
     const { name: _old, ...rest } = p;
-    return name.trim() ? { ...rest, name: name.trim() } : rest;
+    return { ...rest, ...named(name) };
   });
 }
 
@@ -441,7 +449,7 @@ function readPage(raw: unknown): Page | null {
   if (!validRoot(o.root)) return null;
   return {
     root: (o.root as LayoutNode | undefined) ?? null,
-    ...(typeof o.name === "string" && o.name ? { name: o.name.slice(0, 80) } : {}),
+    ...(typeof o.name === "string" ? named(o.name) : {}),
     ...(Number.isInteger(o.focus) ? { focus: o.focus as number } : {}),
   };
 }

@@ -6,6 +6,7 @@ import type { AliasInvocation } from "./alias-frames.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { Clock, KeyValueStorage, SocketFactory } from "./services.js";
 import type { SessionState } from "./session-state.js";
+import type { AgentEvent } from "./side-frames.js";
 
 export interface SessionTiming {
   pingMs: number;
@@ -49,7 +50,7 @@ export interface SessionEvents extends Record<string, unknown> {
   error: { code: string; message: string };
   pluginEvent: ServerMsg<"pluginEvent">;
   /** A decrypted agent event of a shell (spec §2.4.3 "Agent events", §8): `agent_status` / `agent.*`. */
-  agentEvent: { shellId: number; type: string; data: Record<string, unknown>; timestamp: number };
+  agentEvent: AgentEvent;
   /** A session KV change (after it is folded into `state.pluginKv`): the plugin host turns it into events. */
   pluginKvDiff: ServerMsg<"pluginKvDiff">;
   remoteCommand: ServerMsg<"remoteCommand">;

@@ -114,7 +114,10 @@ export class SessionClient {
       livenessMs: this.timing.livenessMs,
       isFinal: (code) => code in FINAL_CODES,
     });
-    this.conn.events.on("message", ({ epoch, value }) => void this.onRaw(epoch, value));
+    this.conn.events.on("message", ({ epoch, value }) => {
+      // A handler that fails must not become an unhandled rejection (it ends a Node process: bench/relay).
+      this.onRaw(epoch, value).catch((err: unknown) => console.error("taiku: a server message could not be handled", err));
+    });
     this.conn.events.on("down", (d) => this.onDown(d.code, d.reason, d.retryAt));
   }
 

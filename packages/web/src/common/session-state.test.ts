@@ -141,3 +141,17 @@ describe("changedExcept (the session page skips state changes it does not show)"
     expect(changedExcept(s0, latency, new Set())).toBe(true);
   });
 });
+
+describe("tunnels (§3.12)", () => {
+  it("keeps only http(s) tunnel URLs: they become frame sources and links in the page", () => {
+    const tunnels = [
+      { port: 3000, url: "http://localhost:8080/t/abc/p/3000/" },
+      { port: 3001, url: "javascript:alert(document.domain)" },
+      { port: 3002, url: "https://3002-abc.tunnels.example/" },
+      { port: 3003, url: "data:text/html,<script>1</script>" },
+      { port: 3004, url: "not a url" },
+    ];
+    const st = reduce(initialState("abc"), { t: "tunnels", tunnels });
+    expect(st.tunnels.map((t) => t.port)).toEqual([3000, 3002]);
+  });
+});

@@ -4,6 +4,7 @@
  * can compare by reference and tests can assert on snapshots.
  */
 import type { Role, ServerMessage, ServerMsg, ShellInfo, User } from "@taiku/protocol";
+import { isWebUrl } from "./fragment.js";
 import { KvEntries } from "./kv-entries.js";
 
 export interface ChatEntry {
@@ -163,7 +164,8 @@ export function reduce(state: SessionState, msg: ServerMessage): SessionState {
     case "sessionPlugins":
       return { ...state, sessionPlugins: msg.plugins };
     case "tunnels":
-      return { ...state, tunnels: msg.tunnels };
+      // The URLs become frame sources and links in this page: http(s) only.
+      return { ...state, tunnels: msg.tunnels.filter((t) => isWebUrl(t.url)) };
     case "cliStatus":
       return { ...state, cli: { connected: msg.connected, expiresAt: msg.expiresAt } };
     case "shellLatency":

@@ -44,10 +44,14 @@ export class SideFrames {
     this.sink.title(msg.shellId, fromUtf8(plain));
   }
 
-  /** One message at a time, in arrival order: the seq check must see the previous message's frames. */
+  /**
+   * One message at a time, in arrival order: the seq check must see the previous message's frames.
+   * A message that fails (a throwing sink) rejects its own promise only: the chain goes on.
+   */
   agent(msg: ServerMsg<"agent">): Promise<void> {
-    this.agentChain = this.agentChain.then(() => this.openAgent(msg));
-    return this.agentChain;
+    const run = this.agentChain.then(() => this.openAgent(msg));
+    this.agentChain = run.catch(() => {});
+    return run;
   }
 
   async alias(msg: ServerMsg<"aliasInvocation">): Promise<void> {

@@ -1,5 +1,5 @@
 /** AliasHost (aliases.ts): who registers which names, and who may answer an invocation, once. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { harness, registered } from "./testing.js";
 
 const music = (opts: { granted?: string[]; serverManaged?: boolean } = {}) =>
@@ -12,6 +12,15 @@ function setup(plugins = [music(), other]) {
   const h = harness(plugins, { aliases: true });
   const stop = h.aliases!.start();
   return { h, stop, registers: () => h.session.sent.filter((m) => m.t === "registerAliases") };
+}
+
+/** A shell this client owns and a.music's background frame subscribed to every event: calls reach it. */
+async function listening() {
+  const { h } = setup();
+  h.session.setState(owned);
+  const m = h.frame("a.music", "bg");
+  await m.request("subscribeEvents");
+  return { h, m };
 }
 
 describe("AliasHost", () => {
@@ -96,10 +105,7 @@ describe("AliasHost", () => {
   });
 
   it("answers a waiting call at once when its plugin is disabled", async () => {
-    const { h } = setup();
-    h.session.setState(owned);
-    const m = h.frame("a.music", "bg");
-    await m.request("subscribeEvents");
+    const { h } = await listening();
     h.session.events.emit("aliasInvocation", invocation);
     expect(h.session.aliasAnswers).toEqual([]);
     h.plugins.set("a.music", { ...h.plugins.get("a.music")!, enabled: false });
@@ -110,12 +116,9 @@ describe("AliasHost", () => {
   });
 
   it("answers a waiting call at once when the frame that got it is closed or reloaded", async () => {
-    const { h } = setup();
-    h.session.setState(owned);
+    const { h, m } = await listening();
     const closed = (invocationId: number) =>
       expect.objectContaining({ invocationId, shellId: 1, stdout: "", exitCode: 124, stderr: 'taiku: no plugin client responded: the plugin frame for "music" was closed before it answered\n' });
-    const m = h.frame("a.music", "bg");
-    await m.request("subscribeEvents");
     h.session.events.emit("aliasInvocation", invocation);
     expect(m.win.events()).toHaveLength(1);
     expect(h.session.aliasAnswers).toEqual([]);
@@ -151,6 +154,38 @@ describe("AliasHost", () => {
     h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 10 });
     h.host.unmount(b.win);
     expect(h.session.aliasAnswers.at(-1)).toEqual(expect.objectContaining({ invocationId: 10, exitCode: 124, stderr: expect.stringContaining("was closed before it answered") }));
+  });
+
+  it("ignores the same invocation delivered again while it waits: the first stays answerable", async () => {
+    const { h, m } = await listening();
+    h.session.events.emit("aliasInvocation", invocation);
+    h.session.events.emit("aliasInvocation", invocation); // a resend of call 9
+    expect(h.session.aliasAnswers).toEqual([]);
+    expect(m.win.events()).toHaveLength(1);
+    expect(await m.request("respondAlias", { invocationId: 9, stdout: "ok\n" })).toEqual({ result: { ok: true } });
+    expect(h.session.aliasAnswers).toEqual([{ invocationId: 9, shellId: 1, stdout: "ok\n", stderr: "", exitCode: 0 }]);
+  });
+
+  it("logs an answer that cannot be sent instead of leaving the rejection unhandled", async () => {
+    const { h } = setup();
+    h.session.setState(owned);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const unhandled = vi.fn();
+    process.on("unhandledRejection", unhandled);
+    try {
+      h.session.answerAlias = () => Promise.reject(new Error("session not started"));
+      h.session.events.emit("aliasInvocation", { ...invocation, name: "nope" }); // 127 at once
+      h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 10 }); // 124 at once: no frame
+      await new Promise((r) => setTimeout(r, 10));
+      expect(unhandled).not.toHaveBeenCalled();
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        "taiku: could not answer alias invocation 9",
+        "taiku: could not answer alias invocation 10",
+      ]);
+    } finally {
+      process.off("unhandledRejection", unhandled);
+      warn.mockRestore();
+    }
   });
 
   it("is not supported without an alias host", async () => {

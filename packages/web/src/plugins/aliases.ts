@@ -83,7 +83,7 @@ export class AliasHost implements AliasResponder {
   }
 
   /** Names each plugin should have registered now. */
-  wanted(): Map<string, string[]> {
+  private wanted(): Map<string, string[]> {
     const st = this.session.state;
     const out = new Map<string, string[]>();
     if (st.status !== "online" || st.userId === null) return out;
@@ -140,10 +140,13 @@ export class AliasHost implements AliasResponder {
   }
 
   private onInvocation(inv: AliasInvocation): void {
+    // The same call again (a relay resend): the first is still waiting for its plugin; answering this
+    // one would answer that one too (one invocation id, one result).
+    if (this.pending.has(inv.invocationId)) return;
     const pluginId = [...this.sent].find(([, names]) => names.split(" ").includes(inv.name))?.[0];
-    if (pluginId === undefined || this.pending.has(inv.invocationId) || this.pending.size >= MAX_PENDING) {
+    if (pluginId === undefined || this.pending.size >= MAX_PENDING) {
       // Answer at once rather than leave the shell waiting 30 s.
-      void this.session.answerAlias({ ...inv, stdout: "", stderr: `taiku: no plugin in this browser answers "${inv.name}"\n`, exitCode: 127 });
+      this.answer({ ...inv, stdout: "", stderr: `taiku: no plugin in this browser answers "${inv.name}"\n`, exitCode: 127 });
       return;
     }
     const timer = setTimeout(() => this.finish(inv.invocationId), ANSWER_MS);
@@ -158,7 +161,12 @@ export class AliasHost implements AliasResponder {
   private refuse(inv: { invocationId: number; shellId: number }, reason: string): void {
     this.finish(inv.invocationId);
     const stderr = `${ALIAS_NO_RESPONSE.message}: ${reason}\n`;
-    void this.session.answerAlias({ invocationId: inv.invocationId, shellId: inv.shellId, stdout: "", stderr, exitCode: ALIAS_NO_RESPONSE.exitCode });
+    this.answer({ invocationId: inv.invocationId, shellId: inv.shellId, stdout: "", stderr, exitCode: ALIAS_NO_RESPONSE.exitCode });
+  }
+
+  /** An answer nobody awaits: a failure (no session keys yet, sealing failed) is logged, not left unhandled. */
+  private answer(a: AliasAnswer): void {
+    this.session.answerAlias(a).catch((err: unknown) => console.warn(`taiku: could not answer alias invocation ${a.invocationId}`, err));
   }
 
   private finish(invocationId: number): void {

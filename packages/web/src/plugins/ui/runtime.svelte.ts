@@ -10,6 +10,7 @@ import type { LayoutControl } from "../../common/layout-control.js";
 import type { BridgeFileContent } from "@taiku/protocol";
 import { AgentTracker } from "../agents.js";
 import { AliasHost } from "../aliases.js";
+import { Cleanups } from "../cleanups.js";
 import { BridgeHost } from "../bridge-host.js";
 import { PluginCatalog } from "../catalog.js";
 import { LocalPluginStore } from "../local-store.js";
@@ -57,7 +58,7 @@ export class PluginRuntime {
     open: (url) => new EventSource(url, { withCredentials: true }),
     emit: (type, data) => this.bridge.emit(type, data),
   });
-  private cleanups: Array<() => void> = [];
+  private readonly cleanups = new Cleanups();
   /** The CLI-backed filesystem (§11.3.5) for the file viewer: the same calls as `readFile` / `getFileUrl`. */
   readonly files: { read(path: string, maxBytes: number): Promise<BridgeFileContent>; url(path: string): Promise<{ url: string; size: number }> };
 
@@ -84,13 +85,14 @@ export class PluginRuntime {
     const onKey = (e: KeyboardEvent) => this.onKey(e);
     window.addEventListener("message", onMessage);
     window.addEventListener("keydown", onKey, true);
-    this.cleanups.push(
+    this.cleanups.add(
+      () => this.inboxEvents.stop(),
       () => window.removeEventListener("message", onMessage),
       () => window.removeEventListener("keydown", onKey, true),
       routeSessionEvents(this.client, this.kv, outputTap, this.agents, (t, d, only) => this.bridge.emit(t, d, only)),
     );
     let lastSet = this.client.state.sessionPlugins;
-    this.cleanups.push(
+    this.cleanups.add(
       this.client.events.on("state", (s) => {
         if (s.sessionPlugins !== lastSet) {
           lastSet = s.sessionPlugins;
@@ -99,18 +101,21 @@ export class PluginRuntime {
       }),
     );
     await this.client.whenOnline().catch(() => undefined);
+    if (this.cleanups.stopped) return; // the page went while the session connected
     this.catalog.session = this.client.state.sessionPlugins;
     await this.catalog.init(this.client.state.accountId !== null);
+    if (this.cleanups.stopped) return;
     this.inboxEvents.update(this.catalog.plugins.values(), this.client.state.accountId !== null);
-    this.cleanups.push(() => this.inboxEvents.stop(), this.aliases.start());
+    this.cleanups.add(this.aliases.start());
     this.version++;
   }
 
   stop(): void {
-    for (const fn of this.cleanups.splice(0)) fn();
+    this.cleanups.stop();
   }
 
   private onCatalogChange(added: RegisteredPlugin[], removed: string[], changed: RegisteredPlugin[]): void {
+    if (this.cleanups.stopped) return; // a catalog load that answered after the page went
     for (const id of removed) {
       this.bridge.unmountPlugin(id);
       this.bridge.emit("plugin_disabled", { pluginId: id });

@@ -5,14 +5,64 @@
  */
 import type { DeviceSummary, RemoteStartResult } from "@taiku/protocol";
 import { generateRemoteStartKeyPair, openRemoteFragment } from "@taiku/crypto";
+import { isWebUrl } from "../../common/fragment.js";
 import { call } from "../api.js";
 
 const devicePath = (deviceId: string) => `/api/v1/devices/${encodeURIComponent(deviceId)}`;
 
 export const devicesApi = {
-  list: (all = false) => call<DeviceSummary[]>("GET", `/api/v1/devices${all ? "?all=1" : ""}`),
+  /** The account's devices; a session link that is not http(s) is left out (each becomes an `href` here). */
+  list: async (all = false): Promise<DeviceSummary[]> => {
+    const devices = await call<DeviceSummary[]>("GET", `/api/v1/devices${all ? "?all=1" : ""}`);
+    return devices.map((d) => ({ ...d, sessions: d.sessions.filter((url) => isWebUrl(url)) }));
+  },
   remove: (deviceId: string) => call<{ ok: true }>("DELETE", devicePath(deviceId)),
 };
+
+export interface DevicePoller {
+  /** Load now; an answer overtaken by a later `refresh` is dropped. */
+  refresh(): Promise<void>;
+  /** The first load, then one every `everyMs`. Does nothing once stopped. */
+  start(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * The dashboard's device list, kept fresh: the latest request wins (the "show offline" toggle asks
+ * again while a periodic load may still be out), and nothing is loaded or reported after `stop`
+ * (the page may go before its first load answered).
+ */
+export function devicePoller(
+  load: () => Promise<DeviceSummary[]>,
+  sink: { list(devices: DeviceSummary[]): void; error(err: unknown): void },
+  everyMs: number,
+): DevicePoller {
+  let latest = 0;
+  let stopped = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const refresh = async (): Promise<void> => {
+    if (stopped) return;
+    const mine = ++latest;
+    try {
+      const devices = await load();
+      if (!stopped && mine === latest) sink.list(devices);
+    } catch (err) {
+      if (!stopped && mine === latest) sink.error(err);
+    }
+  };
+  return {
+    refresh,
+    start() {
+      if (stopped || timer !== undefined) return Promise.resolve();
+      timer = setInterval(() => void refresh(), everyMs);
+      return refresh();
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
 
 export interface RemoteStartTiming {
   pollMs: number;
