@@ -14,7 +14,7 @@ import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
 /** The spec's text for an alias call nobody answered (the browser sends the same, with its reason, when it cannot deliver one). */
-export const NO_RESPONSE = ALIAS_NO_RESPONSE.message;
+const NO_RESPONSE = ALIAS_NO_RESPONSE.message;
 
 const answerSchema = z.union([aliasOutputSchema, z.object({ timeout: z.literal(true) }), z.object({ error: z.string() })]);
 

@@ -45,10 +45,15 @@ export class ShareAliases {
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
 
-  /** Create the directory and listen on its control socket. */
+  /** Create the directory and listen on its control socket; when it cannot listen, the directory is removed again. */
   static async start(opts: ShareAliasesOptions): Promise<ShareAliases> {
     const aliases = new ShareAliases(opts);
-    await aliases.shims.listen();
+    try {
+      await aliases.shims.listen();
+    } catch (err) {
+      aliases.shims.close();
+      throw err;
+    }
     return aliases;
   }
 

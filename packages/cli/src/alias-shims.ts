@@ -5,7 +5,7 @@
  * also wants the random token of the 0600 `token` file beside it, so a process that merely finds
  * the socket path cannot call aliases.
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -144,7 +144,7 @@ function sameToken(a: string, b: string): boolean {
 }
 
 /** Whether an executable of that name is on PATH (the alias would shadow it, §4.8). */
-export function onPath(name: string, path: string): boolean {
+function onPath(name: string, path: string): boolean {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const file = join(dir, name);
@@ -161,10 +161,5 @@ const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function shimScript(command: string[], name: string): string {
   return `#!/bin/sh\n# taiku alias shim (spec §4.8)\nexec ${command.map(sh).join(" ")} alias-call ${sh(name)} -- "$@"\n`;
-}
-
-/** Names with a shim in a directory (tests). */
-export function shimNames(dir: string): string[] {
-  return readdirSync(dir).filter((f) => ALIAS_NAME_RE.test(f)).sort();
 }
 

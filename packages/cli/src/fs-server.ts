@@ -46,8 +46,15 @@ function inside(root: string, p: string): boolean {
 
 export class FsServer {
   private rootReal: Promise<string> | null = null;
+  /** Bumped by `abortAll`: a read started under an older generation stops. */
+  private generation = 0;
 
   constructor(private readonly opts: FsServerOptions) {}
+
+  /** The link dropped or the session ended: the server failed the requests in flight, so reads stop sending. */
+  abortAll(): void {
+    this.generation++;
+  }
 
   async handle(req: FsRequest): Promise<void> {
     const reply = (m: Partial<FsResponse>) =>
@@ -116,6 +123,8 @@ export class FsServer {
   }
 
   private async read(req: FsRequest, reply: (m: Partial<FsResponse>) => void): Promise<void> {
+    const generation = this.generation;
+    const aborted = () => this.generation !== generation;
     const file = await this.existing(req.path);
     const fh = await open(file, "r");
     try {
@@ -129,11 +138,13 @@ export class FsServer {
         const want = Math.min(FS_CHUNK_BYTES, limit - sent);
         if (want <= 0) break;
         const { bytesRead } = await fh.read(buf, 0, want, pos);
+        if (aborted()) return;
         if (bytesRead === 0) break;
         pos += bytesRead;
         sent += bytesRead;
         reply({ data: Uint8Array.from(buf.subarray(0, bytesRead)), end: false });
-        await whenBelow(this.opts, { pollMs: 10 });
+        await whenBelow(this.opts, { pollMs: 10, stop: aborted });
+        if (aborted()) return;
       }
       reply({ json: json({ size: st.size }) });
     } finally {

@@ -3,7 +3,7 @@
 export interface PostJsonOptions {
   /** Sent with `content-type: application/json` (auth headers, say). */
   headers?: Record<string, string>;
-  /** Turns a network failure (fetch rejected) into the caller's error; without it, fetch's error is thrown as is. */
+  /** Turns a network failure (fetch rejected, or the body broke off) into the caller's error; without it, the error is thrown as is. */
   unreachable?: (err: Error) => Error;
 }
 
@@ -17,11 +17,10 @@ export async function postJson(
   body: unknown,
   opts: PostJsonOptions = {},
 ): Promise<{ status: number; ok: boolean; text: string }> {
-  let res: Response;
   try {
-    res = await client.fetch(url, { method: "POST", headers: { "content-type": "application/json", ...opts.headers }, body: JSON.stringify(body) });
+    const res = await client.fetch(url, { method: "POST", headers: { "content-type": "application/json", ...opts.headers }, body: JSON.stringify(body) });
+    return { status: res.status, ok: res.ok, text: await res.text() };
   } catch (err) {
     throw opts.unreachable ? opts.unreachable(err as Error) : err;
   }
-  return { status: res.status, ok: res.ok, text: await res.text() };
 }

@@ -128,13 +128,20 @@ export class ShareSession extends EventEmitter {
     this.keys = await deriveSessionKeys(this.sessionId, this.secrets, { ...this.opts.kdf, importAeadKey: importNodeAeadKey });
     // Before hello: the server's `aliases` follows it.
     // Optional: a temp dir or socket that cannot be made costs the aliases, not the session.
-    if (this.opts.aliases) this.aliases = await ShareAliases.start({
+    const aliases = this.opts.aliases ? await ShareAliases.start({
       ...this.opts.aliases, basePath: this.opts.env.PATH ?? "", sessionId: () => this.sessionId, key: () => this.keys.enc,
       send: (m) => this.link.send(m), shellIds: () => this.pool.ids(), warn: (m) => this.emit("warn", m),
     }).catch((err: unknown) => {
       this.emit("warn", `shell aliases are off: ${err instanceof Error ? err.message : String(err)}`);
       return null;
-    });
+    }) : null;
+    if (this.ended) {
+      // The session ended meanwhile (the server closed it, the link failed for good): end() had nothing to close.
+      aliases?.close();
+      const r = await this.done;
+      throw new CliError(r.reason, r.exitCode);
+    }
+    this.aliases = aliases;
     this.sendHello(opened.token);
     // The server answers an accepted hello with `sync`: only then does the session exist for
     // viewers, so links are printed after it (a viewer joining sooner would fail "invalid key").
@@ -292,6 +299,7 @@ export class ShareSession extends EventEmitter {
     this.awaitingSync = false;
     this.pressure.reset();
     this.tunnels.abortAll(); // the server failed them when the link dropped
+    this.fsServer?.abortAll();
     this.aliases?.linkDown();
     for (const pending of this.pendingChat.values()) pending.reject(new Error("the link to the server went down"));
     this.pendingChat.clear();
@@ -539,6 +547,7 @@ export class ShareSession extends EventEmitter {
     this.pressure.reset();
     this.pool.killAll();
     this.tunnels.abortAll();
+    this.fsServer?.abortAll();
     this.aliases?.close();
     await this.serial; // let sealed output go out before `close`
     await this.link.shutdown(notifyServer ? { t: "close", reason: result.reason } : undefined);

@@ -5,11 +5,10 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { LIMITS, type Limits } from "@taiku/protocol";
-import type { KdfOptions } from "@taiku/crypto";
 import type { RunningServer } from "@taiku/server";
 import { startEmbeddedServer, type StartServerFn } from "./embedded.js";
-import { nodePtySpawn, type SpawnPty } from "./shells.js";
-import { ShareSession, type EndResult, type ShareLinks } from "./session.js";
+import { nodePtySpawn } from "./shells.js";
+import { ShareSession, type EndResult, type SessionOptions, type ShareLinks } from "./session.js";
 import { SessionPlugins } from "./local-plugins.js";
 import { CLI_VERSION } from "./version.js";
 import { findWebRoot } from "./webroot.js";
@@ -17,31 +16,18 @@ import { tunnelUrls } from "./tunnel-client.js";
 import { defaultAliasCommand } from "./alias-relay.js";
 import { startShareAgents, type ShareAgents, type ShareAgentsOptions } from "./agents/index.js";
 
-export interface StartShareOptions {
+/** Options handed to the session as they are (SessionOptions documents them); all optional here. */
+type SessionPassThrough = Partial<Pick<SessionOptions,
+  | "token" | "enableReaders" | "noViewerAuth" | "tunnelPorts" | "deviceId" | "shell" | "dir" | "kdf" | "resendBufferBytes"
+  | "socketHighWater" | "socketLowWater" | "outputBacklogBytes" | "initialSize" | "spawn" | "fetch" | "log" | "noFs">>;
+
+export interface StartShareOptions extends SessionPassThrough {
   /** Server origin; omit to start the embedded server. */
   server?: string;
-  token?: string;
-  enableReaders?: boolean;
-  noViewerAuth?: boolean;
-  tunnelPorts?: number[];
-  deviceId?: string;
-  shell?: string;
-  dir?: string;
+  /** The shells' environment (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Overrides of protocol timers/limits (reconnect backoff, grace window, flush timing…). */
   limits?: Partial<Limits>;
-  kdf?: KdfOptions;
-  resendBufferBytes?: number;
-  socketHighWater?: number;
-  /** See SessionOptions.outputBacklogBytes (benchmarks). */
-  outputBacklogBytes?: number;
-  socketLowWater?: number;
-  initialSize?: { rows: number; cols: number };
-  spawn?: SpawnPty;
-  fetch?: typeof fetch;
-  log?: (message: string) => void;
-  /** `--no-fs`: refuse CLI-backed filesystem requests. */
-  noFs?: boolean;
   /** `taiku --plugin <id|manifest-url|./dir>` values (validated before the session opens). */
   plugins?: string[];
   /** Warnings about `--plugin` values (unknown permissions, a change that left an invalid manifest). */
@@ -49,7 +35,7 @@ export interface StartShareOptions {
   /** Debounce of the `--plugin ./dir` watcher (ms; tests lower it). */
   pluginReloadMs?: number;
   /** Shell aliases (§4.8): on by default; `command` runs this CLI for the shims (default: node + dist/taiku.js). */
-  aliases?: { command?: string[]; answerMs?: number } | false;
+  aliases?: Partial<NonNullable<SessionOptions["aliases"]>> | false;
   /** `taiku --agents`: run coding agents from the session chat (off unless given). */
   agents?: ShareAgentsOptions | boolean;
   /** Embedded server settings (used only without `server`). */
@@ -94,6 +80,11 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
         warn: options.onPluginWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)),
       })
     : undefined;
+  // The PTY thread's failures (a shell that cannot spawn, the thread dying) surface as session warnings
+  // (called only once shells exist, so after `session` is set). Loaded before the embedded server
+  // starts: a missing node-pty must not leave a server running.
+  const ptyWarn = (m: string) => void session.emit("warn", m);
+  const spawn = options.spawn ?? (await nodePtySpawn({ flushMs: limits.outputFlushMs, batchBytes: limits.outputFlushBytes, onWarn: ptyWarn }));
   let embedded: RunningServer | undefined;
   let server = options.server;
   let token = options.token;
@@ -112,9 +103,6 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     server = embedded.url;
     token ??= embedded.ownerToken;
   }
-  // The PTY thread's failures (a shell that cannot spawn, the thread dying) surface as session warnings
-  // (called only once shells exist, so after `session` is set).
-  const ptyWarn = (m: string) => void session.emit("warn", m);
   const session = new ShareSession({
     server: server.replace(/\/+$/, ""),
     ...(token ? { token } : {}),
@@ -125,7 +113,7 @@ export async function startShare(options: StartShareOptions = {}): Promise<Share
     shell: options.shell ?? (env.SHELL || "/bin/sh"),
     dir: options.dir ?? process.cwd(),
     env: cleanEnv(env),
-    spawn: options.spawn ?? (await nodePtySpawn({ flushMs: limits.outputFlushMs, batchBytes: limits.outputFlushBytes, onWarn: ptyWarn })),
+    spawn,
     limits,
     cliVersion: CLI_VERSION,
     ownerSignIn: token !== undefined,

@@ -11,7 +11,6 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage, type 
 import { TUNNEL_CHUNK_BYTES, type CliDownMsg, type CliUpMsg } from "@taiku/protocol";
 import { backedUp, whenBelow, type LinkBackpressure } from "./link-drain.js";
 
-export { TUNNEL_CHUNK_BYTES };
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, not the message. */
 const HOP_BY_HOP = new Set(["connection", "transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "host"]);
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;

@@ -1,15 +1,23 @@
 /** Shell aliases on the CLI side: the shim directory, the control socket, `taiku alias-call`, the sealed relay. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { aad, deriveSessionKeys, generateLinkSecrets, openFrame, sealFrame } from "@taiku/crypto";
-import { decodeCbor, encodeCbor, type CliUp } from "@taiku/protocol";
-import { AliasShims, shimNames, shimScript, TOKEN_FILE, type ControlAnswer } from "../src/alias-shims.js";
+import { ALIAS_NAME_RE, ALIAS_NO_RESPONSE, decodeCbor, encodeCbor, type CliUp } from "@taiku/protocol";
+import { AliasShims, shimScript, TOKEN_FILE, type ControlAnswer } from "../src/alias-shims.js";
 import { ShareAliases } from "../src/alias-relay.js";
-import { NO_RESPONSE, runAliasCall } from "../src/alias-call.js";
+import { runAliasCall } from "../src/alias-call.js";
 import { capturedIo } from "./helpers/captured-io.js";
+import { startFakeRelay } from "./helpers/fake-relay.js";
+import { startShare } from "../src/share.js";
+import type { PtyLike, SpawnPty } from "../src/shells.js";
+
+const NO_RESPONSE = ALIAS_NO_RESPONSE.message;
+
+/** Names with a shim in a directory. */
+const shimNames = (dir: string): string[] => readdirSync(dir).filter((f) => ALIAS_NAME_RE.test(f)).sort();
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -169,5 +177,47 @@ describe("ShareAliases", () => {
 
     expect(await a.call({ name: "music", args: [], cwd: "/", shellId: 1 })).toEqual({ timeout: true }); // nobody answers in 200 ms
     await expect(a.call({ name: "music", args: [], cwd: "/", shellId: 9 })).rejects.toThrow(/not a shell of this session/);
+  });
+});
+
+describe("alias directory cleanup", () => {
+  const idleSpawn: SpawnPty = (): PtyLike => ({
+    pid: 1, onData: () => ({ dispose() {} }), onExit: () => ({ dispose() {} }),
+    write() {}, resize() {}, pause() {}, resume() {}, kill() {},
+  });
+
+  it("removes the directory again when the control socket cannot listen", async () => {
+    const dirs: string[] = [];
+    const listen = vi.spyOn(AliasShims.prototype, "listen").mockImplementationOnce(function (this: AliasShims) {
+      dirs.push(this.dir);
+      return Promise.reject(new Error("listen EADDRINUSE"));
+    });
+    cleanup.push(() => listen.mockRestore());
+    const started = ShareAliases.start({
+      command: ["node", "taiku.js"], basePath: "", sessionId: () => "s", key: () => { throw new Error("unused"); },
+      send: () => true, shellIds: () => [], warn: () => {},
+    });
+    await expect(started).rejects.toThrow("EADDRINUSE");
+    expect(dirs).toHaveLength(1);
+    expect(existsSync(dirs[0]!)).toBe(false);
+  });
+
+  it("removes the directory when the session ends while its aliases start", async () => {
+    const relay = await startFakeRelay();
+    cleanup.push(() => void relay.close());
+    const dirs: string[] = [];
+    const original = AliasShims.prototype.listen;
+    const listen = vi.spyOn(AliasShims.prototype, "listen").mockImplementationOnce(async function (this: AliasShims) {
+      dirs.push(this.dir);
+      // The server closes the session before the control socket is up.
+      relay.sendToCli([...relay.sessions.keys()][0]!, { t: "closed", reason: "closed by the server" });
+      await new Promise((r) => setTimeout(r, 200));
+      return original.call(this);
+    });
+    cleanup.push(() => listen.mockRestore());
+    const share = startShare({ server: relay.url, shell: "/bin/sh", dir: process.cwd(), env: { PATH: process.env.PATH ?? "" }, spawn: idleSpawn });
+    await expect(share).rejects.toThrow("closed by the server");
+    expect(dirs).toHaveLength(1);
+    expect(existsSync(dirs[0]!)).toBe(false);
   });
 });

@@ -1,25 +1,16 @@
 /** The built binary as a child process without a TTY: output, signals, exit status, memory. */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@taiku/server";
 import { bin, ensureBundle, rssOf, runTaiku, type CliChild } from "./helpers/cli-process.js";
 import { joinAsViewer, type TestViewer } from "./helpers/viewer.js";
 import { startTcpProxy } from "./helpers/tcp-proxy.js";
+import { useCleanups } from "./helpers/cleanups.js";
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 beforeAll(() => ensureBundle(), 120_000);
 
-async function tmp(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (prefix: string) => cleanups.tempDir(prefix);
 async function server(): Promise<RunningServer> {
   const s = await startServer({ home: await tmp("taiku-srv-"), host: "127.0.0.1", port: 0, logLevel: "silent" });
   cleanups.push(() => s.close());

@@ -2,10 +2,9 @@
  * Devices end to end (§3.14) with the real server: `taiku` registers the machine and heartbeats its
  * session; `taiku daemon` answers a remote start whose sealed fragment opens a real session.
  */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@taiku/server";
 import type { DeviceSummary, RemoteStartResult } from "@taiku/protocol";
 import { generateRemoteStartKeyPair, openRemoteFragment } from "@taiku/crypto";
@@ -13,27 +12,11 @@ import { runCli } from "../src/index.js";
 import { loadCredentials, saveCredentials } from "../src/credentials.js";
 import { capturedIo } from "./helpers/captured-io.js";
 import { joinAsViewer } from "./helpers/viewer.js";
+import { useCleanups } from "./helpers/cleanups.js";
+import { waitFor } from "./helpers/wait-for.js";
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "taiku-devices-"));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const cleanups = useCleanups();
+const tempDir = () => cleanups.tempDir("taiku-devices-");
 
 /** A real server and a config dir whose credentials are the local owner's API key (as after `taiku login`, minus the device). */
 async function setup() {
@@ -112,7 +95,7 @@ describe("taiku daemon", () => {
     const s = await setup();
     const work = join(s.root, "work");
     await rm(work, { recursive: true, force: true });
-    await (await import("node:fs/promises")).mkdir(work);
+    await mkdir(work);
     await writeFile(join(s.root, "plain-file"), "x");
     const c = capturedIo({ env: s.env, homedir: s.root, cwd: s.root });
     const exit = runCli(["daemon", "--shell", "/bin/sh"], c.io);

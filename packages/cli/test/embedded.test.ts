@@ -2,27 +2,17 @@
  * The share against the real server (@taiku/server startServer): the embedded path, a second shell,
  * link loss + resume without loss through a TCP proxy, and bounded memory under a large `cat`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@taiku/server";
 import { aad, deriveSessionKeys, fromUtf8, openFrame, parseFragment } from "@taiku/crypto";
 import { startShare, type ShareHandle } from "../src/index.js";
 import { joinAsViewer, type TestViewer } from "./helpers/viewer.js";
 import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
+import { useCleanups } from "./helpers/cleanups.js";
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function home(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "taiku-home-"));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = useCleanups();
+const home = () => cleanups.tempDir("taiku-home-");
 
 function track<T extends ShareHandle | TestViewer | RunningServer | TcpProxy>(x: T): T {
   cleanups.push(() => ("session" in x ? x.close() : "badFrames" in x ? x.close() : (x as RunningServer | TcpProxy).close()));

@@ -138,3 +138,21 @@ describe("CLI filesystem server", () => {
     expect(sent.map((m) => [m.data.byteLength, m.end])).toEqual([[FS_CHUNK_BYTES, false], [FS_CHUNK_BYTES, false], [FS_CHUNK_BYTES, false], [0, true]]);
   });
 });
+
+describe("CLI filesystem server, link loss", () => {
+  it("stops a stream waiting for the link when the link drops (abortAll), and closes the file", async () => {
+    const { root } = await setup();
+    await writeFile(join(root, "big.bin"), Buffer.alloc(FS_CHUNK_BYTES * 3, 7));
+    const sent: Res[] = [];
+    const fs = new FsServer({ root, enabled: true, send: (m) => sent.push(m), pending: () => 5_000_000, highWater: 1_000_000 });
+    const done = fs.handle({ t: "fsRequest", requestId: 1, op: "stream", path: "big.bin", userId: 0, offset: 0, length: 0, data: new Uint8Array(0) });
+    while (sent.length === 0) await new Promise((r) => setTimeout(r, 5));
+    fs.abortAll();
+    const outcome = await Promise.race([done.then(() => "finished"), new Promise((r) => setTimeout(() => r("still waiting"), 1_000))]);
+    expect(outcome).toBe("finished");
+    expect(sent.map((m) => [m.data.byteLength, m.end])).toEqual([[FS_CHUNK_BYTES, false]]); // nothing after the drop
+    // Requests after the drop are served as usual.
+    await fs.handle({ t: "fsRequest", requestId: 2, op: "stat", path: "big.bin", userId: 0, offset: 0, length: 0, data: new Uint8Array(0) });
+    expect(sent.at(-1)).toMatchObject({ requestId: 2, ok: true, end: true });
+  });
+});

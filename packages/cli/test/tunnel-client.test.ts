@@ -2,8 +2,8 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CliUpMsg } from "@taiku/protocol";
-import { TUNNEL_CHUNK_BYTES, TunnelClient } from "../src/tunnel-client.js";
+import { TUNNEL_CHUNK_BYTES, type CliUpMsg } from "@taiku/protocol";
+import { TunnelClient } from "../src/tunnel-client.js";
 
 type Res = CliUpMsg<"tunnelResponse">;
 const EMPTY = new Uint8Array(0);

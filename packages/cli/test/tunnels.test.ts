@@ -4,20 +4,15 @@
  * and through an isolated tunnel host.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer, type RunningServer, type ServerOptions } from "@taiku/server";
 import { startShare, type ShareHandle } from "../src/index.js";
 import { joinAsViewer } from "./helpers/viewer.js";
+import { useCleanups } from "./helpers/cleanups.js";
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 const BIG = 5_000_000;
 const bigBody = (() => {
@@ -74,8 +69,7 @@ async function refusedPort(): Promise<number> {
 }
 
 async function share(ports: number[], opts: Partial<ServerOptions> = {}): Promise<{ server: RunningServer; share: ShareHandle }> {
-  const dir = await mkdtemp(join(tmpdir(), "taiku-tunnel-"));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const dir = await cleanups.tempDir("taiku-tunnel-");
   const server = await startServer({ home: dir, host: "127.0.0.1", port: 0, logLevel: "silent", ...opts });
   cleanups.push(() => server.close());
   const handle = await startShare({ server: server.url, token: server.ownerToken, shell: "/bin/sh", env: process.env, tunnelPorts: ports });

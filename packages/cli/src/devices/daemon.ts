@@ -51,6 +51,8 @@ export async function resolveRemoteCwd(cwd: string | undefined, home: string): P
 export class DeviceDaemon {
   private ws: WebSocket | null = null;
   private readonly shares = new Set<ShareHandle>();
+  /** Remote starts under way (`stop` waits for them). */
+  private readonly starting = new Set<Promise<DaemonUpMessage>>();
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -59,13 +61,9 @@ export class DeviceDaemon {
   private finish!: (end: DaemonEnd) => void;
   /** Resolves when the daemon stops (Ctrl-C, or the server refused it for good). */
   readonly done = new Promise<DaemonEnd>((r) => (this.finish = r));
-  /** Resolves on the first successful connection (tests, the "connected" line). */
-  readonly connected: Promise<void>;
-  private markConnected!: () => void;
 
   constructor(private readonly opts: DaemonOptions) {
     this.creds = opts.creds;
-    this.connected = new Promise((r) => (this.markConnected = r));
   }
 
   /** Session page URLs (no fragments) of the sessions this daemon started and that still run. */
@@ -83,6 +81,8 @@ export class DeviceDaemon {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.ws?.close(1000, "daemon stopped");
     await Promise.all([...this.shares].map((h) => h.close("the device daemon stopped").catch(() => undefined)));
+    // Sessions still starting close themselves once they see `stopped`.
+    await Promise.allSettled([...this.starting]);
     this.finish(end);
   }
 
@@ -96,13 +96,13 @@ export class DeviceDaemon {
       this.attempt = 0;
       this.triedRefresh = false;
       this.opts.log(`connected to ${server} as device ${deviceId}; waiting for remote starts`);
-      this.markConnected();
     });
+    // A refused upgrade: `terminate` makes `close` follow, which decides (one decision per socket).
+    let refused = 0;
     ws.on("unexpected-response", (_req, res) => {
+      refused = res.statusCode ?? 502;
       res.resume();
       ws.terminate();
-      if (res.statusCode === 401 || res.statusCode === 403) void this.onUnauthorized();
-      else this.retry(`server answered HTTP ${res.statusCode}`);
     });
     ws.on("message", (data, isBinary) => {
       if (!isBinary) return;
@@ -112,7 +112,9 @@ export class DeviceDaemon {
     ws.on("close", (code) => {
       if (this.ws !== ws || this.stopped) return;
       this.ws = null;
-      if (code === DEVICE_CLOSE.replaced) void this.stop({ reason: "replaced", message: "another taiku daemon connected for this device" });
+      if (refused === 401 || refused === 403) void this.onUnauthorized();
+      else if (refused) this.retry(`server answered HTTP ${refused}`);
+      else if (code === DEVICE_CLOSE.replaced) void this.stop({ reason: "replaced", message: "another taiku daemon connected for this device" });
       // Revoked: another taiku process may have rotated the token (it is on disk then): refresh once, as for a 401.
       else if (code === DEVICE_CLOSE.revoked) void this.onUnauthorized();
       else this.retry("connection lost");
@@ -139,7 +141,11 @@ export class DeviceDaemon {
     if (this.stopped) return;
     const delay = backoffDelay(this.attempt++, this.opts.reconnectInitialMs ?? LIMITS.reconnectInitialMs, this.opts.reconnectMaxMs ?? LIMITS.reconnectMaxMs);
     this.opts.log(`${why}; reconnecting in ${Math.round(delay / 100) / 10} s`);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
   }
 
   private send(msg: DaemonUpMessage): void {
@@ -153,12 +159,16 @@ export class DeviceDaemon {
       return;
     }
     const msg = parsed.data;
+    const starting = this.startSession(msg);
+    this.starting.add(starting);
     try {
-      this.send(await this.startSession(msg));
+      this.send(await starting);
     } catch (err) {
       const error = (err as Error)?.message ?? String(err);
       this.opts.log(`remote start refused: ${error}`);
       this.send({ t: "sessionError", requestId: msg.requestId, error: error.slice(0, 500) });
+    } finally {
+      this.starting.delete(starting);
     }
   }
 
@@ -180,6 +190,11 @@ export class DeviceDaemon {
     } catch (err) {
       await handle.close("remote start failed");
       throw err;
+    }
+    if (this.stopped) {
+      // The daemon stopped while this session started: stop() closed the others, close this one too.
+      await handle.close("the device daemon stopped");
+      throw new Error("the device daemon stopped");
     }
     this.shares.add(handle);
     void handle.done.then((r) => {

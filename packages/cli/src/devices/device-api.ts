@@ -5,7 +5,8 @@
  */
 import { hostname, platform } from "node:os";
 import { randomUUID } from "node:crypto";
-import type { DeviceRegisterResponse } from "@taiku/protocol";
+import { z } from "zod";
+import { MAX_DEVICE_SESSIONS, type DeviceRegisterResponse } from "@taiku/protocol";
 import { type Credentials, loadCredentials, saveCredentials } from "../credentials.js";
 import { postJson } from "../http-json.js";
 
@@ -31,13 +32,16 @@ async function post(ctx: DeviceContext, url: string, body: unknown, auth: Record
   return text ? JSON.parse(text) : null;
 }
 
+/** The server's answer to a registration (@taiku/protocol has its type only). */
+const registerAnswer = z.object({ deviceId: z.string(), deviceToken: z.string().min(1) }) satisfies z.ZodType<DeviceRegisterResponse>;
+
 /** `POST /api/v1/devices/register` with the account's API key; stores the (possibly rotated) token. */
 export async function registerDevice(ctx: DeviceContext, creds: Credentials): Promise<Credentials> {
   const deviceId = creds.deviceId || randomUUID();
   const body = { deviceId, name: `taiku CLI on ${hostname()}`.slice(0, 128), hostname: hostname().slice(0, 255), os: platform() };
-  const res = (await post(ctx, `${creds.server}/api/v1/devices/register`, body, { "X-Taiku-Token": creds.apiKey })) as DeviceRegisterResponse;
-  if (typeof res?.deviceToken !== "string" || res.deviceId !== deviceId) throw new DeviceApiError(0, "device registration returned an unexpected answer");
-  const next = { ...creds, deviceId, deviceToken: res.deviceToken };
+  const res = registerAnswer.safeParse(await post(ctx, `${creds.server}/api/v1/devices/register`, body, { "X-Taiku-Token": creds.apiKey }));
+  if (!res.success || res.data.deviceId !== deviceId) throw new DeviceApiError(0, "device registration returned an unexpected answer");
+  const next = { ...creds, deviceId, deviceToken: res.data.deviceToken };
   await saveCredentials(ctx.dir, next);
   return next;
 }
@@ -59,8 +63,10 @@ export async function refreshDeviceToken(ctx: DeviceContext, creds: Credentials)
   return registerDevice(ctx, creds);
 }
 
-export async function sendHeartbeat(ctx: DeviceContext, creds: Credentials, sessions: string[]): Promise<void> {
-  await post(ctx, `${creds.server}/api/v1/devices/heartbeat`, { deviceId: creds.deviceId, sessions }, { authorization: `Bearer ${creds.deviceToken}` });
+/** The server refuses a heartbeat listing more than MAX_DEVICE_SESSIONS sessions: the first ones are reported. */
+async function sendHeartbeat(ctx: DeviceContext, creds: Credentials, sessions: string[]): Promise<void> {
+  const body = { deviceId: creds.deviceId, sessions: sessions.slice(0, MAX_DEVICE_SESSIONS) };
+  await post(ctx, `${creds.server}/api/v1/devices/heartbeat`, body, { authorization: `Bearer ${creds.deviceToken}` });
 }
 
 /** A session page URL without its fragment: the link secret stays on this machine. */
@@ -78,7 +84,6 @@ export interface DeviceReporter {
   /** Sends a heartbeat now (e.g. right after a session started or ended). */
   beat(): Promise<void>;
   stop(): void;
-  readonly creds: Credentials;
 }
 
 /**
@@ -126,9 +131,6 @@ export function startDeviceReporter(
     stop: () => {
       stopped = true;
       clearInterval(timer);
-    },
-    get creds() {
-      return creds;
     },
   };
 }
