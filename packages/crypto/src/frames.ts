@@ -16,6 +16,9 @@ export const aad = {
   agent: (sessionId: string, shellId: number, seq: number) => utf8(`${SUITE}|${sessionId}|agent|${shellId}|${seq}`),
   doc: (sessionId: string, docId: string, userId: number, counter: number) =>
     utf8(`${SUITE}|${sessionId}|doc|${docId}|${userId}|${counter}`),
+  /** taiku addition: a document's awareness state (cursors, selections), same position rules as `doc`. */
+  docAwareness: (sessionId: string, docId: string, userId: number, counter: number) =>
+    utf8(`${SUITE}|${sessionId}|doc-awareness|${docId}|${userId}|${counter}`),
   alias: (sessionId: string, shellId: number, invocationId: number) => utf8(`${SUITE}|${sessionId}|alias|${shellId}|${invocationId}`),
   aliasResult: (sessionId: string, shellId: number, invocationId: number) =>
     utf8(`${SUITE}|${sessionId}|alias-result|${shellId}|${invocationId}`),

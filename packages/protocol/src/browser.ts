@@ -25,6 +25,28 @@ const kvOp = z.discriminatedUnion("op", [
 ]);
 export type KvOp = z.infer<typeof kvOp>;
 
+/** §3.11: `docId` = 12 base62 characters. */
+export const DOC_ID_RE = /^[A-Za-z0-9]{12}$/;
+export const docId = z.string().regex(DOC_ID_RE, { message: "docId must be 12 base62 characters" });
+/**
+ * A sealed document frame (§3.11, AAD `doc|{docId}|{userId}|{counter}`). Larger than a terminal frame:
+ * a full-state snapshot of a long document is one frame (the socket's 1 MiB message limit bounds it).
+ */
+export const DOC_FRAME_MAX_BYTES = 512 * 1024;
+const docFrame = z.object({
+  n: bytesOfLength(12),
+  c: bytes.refine((b) => b.byteLength >= 16 && b.byteLength <= DOC_FRAME_MAX_BYTES + 16, { message: "ciphertext size out of range" }),
+});
+/**
+ * A relayed document frame: its place in the document's buffer (`seq`), and the sender and counter the
+ * receivers need for the AAD (taiku addition: the spec's `{seq, n, c}` cannot be opened without them).
+ */
+export const docSeqFrame = docFrame.extend({ seq: uint, userId: uint32, counter: uint });
+export type DocSeqFrame = z.infer<typeof docSeqFrame>;
+/** taiku addition: one entry of the session's document list (`documents`). */
+export const docInfo = z.object({ docId, createdBy: z.string(), createdAt: z.number(), updatedAt: z.number(), bytes: uint });
+export type DocInfo = z.infer<typeof docInfo>;
+
 export const layoutMeta = z.object({
   pages: uint32,
   activeIndex: uint32,
@@ -81,8 +103,17 @@ const c = {
   aliasResult: z.object({ t: z.literal("aliasResult"), invocationId: uint, frame }),
   remoteResult: z.object({ t: z.literal("remoteResult"), requestId: uint, result: jsonValue.optional(), error: z.string().optional() }),
   layoutMeta: z.object({ t: z.literal("layoutMeta"), meta: layoutMeta }),
-  docUpdate: z.object({ t: z.literal("docUpdate"), docId: z.string().min(1).max(64), frame }),
-  docSubscribe: z.object({ t: z.literal("docSubscribe"), docId: z.string().min(1).max(64), fromSeq: uint }),
+  /**
+   * §3.11. taiku additions: `counter` (per sender and document, from 1, as in `data`), and `covers`: the
+   * frame is the sender's full document state and includes every buffered frame with seq ≤ `covers`, so
+   * the server may drop those (late joiners start from it).
+   */
+  docUpdate: z.object({ t: z.literal("docUpdate"), docId, counter: uint, frame: docFrame, covers: uint.optional() }),
+  docSubscribe: z.object({ t: z.literal("docSubscribe"), docId, fromSeq: uint }),
+  /** taiku addition: stop live `docUpdates` / `docAwareness` for a document. */
+  docUnsubscribe: z.object({ t: z.literal("docUnsubscribe"), docId }),
+  /** taiku addition: a sealed cursor/selection state (Yjs awareness), relayed live to subscribers, never buffered. */
+  docAwareness: z.object({ t: z.literal("docAwareness"), docId, counter: uint, frame }),
   /** taiku addition (link hygiene, admin only): remove a participant. */
   kick: z.object({ t: z.literal("kick"), userId: uint32 }),
   /** taiku addition (admin only): ask the CLI to mint new link secrets; every other viewer is disconnected. */
@@ -101,7 +132,7 @@ export const parseClientMessage = makeParser<ClientMessage>(clientMessage, CLIEN
 /** Messages a reader may send; everything else needs write access (§2.2.3 "Who may send"). */
 export const READER_MESSAGES: ReadonlySet<ClientMessage["t"]> = new Set([
   "authenticate", "setName", "setCursor", "setFocus", "subscribe", "unsubscribe", "ack", "chat", "chatEdit",
-  "ping", "pluginKvSet", "pluginKvDelete", "pluginKvBatch", "pluginEvent", "remoteResult", "layoutMeta", "docSubscribe", "aliasResult",
+  "ping", "pluginKvSet", "pluginKvDelete", "pluginKvBatch", "pluginEvent", "remoteResult", "layoutMeta", "docSubscribe", "docUnsubscribe", "aliasResult",
 ]);
 /** Messages only an admin may send. */
 export const ADMIN_MESSAGES: ReadonlySet<ClientMessage["t"]> = new Set([
@@ -246,7 +277,11 @@ const s = {
     params: jsonValue,
     sourceShellId: shellId.nullable(),
   }),
-  docUpdates: z.object({ t: z.literal("docUpdates"), docId: z.string(), frames: z.array(seqFrame) }),
+  docUpdates: z.object({ t: z.literal("docUpdates"), docId, frames: z.array(docSeqFrame) }),
+  /** taiku addition: another participant's sealed awareness state (see the client's `docAwareness`). */
+  docAwareness: z.object({ t: z.literal("docAwareness"), docId, userId: uint32, counter: uint, frame }),
+  /** taiku addition: the session's documents; sent after `authOk` and whenever one is created or removed. */
+  documents: z.object({ t: z.literal("documents"), documents: z.array(docInfo) }),
   /**
    * taiku addition: the links were rotated. Sent to admins only; `frame` seals the new fragment
    * with the admin-notice key of the *old* admin secret (crypto `sealAdminNotice`).

@@ -41,6 +41,10 @@ export const LIMITS = {
   pluginEventBytes: 16 * 1024,
   /** §9.3 session KV quota per plugin per session. */
   sessionKvBytes: 64 * 1024,
+  /** §3.11 buffered document frames per document (oldest dropped first, snapshots compact it). */
+  docBufferBytes: 2 * 1024 * 1024,
+  /** Documents per session (taiku's bound on what one session can make the server hold). */
+  docsPerSession: 64,
   /** Flow control: unacknowledged output a viewer may have in flight before the relay holds back. */
   viewerWindowBytes: 1024 * 1024,
 } as const;
