@@ -39,9 +39,10 @@ const docFrame = z.object({
 });
 /**
  * A relayed document frame: its place in the document's buffer (`seq`), and the sender and counter the
- * receivers need for the AAD (taiku addition: the spec's `{seq, n, c}` cannot be opened without them).
+ * receivers need for the AAD (taiku addition: the spec's `{seq, n, c}` cannot be opened without them);
+ * `snapshot: true` when it was sent with `covers` (a whole document state).
  */
-export const docSeqFrame = docFrame.extend({ seq: uint, userId: uint32, counter: uint });
+export const docSeqFrame = docFrame.extend({ seq: uint, userId: uint32, counter: uint, snapshot: z.literal(true).optional() });
 export type DocSeqFrame = z.infer<typeof docSeqFrame>;
 /** taiku addition: one entry of the session's document list (`documents`). */
 export const docInfo = z.object({ docId, createdBy: z.string(), createdAt: z.number(), updatedAt: z.number(), bytes: uint });

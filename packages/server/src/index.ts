@@ -229,7 +229,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       viewerAuth: options.viewerAuth ?? false,
       now,
       snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
-      features: ["tunnels"],
+      features: ["tunnels", "documents"],
       tunnelUrl: tunnelUrlFor(site.publicUrl, tunnelOrigin),
     });
     relay = liveRelay;

@@ -110,9 +110,11 @@ export function handleBrowserMessage(session: Session, peer: Peer, msg: ClientMe
       return;
     case "endSession":
       return session.end("ended by admin", "ended by admin");
-    case "docUpdate":
-    case "docSubscribe":
-      return err(peer, "unsupported", "not supported by this server");
+    // §3.11 documents (docs.ts); docUpdate and docAwareness are not READER_MESSAGES: the role gate refused readers.
+    case "docUpdate": return session.docs.update(peer, msg);
+    case "docSubscribe": return session.docs.subscribe(peer, msg);
+    case "docUnsubscribe": return session.docs.unsubscribe(peer, msg.docId);
+    case "docAwareness": return session.docs.awareness(peer, msg);
     case "registerAliases": return registerAliases(session, peer, msg);
     case "aliasResult": {
       const e = session.aliases.onResult(peer.userId, msg.invocationId, msg.frame);

@@ -132,7 +132,7 @@ function createdShell(session: Session, msg: CliUpMsg<"createdShell">): void {
   }
 }
 
-/** New verifiers after `rotateLinks`: notify admins, drop old-key frames, disconnect every viewer. */
+/** New verifiers after `rotateLinks`: notify admins, drop old-key frames (shells and documents), disconnect every viewer. */
 function rekey(session: Session, msg: CliUpMsg<"rekey">): void {
   session.verifiers = { view: compact(msg.viewVerifier), write: compact(msg.writeVerifier), admin: compact(msg.adminVerifier) };
   for (const p of session.authedPeers()) if (p.role === "admin") p.send({ t: "linksRotated", frame: msg.notice });
@@ -141,6 +141,7 @@ function rekey(session: Session, msg: CliUpMsg<"rekey">): void {
     shell.agent.clear();
     shell.title = null;
   }
+  session.docs.clearFrames();
   for (const p of [...session.peers.values()]) p.close(4403, "links rotated");
   session.ctx.deps.logger.info({ sessionId: session.id }, "links rotated");
 }

@@ -1,5 +1,5 @@
 /**
- * One live session: metadata, verifiers, shells, connected users, chat, session KV, session plugins,
+ * One live session: metadata, verifiers, shells, connected users, chat, session KV, session plugins, documents,
  * and the CLI link with its grace window (§1.5, §3.1). Message handlers live in browser-messages.ts
  * and cli-messages.ts; this class holds state, membership and broadcast.
  */
@@ -17,6 +17,7 @@ import { RemoteBroker } from "./remote.js";
 import { TUNNEL_DEFAULTS, TunnelBroker } from "./tunnels.js";
 import { limitOr } from "./context.js";
 import { ALIAS_DEFAULTS, AliasBroker } from "./aliases.js";
+import { DOC_AWARENESS_GAP_MS, DocStore } from "./docs.js";
 
 export interface CliLink {
   send(msg: CliDown): void;
@@ -73,6 +74,8 @@ export class Session {
   readonly tunnels: TunnelBroker;
   /** Shell aliases (§4.8): see aliases.ts. */
   readonly aliases: AliasBroker;
+  /** Collaborative documents (§3.11): see docs.ts. */
+  readonly docs: DocStore;
 
   cli: CliLink | null = null;
   graceExpiresAt: number | null = null;
@@ -121,6 +124,16 @@ export class Session {
         aliasMaxPending: limitOr(ctx.deps, "aliasMaxPending", ALIAS_DEFAULTS.aliasMaxPending),
         aliasPluginsPerPeer: ALIAS_DEFAULTS.aliasPluginsPerPeer,
       }),
+    });
+    this.docs = new DocStore({
+      now: () => this.now(),
+      limits: this.limits,
+      awarenessGapMs: () => limitOr(ctx.deps, "docAwarenessGapMs", DOC_AWARENESS_GAP_MS),
+      broadcast: (msg) => this.broadcast(msg),
+      changed: () => {
+        this.dirty = true;
+      },
+      live: () => !this.ended,
     });
     this.tunnels = new TunnelBroker(
       { connected: () => this.cli !== null, send: (msg) => this.sendCli(msg) },
@@ -220,6 +233,7 @@ export class Session {
       if (store.entries.size > 0) peer.send({ t: "pluginKv", pluginId, entries: Object.fromEntries(store.entries), rev: store.rev });
     }
     peer.send(this.tunnelsMsg());
+    peer.send(this.docs.documentsMsg());
     peer.send(this.cliStatusMsg());
     for (const s of this.shells.values()) if (s.title) peer.send({ t: "title", shellId: s.id, ...s.title });
   }
@@ -253,6 +267,7 @@ export class Session {
     if (!this.peers.delete(peer.userId)) return;
     if (peer.cursorTimer) clearTimeout(peer.cursorTimer);
     for (const shellId of [...peer.subs.keys()]) this.fanout.unsubscribe(peer, shellId);
+    this.docs.peerLeft(peer);
     if (!peer.authed) return;
     this.dirty = true;
     for (const shell of this.shells.values()) if (shell.lock?.userId === peer.userId) shell.lock = null;
@@ -349,6 +364,7 @@ export class Session {
     this.tunnels.failAll("Session closed");
     this.remote.stop();
     this.aliases.stop();
+    this.docs.stop();
   }
 
   private closeSockets(cliCode: number, cliReason: string, peerCode: number, peerReason: string): void {

@@ -1,13 +1,15 @@
 /**
  * Session snapshots (§1.5): CBOR of everything needed to bring a session back after a restart —
  * metadata, owner account, CLI token hash, verifiers, shells with rings (ciphertext only), chat,
- * session KV and plugin set. Restored sessions start CLI-disconnected with a fresh grace window.
+ * session KV, plugin set and documents (frame buffers with their seqs). Restored sessions start
+ * CLI-disconnected with a fresh grace window.
  */
 import { z } from "zod";
 import { decodeCbor, encodeCbor } from "@taiku/protocol";
 import type { ChatEntry } from "./chat.js";
 import type { RelayContext } from "./context.js";
 import { SessionKv } from "./kv.js";
+import { Doc, DOC_RESTORE_SEQ_GAP } from "./docs.js";
 import { FrameRing } from "./ring.js";
 import { Session } from "./session.js";
 
@@ -16,6 +18,14 @@ const SNAPSHOT_VERSION = 1;
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array);
 const frame = z.object({ n: bytes, c: bytes });
 const ring = z.object({ next: z.number().int().nonnegative(), frames: z.array(frame.extend({ seq: z.number().int().nonnegative() })) });
+const doc = z.object({
+  docId: z.string(),
+  createdBy: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  next: z.number().int().positive(),
+  frames: z.array(frame.extend({ seq: z.number().int().positive(), userId: z.number().int().nonnegative(), counter: z.number().int().nonnegative(), snapshot: z.literal(true).optional() })),
+});
 const snapshotSchema = z.object({
   v: z.literal(SNAPSHOT_VERSION),
   id: z.string(),
@@ -55,6 +65,8 @@ const snapshotSchema = z.object({
   kv: z.record(z.string(), z.object({ entries: z.record(z.string(), z.unknown()), rev: z.number() })),
   /** Published tunnel ports; optional so snapshots from before tunnels still load. */
   tunnelPorts: z.array(z.number().int().min(1).max(65535)).max(32).optional(),
+  /** Documents (§3.11); optional so snapshots from before documents still load. */
+  docs: z.array(doc).optional(),
 });
 type Snapshot = z.infer<typeof snapshotSchema>;
 
@@ -75,6 +87,7 @@ export function encodeSnapshot(s: Session): Uint8Array {
     chat: { nextId: s.chat.nextId, entries: s.chat.entries },
     kv: s.kv.toJSON(),
     tunnelPorts: [...s.tunnels.ports],
+    docs: [...s.docs.docs.values()].map((d) => ({ docId: d.id, ...d.meta, next: d.nextSeq, frames: d.all() })),
   };
   return encodeCbor(snap);
 }
@@ -103,5 +116,9 @@ export function decodeSnapshot(ctx: RelayContext, bytes: Uint8Array): Session {
   s.chat.nextId = snap.chat.nextId;
   s.chat.entries = snap.chat.entries.slice(-limits.chatRing) as ChatEntry[];
   s.kv = SessionKv.restore(limits.sessionKvBytes, snap.kv);
+  for (const d of snap.docs ?? []) {
+    const meta = { createdBy: d.createdBy, createdAt: d.createdAt, updatedAt: d.updatedAt };
+    s.docs.docs.set(d.docId, Doc.restore(d.docId, meta, limits.docBufferBytes, d.next + DOC_RESTORE_SEQ_GAP, d.frames));
+  }
   return s;
 }

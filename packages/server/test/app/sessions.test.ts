@@ -32,6 +32,7 @@ describe("relay wiring", () => {
     expect(deps.publicUrl).toBe(`http://localhost:${s.server.port}`);
     expect(s.server.url).toBe(`http://127.0.0.1:${s.server.port}`);
     expect([deps.viewerAuth, deps.snapshotIntervalMs, deps.serverVersion]).toEqual([true, 777, SERVER_VERSION]);
+    expect(deps.features).toEqual(["tunnels", "documents"]);
     // The resolver the relay gets is the real one.
     expect((await deps.accounts.fromApiKey(s.server.ownerToken))?.id).toEqual(expect.any(String));
     expect(await deps.accounts.fromApiKey("tk_nope")).toBeNull();

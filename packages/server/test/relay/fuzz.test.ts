@@ -47,6 +47,9 @@ const browserTemplates = [
   { t: "pluginEvent", pluginId: "p", name: "e", data: 1 }, { t: "setSessionPlugin", pluginId: "p", manifestUrl: "/m", enabled: true },
   { t: "layoutMeta", meta: { pages: 1, activeIndex: 0, tiles: [] } }, { t: "kick", userId: 1 }, { t: "rotateLinks" }, { t: "endSession" },
   { t: "docUpdate", docId: "d", frame: fakeFrame() }, { t: "registerAliases", pluginId: "p", aliases: [] },
+  { t: "docUpdate", docId: "FuzzDoc00001", counter: 1, frame: fakeFrame() }, { t: "docUpdate", docId: "FuzzDoc00001", counter: 2, frame: fakeFrame(), covers: 1 },
+  { t: "docSubscribe", docId: "FuzzDoc00001", fromSeq: 0 }, { t: "docUnsubscribe", docId: "FuzzDoc00001" },
+  { t: "docAwareness", docId: "FuzzDoc00001", counter: 1, frame: fakeFrame() },
 ];
 const cliTemplates = [
   { t: "data", shellId: 1, seq: 0, frame: fakeFrame() }, { t: "createdShell", shellId: 2, rows: 5, cols: 5, requestId: 0 },

@@ -197,12 +197,13 @@ describe("browser socket lifecycle", () => {
     const { b } = await join(h, host, "writer");
     const types = b.log.map((m) => m.t);
     expect(types).toEqual([
-      "hello", "authOk", "sessionInfo", "users", "shells", "ownership", "chatHistory", "sessionPlugins", "pluginKv", "tunnels", "cliStatus",
+      "hello", "authOk", "sessionInfo", "users", "shells", "ownership", "chatHistory", "sessionPlugins", "pluginKv", "tunnels", "documents", "cliStatus",
     ]);
     expect(b.log[3]!.users.map((u: [number, unknown]) => u[0])).toEqual([1, 2]);
     expect(b.log[6]!.messages[0]).toEqual([1, "Guest 1", "hi", expect.any(Number), 1]);
     expect(b.log[8]).toMatchObject({ pluginId: "p1", entries: { k: { a: 1 } }, rev: 1 });
-    expect(b.log[10]).toEqual({ t: "cliStatus", connected: true, expiresAt: null });
+    expect(b.log[10]).toEqual({ t: "documents", documents: [] });
+    expect(b.log[11]).toEqual({ t: "cliStatus", connected: true, expiresAt: null });
   });
 
   it("malformed messages get bad_request; 20 of them close 4400; unknown t is ignored", async () => {
@@ -219,12 +220,14 @@ describe("browser socket lifecycle", () => {
     expect((await b.closed).code).toBe(4400);
   });
 
-  it("unsupported messages answer `unsupported`", async () => {
+  it("a malformed docId is refused; subscribing to an unknown document waits for it (documents: docs.test.ts)", async () => {
     h = await startRelay();
     const host = await openSession(h);
     const { b } = await join(h, host, "admin");
     b.send({ t: "docSubscribe", docId: "d", fromSeq: 0 });
-    expect(await b.next("error")).toEqual({ t: "error", code: "unsupported", message: "not supported by this server" });
+    expect((await b.next("error")).code).toBe("bad_request"); // not a docId: malformed
+    b.send({ t: "docSubscribe", docId: "NoSuchDoc123", fromSeq: 0 });
+    expect(await b.next("docUpdates")).toEqual({ t: "docUpdates", docId: "NoSuchDoc123", frames: [] });
   });
 });
 

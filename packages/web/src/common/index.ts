@@ -15,4 +15,6 @@ export * from "./session-state.js";
 export * from "./shell-stream.js";
 export * from "./connection.js";
 export * from "./session-client.js";
+export * from "./doc-sync.js";
+export * from "./documents.js";
 export * from "./headless.js";

@@ -4,9 +4,9 @@
  * page; the layout itself stays in the page's reactive state (`get`/`set`), this adds validation,
  * the clear errors, and the shells this page asked for (placed where asked once they exist).
  */
-import { BRIDGE_ERRORS, notSupportedError, type ShellInfo } from "@taiku/protocol";
+import { BRIDGE_ERRORS, DOC_ID_RE, notSupportedError, type ShellInfo } from "@taiku/protocol";
 import {
-  activeKey, addPage, closePage, focusTile, hideTile, insertTile, leafKeys, MAX_PAGES, openPeek, openTunnel, pageOfKey,
+  activeKey, addPage, closePage, focusTile, hideTile, insertTile, leafKeys, MAX_PAGES, openDocument, openPeek, openTunnel, pageOfKey,
   placeShell, reconcile, renamePage, switchPage, unhideShell, type Direction, type Layout, type LayoutNode,
 } from "./layout.js";
 import { isWebUrl } from "./fragment.js";
@@ -19,6 +19,7 @@ export interface TileInfo {
   shellId?: number;
   port?: number;
   url?: string;
+  docId?: string;
 }
 
 export interface OpenTileSpec {
@@ -50,7 +51,9 @@ export const LAYOUT_ERRORS = {
   shellNotFound: (shellId: number) => `Shell not found: ${shellId}`,
   tooManyWorkspaces: `Too many workspaces (at most ${MAX_PAGES})`,
   lastWorkspace: "The last workspace cannot be closed",
+  /** The server has no documents (`hello.features` lacks "documents"). */
   documents: notSupportedError('openTile type "document"'),
+  needsDoc: "Invalid params: a document tile needs docId (12 base62 characters)",
   needsShell: (type: string) => `Invalid params: a ${type} tile needs shellId`,
   needsHttps: "Invalid params: a browser tile needs an https: url",
   needsPort: "Invalid params: a tunnel tile needs port",
@@ -118,6 +121,7 @@ export class LayoutControl {
       return [{
         key, type: t.type, active: key === active,
         ...(t.shellId !== undefined ? { shellId: t.shellId } : {}), ...(t.port !== undefined ? { port: t.port } : {}), ...(t.url !== undefined ? { url: t.url } : {}),
+        ...(t.docId !== undefined ? { docId: t.docId } : {}),
       }];
     });
   }
@@ -216,8 +220,12 @@ export class LayoutControl {
         r = insertTile(this.layout, { type: "browser", url }, near, where);
         break;
       }
-      case "document":
-        return fail(LAYOUT_ERRORS.documents);
+      case "document": {
+        if (!this.deps.state().features.includes("documents")) fail(LAYOUT_ERRORS.documents);
+        const docId = spec.docId !== undefined && DOC_ID_RE.test(spec.docId) ? spec.docId : fail(LAYOUT_ERRORS.needsDoc);
+        r = openDocument(this.layout, docId, near, where);
+        break;
+      }
       default:
         return fail(LAYOUT_ERRORS.unknownType(spec.type));
     }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   activateTab, activeKey, activeRoot, addPage, addTab, balanced, closePage, editActiveRoot, focusTile, hideTile, insertTile, layoutMeta, leafKeys,
-  loadLayout, openPeek, openTunnel, pageOfKey, peekGroups, placeShell, reconcile, removeTile, renamePage, sameLayoutMeta, saveLayout, setRatio,
+  loadLayout, openDocument, openPeek, openTunnel, pageOfKey, peekGroups, placeShell, reconcile, removeTile, renamePage, sameLayoutMeta, saveLayout, setRatio,
   splitTile, switchPage, unhideShell, EMPTY_LAYOUT, type Layout, type LayoutNode,
 } from "./layout.js";
+import { LayoutControl, LAYOUT_ERRORS } from "./layout-control.js";
 import { MemoryStorage } from "./services.js";
+import { initialState } from "./session-state.js";
 
 const leaf = (...tiles: number[]): LayoutNode => ({ kind: "leaf", tiles, active: tiles[0]! });
 
@@ -166,6 +168,33 @@ describe("tunnel tiles (§3.12)", () => {
     expect(reconcile(t, []).tiles).toEqual([{ key, type: "tunnel", port: 3000 }]); // the tunnel outlives the shells
     expect(hideTile(t, key)).toEqual({ ...l, pages: [{ root: activeRoot(l), focus: key }] });
     expect(layoutMeta(t).tiles).toEqual([{ key: key1, type: "shell", shellId: 1 }, { key, type: "tunnel" }]);
+  });
+});
+
+describe("document tiles (§3.11)", () => {
+  it("opens one tile per document; it outlives the shells; others see its type", () => {
+    const l = reconcile(EMPTY_LAYOUT, [1]);
+    const key1 = l.tiles[0]!.key;
+    const { layout: d, key } = openDocument(l, "Abc123def456", key1, "tab");
+    expect(d.tiles.find((x) => x.key === key)).toEqual({ key, type: "document", docId: "Abc123def456" });
+    expect(openDocument(d, "Abc123def456", null).key).toBe(key);
+    expect(openDocument(d, "Xyz123def456", null).key).not.toBe(key);
+    expect(reconcile(d, []).tiles).toEqual([{ key, type: "document", docId: "Abc123def456" }]);
+    expect(layoutMeta(d).tiles).toEqual([{ key: key1, type: "shell", shellId: 1 }, { key, type: "document" }]);
+    const st = new MemoryStorage();
+    saveLayout(st, "s", d);
+    expect(loadLayout(st, "s")).toEqual(d);
+  });
+
+  it("openTile opens a document tile when the server has documents, with a valid docId", () => {
+    let layout = EMPTY_LAYOUT;
+    let state = { ...initialState("s"), features: [] as string[] };
+    const ctl = new LayoutControl({ get: () => layout, set: (l) => (layout = l), state: () => state, createShell: () => {} });
+    expect(() => ctl.openTile({ type: "document", docId: "Abc123def456" })).toThrow('openTile type "document" is not supported by this server');
+    state = { ...state, features: ["documents"] };
+    expect(() => ctl.openTile({ type: "document", docId: "nope" })).toThrow(LAYOUT_ERRORS.needsDoc);
+    const { key } = ctl.openTile({ type: "document", docId: "Abc123def456" });
+    expect(ctl.tiles()).toEqual([{ key, type: "document", active: true, docId: "Abc123def456" }]);
   });
 });
 

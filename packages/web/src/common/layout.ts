@@ -16,8 +16,9 @@ export type LayoutNode =
 
 /**
  * This client renders `shell`, `peek` (a read-only view of a shell, §3.8), `tunnel` (a live preview
- * of a published port, §3.12) and `browser` tiles (an `https:` page in a sandboxed frame); other types
- * of §3.10 are preserved if a stored layout has them.
+ * of a published port, §3.12), `browser` tiles (an `https:` page in a sandboxed frame) and `document`
+ * tiles (a collaborative Markdown document, §3.11); other types of §3.10 are preserved if a stored
+ * layout has them.
  */
 export interface Tile {
   key: number;
@@ -27,6 +28,8 @@ export interface Tile {
   port?: number;
   /** The page a `browser` tile shows. */
   url?: string;
+  /** The document a `document` tile shows (12 base62 characters). */
+  docId?: string;
 }
 
 export interface Page {
@@ -190,7 +193,7 @@ export function renamePage(layout: Layout, index: number, name: string): Layout 
 
 /**
  * Close a page (never the last one). Its shells keep running: their tiles are hidden (the terminal
- * list shows them again); its peek, tunnel and browser tiles are closed.
+ * list shows them again); its peek, tunnel, browser and document tiles are closed.
  */
 export function closePage(layout: Layout, index: number): Layout {
   const page = layout.pages[index];
@@ -337,6 +340,11 @@ export function openPeek(layout: Layout, shellId: number, nearKey: number | null
 /** Open a tunnel tile (§3.12) on `port`, or bring the one already open to the front. */
 export function openTunnel(layout: Layout, port: number, nearKey: number | null, where: Direction | "tab" = "horizontal"): { layout: Layout; key: number } {
   return openOnce(layout, (t) => t.type === "tunnel" && t.port === port, { type: "tunnel", port }, nearKey, where);
+}
+
+/** Open a document tile (§3.11), or bring the one already open to the front. */
+export function openDocument(layout: Layout, docId: string, nearKey: number | null, where: Direction | "tab" = "horizontal"): { layout: Layout; key: number } {
+  return openOnce(layout, (t) => t.type === "document" && t.docId === docId, { type: "document", docId }, nearKey, where);
 }
 
 function openOnce(layout: Layout, same: (t: Tile) => boolean, tile: Omit<Tile, "key">, nearKey: number | null, where: Direction | "tab"): { layout: Layout; key: number } {

@@ -60,6 +60,8 @@ export interface SessionEvents extends Record<string, unknown> {
   fragment: string;
   /** First frame that failed authentication (spec §2.4.3: warn once in the UI). */
   decryptWarning: { shellId: number; seq: number };
+  /** The first frame of a document that failed authentication (dropped; the tile warns). */
+  docWarning: { docId: string; userId: number; counter: number; seq: number | null };
   /** A shell's output skipped from seq `after` to `next` (the relay had trimmed them); the tile shows a notice. */
   outputGap: { shellId: number; after: number; next: number };
 }

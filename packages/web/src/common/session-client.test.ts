@@ -423,4 +423,29 @@ describe("headless viewer helpers", () => {
     expect(client.state.status).toBe("online");
     client.close();
   });
+
+  it("documents: lists them, subscribes open ones on each connection, applies sealed updates, and sends its own", async () => {
+    const Y = await import("yjs");
+    const { client } = makeClient("#" + formatFragment(secrets));
+    const doc = client.openDocument("Doc123456789");
+    await client.start();
+    const sock = FakeSocket.last;
+    await connect(sock, 7);
+    expect(sock.sentOfType("docSubscribe")).toEqual([{ t: "docSubscribe", docId: "Doc123456789", fromSeq: 0 }]);
+    sock.deliver({ t: "documents", documents: [{ docId: "Doc123456789", createdBy: "bob", createdAt: 1, updatedAt: 2, bytes: 30 }] });
+    expect(client.state.documents.map((d) => d.docId)).toEqual(["Doc123456789"]);
+    // Another participant's update, sealed as a browser would.
+    const other = new Y.Doc();
+    other.getText("content").insert(0, "# Notes\n");
+    const f = await sealFrame(cli.enc, Y.encodeStateAsUpdate(other), aad.doc(SID, "Doc123456789", 9, 1));
+    sock.deliver({ t: "docUpdates", docId: "Doc123456789", frames: [{ seq: 3, userId: 9, counter: 1, n: f.n, c: f.c }] });
+    await until(() => doc.text.toString() === "# Notes\n");
+    doc.text.insert(doc.text.length, "hi");
+    await until(() => sock.sentOfType("docUpdate").length === 1);
+    const sent = sock.sentOfType("docUpdate")[0]! as { counter: number; frame: { n: Uint8Array; c: Uint8Array } };
+    expect(sent.counter).toBe(1);
+    expect(await openFrame(cli.enc, sent.frame, aad.doc(SID, "Doc123456789", 7, 1))).not.toBeNull();
+    expect(() => client.createDocument()).not.toThrow();
+    client.close();
+  });
 });

@@ -27,6 +27,8 @@ import { ShellStream, type OutputSink } from "./shell-stream.js";
 import { SideFrames } from "./side-frames.js";
 import { sealAliasAnswer, type AliasAnswer } from "./alias-frames.js";
 import { httpProofsFor } from "./session-http.js";
+import { DocumentHub } from "./documents.js";
+import type { DocSync } from "./doc-sync.js";
 
 import type { SessionClientOptions, SessionEvents, SessionTiming } from "./session-client-types.js";
 
@@ -75,6 +77,8 @@ export class SessionClient {
   private requestIds = 0;
   private warnedDecrypt = false;
   private readonly side: SideFrames;
+  /** Open collaborative documents (§3.11, documents.ts). */
+  readonly docs: DocumentHub;
 
   constructor(private readonly opts: SessionClientOptions) {
     this.sessionId = opts.sessionId;
@@ -100,6 +104,14 @@ export class SessionClient {
       alias: (inv) => this.events.emit("aliasInvocation", inv),
       failed: (shellId, seq) => this.onDecryptFailure(shellId, seq),
       now: () => this.clock.now(),
+    });
+    this.docs = new DocumentHub({
+      sessionId: this.sessionId,
+      clock: this.clock,
+      keys: () => this.outputKeys(),
+      send: (m) => this.ready && this.conn.send(m),
+      title: (docId, title) => this._state.docTitles[docId] !== title && this.setState({ ...this._state, docTitles: { ...this._state.docTitles, [docId]: title } }),
+      warning: (docId, w) => this.events.emit("docWarning", { docId, ...w }),
     });
     this.kv = new KvBatcher((m) => this.transmit(m), this.clock, { maxOps: KV_BATCH_MAX_OPS, maxBytes: 192 * 1024, gapMs: this.timing.kvGapMs });
     this.owned = ownershipStore(opts.storage ?? new MemoryStorage(), opts.sessionId);
@@ -351,6 +363,16 @@ export class SessionClient {
     this.outbox.push({ kind: "message", message, at: this.clock.now() });
   }
 
+  // ---------------------------------------------------------------- documents (§3.11, documents.ts)
+
+  /** Show a document: its Yjs text and awareness, live. Shared until each opener calls `closeDocument`. */
+  openDocument(docId: string): DocSync { return this.docs.open(docId); }
+  closeDocument(docId: string): void { this.docs.release(docId); }
+  /** A new document (fresh 12-character id) whose first line is `# {title}`. Writers and admins. */
+  createDocument(title = "Untitled"): string { return this.docs.create(title, this._state.role === "reader"); }
+  /** Read the titles of the listed documents this page has not seen yet (into `state.docTitles`). */
+  loadDocumentTitles(): Promise<void> { return this.docs.loadTitles(this._state.documents.map((d) => d.docId), (id) => id in this._state.docTitles); }
+
   // ---------------------------------------------------------------- inbound
 
   private async onRaw(epoch: number, value: unknown): Promise<void> {
@@ -422,6 +444,13 @@ export class SessionClient {
         return this.onLinksRotated(msg);
       case "aliasInvocation":
         return this.side.alias(msg);
+      case "docUpdates":
+      case "docAwareness":
+        return this.docs.handle(msg);
+      case "userDiff":
+        this.setState(reduce(this._state, msg));
+        if (!msg.user) this.docs.userLeft(msg.userId);
+        return;
       case "sessionClosed":
         this.end("closed", msg.reason || END_TEXT.closed);
         return;
@@ -474,11 +503,13 @@ export class SessionClient {
       if (entry.kind === "message") this.transmit(entry.message);
       else if (this._state.role !== "reader") this.sealAndSend(entry.shellId, entry.data, entry.at);
     }
+    this.docs.connected(this._state.userId!, this._state.canWrite && this._state.role !== "reader");
   }
 
   private onDown(code: number, reason: string, retryAt: number | null): void {
     this.ready = false;
     this.synced = false;
+    this.docs.disconnected();
     if (this._state.status === "ended") return;
     if (retryAt === null) {
       // The relay closes a removed participant with 4403 "removed by admin": not a key problem.
@@ -511,6 +542,7 @@ export class SessionClient {
     }
     this.previousEnc = this.keys!.enc;
     this.keys = await deriveSessionKeys(this.sessionId, secrets, this.opts.kdf);
+    this.docs.rotated();
     this.fragment = fragment;
     this.events.emit("fragment", fragment);
     this.conn.reconnectNow();

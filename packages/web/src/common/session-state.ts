@@ -3,7 +3,7 @@
  * Every update returns a new top-level object (arrays replaced, never mutated), so UI frameworks
  * can compare by reference and tests can assert on snapshots.
  */
-import type { Role, ServerMessage, ServerMsg, ShellInfo, User } from "@taiku/protocol";
+import type { DocInfo, Role, ServerMessage, ServerMsg, ShellInfo, User } from "@taiku/protocol";
 import { isWebUrl } from "./fragment.js";
 import { KvEntries } from "./kv-entries.js";
 
@@ -81,6 +81,10 @@ export interface SessionState {
   decryptFailures: number;
   /** Decrypted terminal titles (OSC 0/2 seen by the CLI), by shell id. */
   titles: Record<number, string>;
+  /** The session's collaborative documents (§3.11), newest first. */
+  documents: DocInfo[];
+  /** Document titles (first lines) this page has read, by docId: the relay cannot read them. */
+  docTitles: Record<string, string>;
 }
 
 /** The chat list keeps a little more than the server's ring of 100 so edits still find their message. */
@@ -113,6 +117,8 @@ export function initialState(sessionId: string): SessionState {
     adoptionPrompts: [],
     decryptFailures: 0,
     titles: {},
+    documents: [],
+    docTitles: {},
   };
 }
 
@@ -170,6 +176,8 @@ export function reduce(state: SessionState, msg: ServerMessage): SessionState {
       return { ...state, cli: { connected: msg.connected, expiresAt: msg.expiresAt } };
     case "shellLatency":
       return { ...state, latencyMs: msg.ms };
+    case "documents":
+      return { ...state, documents: [...msg.documents].sort((a, b) => b.createdAt - a.createdAt) };
     default:
       return state;
   }
