@@ -1,6 +1,6 @@
 /**
  * The server never holds plaintext (issue "taiku core", Must show): a random marker is typed into a
- * shared shell; everything the server received (recorded by loopback proxies on both of its links),
+ * shared shell, another written into a collaborative document; everything the server received (recorded by loopback proxies on both of its links),
  * stored (SQLite files), logged (its output) and held in memory (a heap snapshot) is searched for it.
  */
 import { randomBytes } from "node:crypto";
@@ -21,7 +21,7 @@ function contains(haystack: Buffer, needle: string): boolean {
   return haystack.includes(Buffer.from(needle, "utf8")) || haystack.includes(Buffer.from(needle, "utf16le"));
 }
 
-it("the server process never receives, stores, logs or holds the plaintext typed into a shell", async () => {
+it("the server process never receives, stores, logs or holds the plaintext typed into a shell or a document", async () => {
   const marker = `MARKER${randomBytes(12).toString("hex")}`;
   const serverDir = tempHome("taiku-plaintext-");
   const home = join(serverDir, "home");
@@ -59,6 +59,18 @@ it("the server process never receives, stores, logs or holds the plaintext typed
   // Positive control: the viewer really typed and saw the marker.
   expect(seen).toContain(marker);
 
+  // A collaborative document (§3.11) edited through the same viewer: each Yjs update is sealed too.
+  const docMarker = `DOCMARKER${randomBytes(12).toString("hex")}`;
+  const docId = viewer.createDocument(`notes ${docMarker}`);
+  viewer.docs.get(docId)!.text.insert(viewer.docs.get(docId)!.text.length, `body ${docMarker}\n`);
+  // Positive control: a second viewer, joining afterwards, reads the document through the server.
+  const reader: SessionClient = await openViewer(link!, `http://127.0.0.1:${viewerProxy.port}`);
+  cleanup.push(() => reader.close());
+  const copy = reader.openDocument(docId);
+  for (let i = 0; i < 200 && !copy.text.toString().includes(`body ${docMarker}`); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(copy.text.toString()).toBe(`# notes ${docMarker}\n\nbody ${docMarker}\n`);
+  const markers = [marker, docMarker];
+
   // Memory: a heap snapshot of the live server process.
   server.child.kill("SIGUSR2");
   let snapshotFile: string | undefined;
@@ -75,12 +87,14 @@ it("the server process never receives, stores, logs or holds the plaintext typed
   const { sessionId } = { sessionId: new URL(link!).pathname.split("/").pop()! };
   // Positive control for the search itself: the server does hold the session id.
   expect(contains(heap, sessionId)).toBe(true);
-  expect(contains(heap, marker), "marker in the server's heap").toBe(false);
+  for (const m of markers) expect(contains(heap, m), "marker in the server's heap").toBe(false);
 
   // Everything received on its sockets, both links.
   expect(cliProxy.recorded().length).toBeGreaterThan(0);
-  expect(contains(cliProxy.recorded(), marker), "marker on the CLI link").toBe(false);
-  expect(contains(viewerProxy.recorded(), marker), "marker on the browser link").toBe(false);
+  for (const m of markers) {
+    expect(contains(cliProxy.recorded(), m), "marker on the CLI link").toBe(false);
+    expect(contains(viewerProxy.recorded(), m), "marker on the browser link").toBe(false);
+  }
 
   // Stored: stop gracefully (sessions are snapshotted on shutdown), then read every file in its home.
   await server.stop("SIGTERM");
@@ -90,12 +104,12 @@ it("the server process never receives, stores, logs or holds the plaintext typed
     const p = join(home, f);
     if (existsSync(p) && !readdirSync(home, { withFileTypes: true }).find((d) => d.name === f && d.isDirectory())) {
       try {
-        expect(contains(readFileSync(p), marker), `marker in ${f}`).toBe(false);
+        for (const m of markers) expect(contains(readFileSync(p), m), `marker in ${f}`).toBe(false);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EISDIR") throw e;
       }
     }
   }
   // Logged.
-  expect(server.output()).not.toContain(marker);
+  for (const m of markers) expect(server.output()).not.toContain(m);
 });
