@@ -17,7 +17,7 @@
  */
 import { encodeCbor, type ClientMsg, type DocInfo, type DocSeqFrame, type Limits, type ServerMessage, type ServerMsg } from "@taiku/protocol";
 import type { Peer } from "./peer.js";
-import { compact } from "./ring.js";
+import { compact, FrameRing } from "./ring.js";
 
 /**
  * Seqs skipped when a document is restored from a snapshot. Snapshots are periodic, so after a crash the
@@ -66,25 +66,30 @@ export interface DocMeta {
 }
 
 export class Doc {
-  private frames: DocSeqFrame[] = [];
-  private head = 0;
-  private size = 0;
-  /** Seq of the next frame; seqs never repeat within a document. */
-  nextSeq = 1;
+  /** The buffered frames; the newest is always kept, so a late joiner gets at least the last snapshot. */
+  private readonly ring: FrameRing<DocSeqFrame>;
   readonly subs = new Map<Peer, DocSub>();
 
   constructor(
     readonly id: string,
     public meta: DocMeta,
-    private readonly capBytes: number,
-  ) {}
+    capBytes: number,
+    ring?: FrameRing<DocSeqFrame>,
+  ) {
+    this.ring = ring ?? new FrameRing<DocSeqFrame>(capBytes, true);
+  }
+
+  /** Seq of the next frame (from 1); seqs never repeat within a document. */
+  get nextSeq(): number {
+    return Math.max(this.ring.nextSeq, 1);
+  }
 
   get bytes(): number {
-    return this.size;
+    return this.ring.bytes;
   }
 
   get length(): number {
-    return this.frames.length - this.head;
+    return this.ring.length;
   }
 
   get lastSeq(): number {
@@ -93,77 +98,34 @@ export class Doc {
 
   /** Append a frame with the next seq; `covers` drops every earlier frame with seq ≤ covers (checked by the caller). */
   append(f: Omit<DocSeqFrame, "seq">, covers?: number): DocSeqFrame {
-    if (covers !== undefined) this.dropThrough(covers);
-    const frame: DocSeqFrame = { seq: this.nextSeq++, n: compact(f.n), c: compact(f.c), userId: f.userId, counter: f.counter };
+    if (covers !== undefined) this.ring.dropThrough(covers);
+    const frame: DocSeqFrame = { seq: this.nextSeq, n: f.n, c: f.c, userId: f.userId, counter: f.counter };
     if (covers !== undefined) frame.snapshot = true;
-    this.push(frame);
-    return frame;
+    this.ring.push(frame);
+    return this.ring.all().at(-1)!;
   }
 
   /** Frames with seq ≥ fromSeq, in seq order. */
   from(fromSeq: number): DocSeqFrame[] {
-    let lo = this.head;
-    let hi = this.frames.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.frames[mid]!.seq < fromSeq) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.frames.slice(lo);
+    return this.ring.from(fromSeq);
   }
 
   all(): DocSeqFrame[] {
-    return this.frames.slice(this.head);
+    return this.ring.all();
   }
 
   /** Drop every frame (old-key frames after a link rotation); seqs continue. */
   clear(): void {
-    this.frames = [];
-    this.head = 0;
-    this.size = 0;
+    this.ring.clear();
   }
 
   info(): DocInfo {
-    return { docId: this.id, createdBy: this.meta.createdBy, createdAt: this.meta.createdAt, updatedAt: this.meta.updatedAt, bytes: this.size };
+    return { docId: this.id, createdBy: this.meta.createdBy, createdAt: this.meta.createdAt, updatedAt: this.meta.updatedAt, bytes: this.bytes };
   }
 
   /** Restored frames keep their seqs (ascending, below `nextSeq`); the cap applies again. */
   static restore(id: string, meta: DocMeta, capBytes: number, nextSeq: number, frames: DocSeqFrame[]): Doc {
-    const doc = new Doc(id, meta, capBytes);
-    let last = 0;
-    for (const f of frames) {
-      if (f.seq <= last) continue; // never out of order
-      doc.push(f.snapshot ? { seq: f.seq, n: f.n, c: f.c, userId: f.userId, counter: f.counter, snapshot: true } : { seq: f.seq, n: f.n, c: f.c, userId: f.userId, counter: f.counter });
-      last = f.seq;
-    }
-    doc.nextSeq = Math.max(nextSeq, last + 1, 1);
-    return doc;
-  }
-
-  private push(f: DocSeqFrame): void {
-    this.frames.push(f);
-    this.size += f.c.byteLength;
-    while (this.size > this.capBytes && this.length > 1) this.dropOldest();
-    this.compactLazily();
-  }
-
-  private dropThrough(seq: number): void {
-    while (this.length > 0 && this.frames[this.head]!.seq <= seq) this.dropOldest();
-    this.compactLazily();
-  }
-
-  private dropOldest(): void {
-    this.size -= this.frames[this.head]!.c.byteLength;
-    this.head++;
-  }
-
-  /** Compact lazily so dropping stays O(1) amortised. */
-  private compactLazily(): void {
-    if (this.head === this.frames.length) this.clear();
-    else if (this.head > 256 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
-      this.head = 0;
-    }
+    return new Doc(id, meta, capBytes, FrameRing.restore(capBytes, nextSeq, frames, true));
   }
 }
 

@@ -12,18 +12,22 @@ export function compact(b: Uint8Array): Uint8Array {
 }
 
 /**
- * Ordered ciphertext frames of one stream (terminal output or agent events), spec §2.3 "Server buffer":
- * while the total ciphertext exceeds the cap, the oldest frame is dropped. Seqs only grow; a frame
- * below the next expected seq is a duplicate (a CLI re-send after `sync`) and is ignored; gaps are allowed.
+ * Ordered ciphertext frames of one stream (terminal output, agent events, a document's updates), spec
+ * §2.3 "Server buffer": while the total ciphertext exceeds the cap, the oldest frame is dropped (with
+ * `keepNewest`, never the last one). Seqs only grow; a frame below the next expected seq is a duplicate
+ * (a CLI re-send after `sync`) and is ignored; gaps are allowed.
  */
-export class FrameRing {
-  private frames: SeqFrame[] = [];
+export class FrameRing<F extends SeqFrame = SeqFrame> {
+  private frames: F[] = [];
   private head = 0;
   private size = 0;
   /** Next seq the ring expects; survives `clear()` so seqs never go backwards. */
   nextSeq = 0;
 
-  constructor(private readonly capBytes: number) {}
+  constructor(
+    private readonly capBytes: number,
+    private readonly keepNewest = false,
+  ) {}
 
   get bytes(): number {
     return this.size;
@@ -38,9 +42,9 @@ export class FrameRing {
    * viewer still needs: those frames are kept beyond the cap, up to `hardCapBytes`, so the output the
    * CLI had already sent when it was told to pause does not become a gap for a viewer that is reading.
    */
-  push(f: SeqFrame, keepFrom = Infinity, hardCapBytes = this.capBytes): boolean {
+  push(f: F, keepFrom = Infinity, hardCapBytes = this.capBytes): boolean {
     if (f.seq < this.nextSeq) return false;
-    this.frames.push({ seq: f.seq, n: compact(f.n), c: compact(f.c) });
+    this.frames.push({ ...f, n: compact(f.n), c: compact(f.c) });
     this.size += f.c.byteLength;
     this.nextSeq = f.seq + 1;
     this.trim(keepFrom, hardCapBytes);
@@ -49,12 +53,27 @@ export class FrameRing {
 
   /** Drop the oldest frames while over the cap, keeping frames ≥ `keepFrom` up to `hardCapBytes` (see push). */
   trim(keepFrom = Infinity, hardCapBytes = this.capBytes): void {
-    while (this.size > this.capBytes && this.head < this.frames.length) {
+    const last = this.frames.length - (this.keepNewest ? 1 : 0);
+    while (this.size > this.capBytes && this.head < last) {
       if (this.frames[this.head]!.seq >= keepFrom && this.size <= hardCapBytes) break;
-      this.size -= this.frames[this.head]!.c.byteLength;
-      this.head++;
+      this.dropOldest();
     }
-    // Compact lazily so trimming stays O(1) amortised.
+    this.compactLazily();
+  }
+
+  /** Drop every frame with seq ≤ `seq` (a document snapshot includes them). */
+  dropThrough(seq: number): void {
+    while (this.head < this.frames.length && this.frames[this.head]!.seq <= seq) this.dropOldest();
+    this.compactLazily();
+  }
+
+  private dropOldest(): void {
+    this.size -= this.frames[this.head]!.c.byteLength;
+    this.head++;
+  }
+
+  /** Compact lazily so dropping stays O(1) amortised. */
+  private compactLazily(): void {
     if (this.head > 256 && this.head * 2 > this.frames.length) {
       this.frames = this.frames.slice(this.head);
       this.head = 0;
@@ -62,7 +81,7 @@ export class FrameRing {
   }
 
   /** Frames with seq ≥ fromSeq, at least one (if any) and then up to maxBytes of ciphertext. */
-  from(fromSeq: number, maxBytes = Infinity): SeqFrame[] {
+  from(fromSeq: number, maxBytes = Infinity): F[] {
     let lo = this.head;
     let hi = this.frames.length;
     while (lo < hi) {
@@ -70,7 +89,7 @@ export class FrameRing {
       if (this.frames[mid]!.seq < fromSeq) lo = mid + 1;
       else hi = mid;
     }
-    const out: SeqFrame[] = [];
+    const out: F[] = [];
     let bytes = 0;
     for (let i = lo; i < this.frames.length; i++) {
       const f = this.frames[i]!;
@@ -81,7 +100,7 @@ export class FrameRing {
     return out;
   }
 
-  all(): SeqFrame[] {
+  all(): F[] {
     return this.frames.slice(this.head);
   }
 
@@ -92,8 +111,8 @@ export class FrameRing {
     this.size = 0;
   }
 
-  static restore(capBytes: number, nextSeq: number, frames: SeqFrame[]): FrameRing {
-    const ring = new FrameRing(capBytes);
+  static restore<F extends SeqFrame>(capBytes: number, nextSeq: number, frames: F[], keepNewest = false): FrameRing<F> {
+    const ring = new FrameRing<F>(capBytes, keepNewest);
     for (const f of frames) ring.push(f);
     ring.nextSeq = Math.max(ring.nextSeq, nextSeq);
     return ring;

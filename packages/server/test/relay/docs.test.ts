@@ -1,20 +1,12 @@
 /** Collaborative documents (§3.11, relay/docs.ts): buffering, seqs, compaction, bounds, awareness, list, persistence. */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { decodeCbor, encodeCbor } from "@taiku/protocol";
 import { aad, deriveSessionKeys, fromUtf8, openFrame, randomBase62, sealFrame, utf8 } from "@taiku/crypto";
 import { Doc, DOC_RESTORE_SEQ_GAP } from "../../src/relay/docs.js";
-import { fakeFrame, join, KDF, MemorySnapshots, openSession, sleep, startRelay, type Harness, type HostSession, type Msg, type TestClient } from "./harness.js";
+import { fakeFrame, join, KDF, MemorySnapshots, openSession, relaysClosedAfterEach, sleep, startRelay, type Harness, type HostSession, type Msg, type TestClient } from "./harness.js";
 
-const harnesses: Harness[] = [];
-const start = async (...args: Parameters<typeof startRelay>) => {
-  const h = await startRelay(...args);
-  harnesses.push(h);
-  return h;
-};
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const start = relaysClosedAfterEach();
 
 const DOC = "Doc000000001";
 const DOC2 = "Doc000000002";

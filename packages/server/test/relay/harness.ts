@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import WebSocket from "ws";
+import { afterEach } from "vitest";
 import { decodeCbor, encodeCbor, LIMITS, type Limits } from "@taiku/protocol";
 import {
   deriveSessionKeys, generateLinkSecrets, proof, verifiersOf, wsChallenge, type FragmentSecrets, type LinkSecrets, type SessionKeys,
@@ -268,4 +269,17 @@ export async function createdShell(host: HostSession, shellId: number, requestId
 
 export function fakeFrame(size = 32, fill = 7): { n: Uint8Array; c: Uint8Array } {
   return { n: new Uint8Array(12).fill(1), c: new Uint8Array(Math.max(16, size)).fill(fill) };
+}
+
+/** `startRelay` for a test file whose tests start their own relays: each is closed after its test. */
+export function relaysClosedAfterEach(): typeof startRelay {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+  });
+  return async (...args) => {
+    const h = await startRelay(...args);
+    open.push(h);
+    return h;
+  };
 }

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { aad, deriveSessionKeys, openFrame, sealFrame, utf8, fromUtf8, randomBase62 } from "@taiku/crypto";
-import { createdShell, fakeFrame, join, KDF, MemorySnapshots, openSession, resumeCli, sleep, startRelay, waitFor, type Harness, type Msg } from "./harness.js";
+import { createdShell, fakeFrame, join, KDF, MemorySnapshots, openSession, relaysClosedAfterEach, resumeCli, sleep, waitFor, type Msg } from "./harness.js";
 
-const harnesses: Harness[] = [];
-const start = async (...args: Parameters<typeof startRelay>) => {
-  const h = await startRelay(...args);
-  harnesses.push(h);
-  return h;
-};
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const start = relaysClosedAfterEach();
 
 describe("snapshots and restore", () => {
   it("snapshot on close → a new relay restores: browsers replay, CLI resumes with sync, state survives", async () => {
