@@ -83,7 +83,12 @@ describe("workspace and layout bridge methods", () => {
     await call("closeTile", { key: peekKey });
     await expect.poll(() => page.locator(terminalSelector({ shellId: 1, view: "peek" })).count()).toBe(0);
     expect(await bridgeRequest(page, PLUGIN, "closeTile", { key: peekKey })).toEqual({ error: `Tile not found: ${peekKey}` });
-    expect(await bridgeRequest(page, PLUGIN, "openTile", { type: "document", docId: "abcdefghijkl" })).toEqual({ error: 'openTile type "document" is not supported by this server' });
+    // A document tile (§3.11): opened by id (a document not made yet opens empty), closed like any tile.
+    expect(await bridgeRequest(page, PLUGIN, "openTile", { type: "document", docId: "bad" })).toEqual({ error: "Invalid params: a document tile needs docId (12 base62 characters)" });
+    const doc = await call<{ key: number }>("openTile", { type: "document", docId: "abcdefghijkl" });
+    await page.locator('[data-testid="doc-tile"][data-doc-id="abcdefghijkl"]').waitFor({ timeout: 15_000 });
+    await call("closeTile", { key: doc.key });
+    await expect.poll(() => page.locator('[data-testid="doc-tile"]').count()).toBe(0);
     // The closed shell tile of a split leaves the shell running.
     await call("closeTile", { key: split.key });
     await expect.poll(() => page.locator(terminalSelector({ shellId: 2 })).count()).toBe(0);
