@@ -62,7 +62,8 @@ it("the server process never receives, stores, logs or holds the plaintext typed
   // A collaborative document (§3.11) edited through the same viewer: each Yjs update is sealed too.
   const docMarker = `DOCMARKER${randomBytes(12).toString("hex")}`;
   const docId = viewer.createDocument(`notes ${docMarker}`);
-  viewer.docs.get(docId)!.text.insert(viewer.docs.get(docId)!.text.length, `body ${docMarker}\n`);
+  const doc = viewer.openDocument(docId); // createDocument keeps it open only until the relay has its first line
+  doc.text.insert(doc.text.length, `body ${docMarker}\n`);
   // Positive control: a second viewer, joining afterwards, reads the document through the server.
   const reader: SessionClient = await openViewer(link!, `http://127.0.0.1:${viewerProxy.port}`);
   cleanup.push(() => reader.close());
