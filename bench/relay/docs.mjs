@@ -107,3 +107,4 @@ try {
   await server.stop();
   rmSync(home, { recursive: true, force: true });
 }
+process.exit(0); // as the other scripts: the clients' reconnect timers and the share must not keep it alive
