@@ -3,6 +3,8 @@
  * Credentials live in `$TAIKU_CONFIG_DIR` or `~/.config/taiku` (credentials.ts).
  */
 import { hostname, platform } from "node:os";
+import { accountInfo, apiKeyList, cliLoginPollAnswer, cliLoginStartAnswer } from "@taiku/protocol";
+import type { z } from "zod";
 import type { AccountArgs } from "./args.js";
 import { configDir, credentialsPath, loadCredentials, removeCredentials, saveCredentials } from "./credentials.js";
 import { CliError, EXIT } from "./exit-codes.js";
@@ -31,6 +33,17 @@ async function post(io: CliIo, url: string, body: unknown): Promise<{ status: nu
   return { status, json };
 }
 
+/** A server answer in the shape `schema` names, or an error that says which route answered what. */
+function answerOf<S extends z.ZodType>(schema: S, json: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.map(String).join(".")}` : "";
+    throw new CliError(`the server's answer to ${what} is not what taiku expects (${issue?.message ?? "invalid"}${where}); is --server a taiku server of this version?`);
+  }
+  return parsed.data;
+}
+
 function errorText(json: unknown): string {
   const e = (json as { error?: unknown } | null)?.error;
   return typeof e === "string" ? e : "";
@@ -42,26 +55,19 @@ export async function runLogin(args: AccountArgs, io: CliIo, timing: LoginTiming
   const server = args.server ?? existing?.server ?? DEFAULT_SERVER;
   const start = await post(io, `${server}/api/v1/auth/cli/start`, { deviceName: `taiku CLI on ${hostname()}`, hostname: hostname(), os: platform() });
   if (start.status !== 200) throw new CliError(`login could not start (HTTP ${start.status}${errorText(start.json) ? `: ${errorText(start.json)}` : ""})`);
-  const s = start.json as { code: string; verifyUrl: string; pollToken: string; expiresIn: number; interval: number };
+  const s = answerOf(cliLoginStartAnswer, start.json, "the login start");
   io.stdout.write(`To sign in, open ${s.verifyUrl}\nand confirm the code: ${s.code}\nWaiting for approval…\n`);
-  const deadline = timing.now() + (s.expiresIn || 600) * 1000;
-  const interval = Math.max(0, (s.interval ?? 2) * 1000);
+  const deadline = timing.now() + s.expiresIn * 1000;
+  const interval = s.interval * 1000;
   while (timing.now() < deadline) {
     await timing.sleep(interval);
     const poll = await post(io, `${server}/api/v1/auth/cli/poll`, { pollToken: s.pollToken });
     if (poll.status === 202) continue;
     if (poll.status === 410) throw new CliError("the login code expired; run 'taiku login' again", EXIT.auth);
     if (poll.status !== 200) throw new CliError(`login failed (HTTP ${poll.status}${errorText(poll.json) ? `: ${errorText(poll.json)}` : ""})`, EXIT.auth);
-    const p = poll.json as { apiKey: string; user: { id: string; name: string }; deviceId: string; deviceToken: string };
-    await saveCredentials(dir, {
-      server,
-      apiKey: p.apiKey,
-      userId: String(p.user?.id ?? ""),
-      userName: String(p.user?.name ?? ""),
-      deviceId: String(p.deviceId ?? existing?.deviceId ?? ""),
-      deviceToken: String(p.deviceToken ?? ""),
-    });
-    io.stdout.write(`Signed in to ${server} as ${p.user?.name ?? "?"}. Credentials saved to ${credentialsPath(dir)}\n`);
+    const p = answerOf(cliLoginPollAnswer, poll.json, "the login poll");
+    await saveCredentials(dir, { server, apiKey: p.apiKey, userId: p.user.id, userName: p.user.name, deviceId: p.deviceId, deviceToken: p.deviceToken });
+    io.stdout.write(`Signed in to ${server} as ${p.user.name}. Credentials saved to ${credentialsPath(dir)}\n`);
     return EXIT.ok;
   }
   throw new CliError("the login code expired; run 'taiku login' again", EXIT.auth);
@@ -72,21 +78,30 @@ export async function runLogout(_args: AccountArgs, io: CliIo): Promise<number> 
   const creds = await loadCredentials(dir).catch(() => null);
   if (creds) {
     // Revoke the key server-side (best effort: the local file goes either way).
-    try {
-      const list = await io.fetch(`${creds.server}/api/v1/auth/api-keys`, { headers: { "X-Taiku-Token": creds.apiKey } });
-      if (list.ok) {
-        const keys = (await list.json()) as unknown;
-        const arr = Array.isArray(keys) ? keys : ((keys as { keys?: unknown[] })?.keys ?? []);
-        const current = (arr as Array<{ id: string; current?: boolean }>).find((k) => k.current);
-        if (current) await io.fetch(`${creds.server}/api/v1/auth/api-keys/${encodeURIComponent(current.id)}`, { method: "DELETE", headers: { "X-Taiku-Token": creds.apiKey } });
-      }
-    } catch {
-      io.stderr.write(`warning: could not reach ${creds.server} to revoke the API key\n`);
-    }
+    const warning = await revokeStoredKey(io, creds.server, creds.apiKey);
+    if (warning) io.stderr.write(`warning: ${warning}\n`);
   }
   const removed = await removeCredentials(dir);
   io.stdout.write(removed ? "Signed out; credentials removed.\n" : "Not signed in.\n");
   return EXIT.ok;
+}
+
+/** Revokes the API key the request carries (the list marks it `current`); a warning text when that could not be done. */
+async function revokeStoredKey(io: CliIo, server: string, apiKey: string): Promise<string | null> {
+  const headers = { "X-Taiku-Token": apiKey };
+  try {
+    const list = await io.fetch(`${server}/api/v1/auth/api-keys`, { headers });
+    // 401: the key is already revoked or unknown there; nothing is left to revoke.
+    if (list.status === 401) return null;
+    if (!list.ok) return `${server} answered HTTP ${list.status} when listing API keys; revoke the key from the account page`;
+    const current = answerOf(apiKeyList, await list.json(), "the API key list").find((k) => k.current);
+    if (!current) return `${server} did not mark the stored API key; revoke it from the account page`;
+    const res = await io.fetch(`${server}/api/v1/auth/api-keys/${encodeURIComponent(current.id)}`, { method: "DELETE", headers });
+    return res.ok ? null : `${server} answered HTTP ${res.status} when revoking the API key; revoke it from the account page`;
+  } catch (err) {
+    if (err instanceof CliError) return `${err.message}; revoke the key from the account page`;
+    return `could not reach ${server} to revoke the API key`;
+  }
 }
 
 export async function runWhoami(args: AccountArgs, io: CliIo): Promise<number> {
@@ -102,7 +117,7 @@ export async function runWhoami(args: AccountArgs, io: CliIo): Promise<number> {
   }
   if (res.status === 401 || res.status === 403) throw new CliError(`${server} does not accept the stored API key; run 'taiku login'`, EXIT.auth);
   if (!res.ok) throw new CliError(`${server} answered HTTP ${res.status}`);
-  const me = (await res.json()) as { id: string; name: string; email?: string };
+  const me = answerOf(accountInfo, await res.json().catch(() => null), "/api/v1/auth/me");
   io.stdout.write(`${me.name}${me.email ? ` <${me.email}>` : ""} on ${server}\n`);
   return EXIT.ok;
 }

@@ -8,6 +8,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/index.js";
 import { loadCredentials } from "../src/credentials.js";
+import type { AccountArgs } from "../src/args.js";
+import { runLogin } from "../src/login.js";
+import { startServer } from "@taiku/server";
+import { waitFor } from "./helpers/wait-for.js";
 
 const body = async (req: IncomingMessage) => {
   let s = "";
@@ -15,7 +19,7 @@ const body = async (req: IncomingMessage) => {
   return s ? JSON.parse(s) : null;
 };
 
-async function authServer(approveAfterPolls: number, outcome: "approve" | "expire" = "approve") {
+async function authServer(approveAfterPolls: number, outcome: "approve" | "expire" | "malformed" = "approve") {
   const calls: string[] = [];
   let polls = 0;
   const revoked: string[] = [];
@@ -25,6 +29,7 @@ async function authServer(approveAfterPolls: number, outcome: "approve" | "expir
     if (req.url === "/api/v1/auth/cli/start") {
       const b = await body(req);
       if (typeof b.hostname !== "string") return json(400, { error: "bad" });
+      if (outcome === "malformed") return json(200, { code: "ABCD-1234", verifyUrl: "not a url", pollToken: "poll-1" });
       return json(200, { code: "ABCD-1234", verifyUrl: `${url}/verify?code=ABCD-1234`, pollToken: "poll-1", expiresIn: 600, interval: 0 });
     }
     if (req.url === "/api/v1/auth/cli/poll") {
@@ -38,7 +43,11 @@ async function authServer(approveAfterPolls: number, outcome: "approve" | "expir
       if (req.headers["x-taiku-token"] !== "tk_new") return json(401, { error: "missing authentication" });
       return json(200, { id: "u7", name: "Ann", plan: "self-hosted" });
     }
-    if (req.url === "/api/v1/auth/api-keys" && req.method === "GET") return json(200, [{ id: "k1", label: "cli", current: true }]);
+    if (req.url === "/api/v1/auth/api-keys" && req.method === "GET")
+      return json(200, [
+        { id: "k0", label: "web", createdAt: 1, lastUsedAt: null, current: false },
+        { id: "k1", label: "cli", createdAt: 2, lastUsedAt: 3, current: true },
+      ]);
     if (req.url?.startsWith("/api/v1/auth/api-keys/") && req.method === "DELETE") {
       revoked.push(req.url.split("/").pop()!);
       return json(200, { ok: true });
@@ -96,10 +105,56 @@ describe("login, whoami, logout", () => {
     expect(await loadCredentials(dir)).toBeNull();
   });
 
+  it("refuses an answer that is not a taiku login answer, saving nothing", async () => {
+    const srv = await authServer(1, "malformed");
+    cleanups.push(srv.close);
+    const dir = await mkdtemp(join(tmpdir(), "taiku-login-"));
+    const a = await io(dir);
+    expect(await runCli(["login", "--server", srv.url], a.io)).toBe(1);
+    expect(a.err()).toContain("the server's answer to the login start is not what taiku expects");
+    expect(a.err()).toContain("verifyUrl");
+    expect(srv.calls.filter((c) => c.endsWith("/poll"))).toHaveLength(0);
+    expect(await loadCredentials(dir)).toBeNull();
+  });
+
   it("exits 1 with a clear message when the server is unreachable", async () => {
     const dir = await mkdtemp(join(tmpdir(), "taiku-login-"));
     const a = await io(dir);
     expect(await runCli(["login", "--server", "http://127.0.0.1:1"], a.io)).toBe(1);
     expect(a.err()).toContain("cannot reach http://127.0.0.1:1");
+  });
+});
+
+describe("login, whoami, logout against a real taiku server", () => {
+  it("signs in by device code approved in a browser session, and logout revokes exactly the stored key", async () => {
+    const server = await startServer({ home: await mkdtemp(join(tmpdir(), "taiku-login-home-")), host: "127.0.0.1", port: 0, logLevel: "silent" });
+    cleanups.push(() => server.close());
+    const url = `http://127.0.0.1:${server.port}`;
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", origin: server.publicUrl, ...headers }, body: JSON.stringify(body) });
+    const signup = await post("/api/v1/auth/signup", { name: "Ann", email: "ann@example.com", password: "correct horse battery" });
+    const cookie = signup.headers.get("set-cookie")!.split(";")[0]!;
+    // A key of the same account that logout must leave alone.
+    const other = (await (await post("/api/v1/auth/api-keys", { label: "ci" }, { cookie })).json()) as { apiKey: string };
+
+    const dir = await mkdtemp(join(tmpdir(), "taiku-login-"));
+    const a = await io(dir);
+    const login = runLogin({ command: "login", server: url } satisfies AccountArgs, a.io, { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))), now: () => Date.now() });
+    const code = await waitFor("the login code", async () => /confirm the code: (\S+)/.exec(a.out())?.[1]);
+    expect((await post("/api/v1/auth/cli/approve", { code }, { cookie })).status).toBe(200);
+    expect(await login).toBe(0);
+    const creds = await loadCredentials(dir);
+    expect(creds?.userName).toBe("Ann");
+
+    const b = await io(dir);
+    expect(await runCli(["whoami"], b.io)).toBe(0);
+    expect(b.out()).toBe(`Ann <ann@example.com> on ${url}\n`);
+
+    const c = await io(dir);
+    expect(await runCli(["logout"], c.io)).toBe(0);
+    expect(c.err()).toBe("");
+    const me = (key: string) => fetch(`${url}/api/v1/auth/me`, { headers: { "x-taiku-token": key } }).then((r) => r.status);
+    expect(await me(creds!.apiKey)).toBe(401);
+    expect(await me(other.apiKey)).toBe(200);
   });
 });

@@ -31,7 +31,45 @@ export const remoteCommandBody = z.object({
 export type SignUpBody = z.infer<typeof signUpBody>;
 export type SignInBody = z.infer<typeof signInBody>;
 
-export type AccountInfo = { id: string; name: string; email?: string; plan: "self-hosted" };
+/*
+ * Answers the CLI reads from the server (`taiku login`, `logout`, `whoami`): parsed, not cast,
+ * because `--server` may name anything. Unknown fields are ignored (a newer server may add some).
+ */
+export const accountInfo = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  email: z.string().optional(),
+  plan: z.literal("self-hosted"),
+});
+export type AccountInfo = z.infer<typeof accountInfo>;
+
+export const cliLoginStartAnswer = z.object({
+  code: z.string().min(1).max(32),
+  verifyUrl: z.string().url(),
+  pollToken: z.string().min(1).max(128),
+  expiresIn: z.number().positive(),
+  interval: z.number().nonnegative(),
+});
+export type CliLoginStartAnswer = z.infer<typeof cliLoginStartAnswer>;
+
+export const cliLoginPollAnswer = z.object({
+  apiKey: z.string().min(1),
+  user: z.object({ id: z.string().min(1), name: z.string() }),
+  deviceId: z.string().min(1),
+  deviceToken: z.string().min(1),
+});
+export type CliLoginPollAnswer = z.infer<typeof cliLoginPollAnswer>;
+
+/** One row of `GET /api/v1/auth/api-keys`; `current` marks the key the request itself carried. */
+export const apiKeyInfo = z.object({
+  id: z.string().min(1),
+  label: z.string(),
+  createdAt: z.number(),
+  lastUsedAt: z.number().nullable(),
+  current: z.boolean(),
+});
+export type ApiKeyInfo = z.infer<typeof apiKeyInfo>;
+export const apiKeyList = z.array(apiKeyInfo);
 export type LiveSessionSummary = {
   sessionId: string;
   name: string | null;

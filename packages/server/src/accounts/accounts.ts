@@ -2,6 +2,7 @@
  * Accounts, passwords, browser sessions (`taiku_session`), API keys and one-time sign-in codes.
  * Implements the AccountResolver seam for the relay. Every stored secret is a SHA-256 (tokens.ts).
  */
+import type { ApiKeyInfo } from "@taiku/protocol";
 import type { Account, AccountResolver } from "../seams.js";
 import type { Db } from "../db/database.js";
 import { type Argon2Params, dummyVerify, hashPassword, verifyPassword } from "./passwords.js";
@@ -22,12 +23,6 @@ export const DEFAULT_ACCOUNT_TIMERS: AccountTimers = {
   apiKeyTouchMs: 60_000,
 };
 
-export interface ApiKeyInfo {
-  id: string;
-  label: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-}
 
 export class EmailTakenError extends Error {}
 
@@ -137,15 +132,17 @@ export class AccountService implements AccountResolver {
     return { id, apiKey };
   }
 
-  async listApiKeys(accountId: string): Promise<ApiKeyInfo[]> {
+  /** `presentedKey`: the API key the listing request carried, marked `current` (what `taiku logout` revokes). */
+  async listApiKeys(accountId: string, presentedKey: string | null): Promise<ApiKeyInfo[]> {
+    const presentedHash = presentedKey === null ? null : sha256Hex(presentedKey);
     const rows = await this.db
       .selectFrom("api_keys")
-      .select(["id", "label", "created_at", "last_used_at"])
+      .select(["id", "label", "created_at", "last_used_at", "key_hash"])
       .where("account_id", "=", accountId)
       .where("revoked", "=", 0)
       .orderBy("created_at", "asc")
       .execute();
-    return rows.map((r) => ({ id: r.id, label: r.label, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+    return rows.map((r) => ({ id: r.id, label: r.label, createdAt: r.created_at, lastUsedAt: r.last_used_at, current: r.key_hash === presentedHash }));
   }
 
   /** False when the key does not exist, is already revoked, or belongs to someone else. */

@@ -3,6 +3,7 @@
  * poll token; the person approves the short user code in a signed-in browser (/verify). The first
  * poll after approval mints an API key and a device record and consumes the login.
  */
+import type { CliLoginPollAnswer, CliLoginStartAnswer } from "@taiku/protocol";
 import type { Account } from "../seams.js";
 import type { Db } from "../db/database.js";
 import type { AccountService } from "./accounts.js";
@@ -16,18 +17,7 @@ export interface CliLoginTimers {
 }
 export const DEFAULT_CLI_LOGIN_TIMERS: CliLoginTimers = { ttlMs: 600_000, pollIntervalMs: 2_000 };
 
-export interface CliLoginStart {
-  code: string;
-  verifyUrl: string;
-  pollToken: string;
-  expiresIn: number;
-  interval: number;
-}
-
-export type CliPollResult =
-  | { status: "pending" }
-  | { status: "expired" }
-  | { status: "approved"; apiKey: string; user: { id: string; name: string }; deviceId: string; deviceToken: string };
+export type CliPollResult = { status: "pending" } | { status: "expired" } | ({ status: "approved" } & CliLoginPollAnswer);
 
 export class CliLoginService {
   constructor(
@@ -39,7 +29,7 @@ export class CliLoginService {
     private readonly publicUrl: () => string,
   ) {}
 
-  async start(device: { deviceName: string; hostname: string; os: string }): Promise<CliLoginStart> {
+  async start(device: { deviceName: string; hostname: string; os: string }): Promise<CliLoginStartAnswer> {
     const now = this.now();
     await this.db.deleteFrom("cli_logins").where("expires_at", "<=", now).execute();
     const pollToken = newSecretToken();

@@ -2,13 +2,14 @@
 import type { FastifyInstance } from "fastify";
 import { apiKeyCreateBody } from "@taiku/protocol";
 import type { AccountService } from "../accounts/accounts.js";
+import { apiKeyOf } from "../credentials.js";
 import { type AuthConfig, requireCaller } from "./auth.js";
 import { HttpError, parseBody, TEXT } from "./errors.js";
 
 export function registerApiKeyRoutes(app: FastifyInstance, auth: AuthConfig, accounts: AccountService): void {
   app.get("/api/v1/auth/api-keys", async (req) => {
     const caller = await requireCaller(auth, req);
-    return accounts.listApiKeys(caller.account.id);
+    return accounts.listApiKeys(caller.account.id, caller.via === "apiKey" ? apiKeyOf(req.headers) : null);
   });
 
   app.post("/api/v1/auth/api-keys", async (req, reply) => {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { apiKeyList } from "@taiku/protocol";
 import { AccountService, API_KEY_CACHE_MS, DEFAULT_ACCOUNT_TIMERS } from "../../src/accounts/accounts.js";
 import { DEFAULT_ARGON2, hashPassword, verifyPassword } from "../../src/accounts/passwords.js";
 import { migrate, openDatabase } from "../../src/db/database.js";
@@ -144,6 +145,13 @@ describe("API keys", () => {
     expect(list.json().map((k: { label: string }) => k.label)).toEqual(["ci", "from-key"]);
     expect(list.text).not.toContain("tk_");
     expect(list.json()[0].lastUsedAt).toEqual(expect.any(Number));
+    expect(apiKeyList.parse(list.json()).map((k) => k.current)).toEqual([false, false]); // a cookie carries no key
+    // Listed with a key, that key is marked `current`: what `taiku logout` revokes.
+    const byKey = apiKeyList.parse((await s.http.get("/api/v1/auth/api-keys", { "x-taiku-token": apiKey })).json());
+    expect(byKey.map((k) => [k.id, k.current])).toEqual([
+      [id, true],
+      [byKey[1]!.id, false],
+    ]);
 
     const other = await signUp(s, "bob@example.com");
     expect((await s.http.req("DELETE", `/api/v1/auth/api-keys/${id}`, { headers: other.browser })).status).toBe(404);
