@@ -133,6 +133,31 @@ describe("AliasHost", () => {
     expect(h.session.aliasAnswers).toEqual([closed(9), closed(10)]);
   });
 
+  it("answers a waiting call at once when the frame that got it stops listening (unsubscribeEvents)", async () => {
+    const { h, m } = await listening();
+    const stopped = (invocationId: number) =>
+      expect.objectContaining({ invocationId, shellId: 1, stdout: "", exitCode: 124, stderr: 'taiku: no plugin client responded: the plugin frame for "music" stopped listening before it answered\n' });
+    h.session.events.emit("aliasInvocation", invocation);
+    expect(m.win.events()).toHaveLength(1);
+    await m.request("unsubscribeEvents"); // the frame stays loaded
+    expect(h.session.aliasAnswers).toEqual([stopped(9)]);
+    expect((await m.request("respondAlias", { invocationId: 9 }))?.error).toMatch(/unknown or answered/);
+
+    await m.request("subscribeEvents");
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 10 });
+    await m.request("subscribeEvents", { types: ["plugin_event"] }); // re-subscribed without alias_invoked
+    expect(h.session.aliasAnswers).toEqual([stopped(9), stopped(10)]);
+
+    const b = h.frame("a.music", "side"); // another frame of the plugin still listens: keep waiting
+    await m.request("subscribeEvents");
+    await b.request("subscribeEvents", { types: ["alias_invoked"] });
+    h.session.events.emit("aliasInvocation", { ...invocation, invocationId: 11 });
+    await m.request("unsubscribeEvents");
+    expect(h.session.aliasAnswers).toHaveLength(2);
+    expect(await b.request("respondAlias", { invocationId: 11, stdout: "ok\n" })).toEqual({ result: { ok: true } });
+    expect(h.session.aliasAnswers.at(-1)).toEqual({ invocationId: 11, shellId: 1, stdout: "ok\n", stderr: "", exitCode: 0 });
+  });
+
   it("keeps waiting while another subscribed frame of the plugin is still there; that frame may answer", async () => {
     const { h } = setup();
     h.session.setState(owned);

@@ -8,7 +8,8 @@
  * Answered at once instead of leaving the shell waiting out the relay's 30 s: a name no plugin here
  * registered (127, like a shell's "command not found"), and a registered name whose plugin has no loaded
  * frame subscribed to `alias_invoked` (not loaded yet, or unloaded), that is disabled while the call
- * waits, or whose last subscribed frame goes away (closed, reloaded) while the call waits (`frameGone`)
+ * waits, or whose last subscribed frame goes away (closed, reloaded: `frameGone`) or stops listening
+ * (`unsubscribeEvents`, or `subscribeEvents` without `alias_invoked`: `unsubscribed`) while the call waits
  * — `ALIAS_NO_RESPONSE`, the exit code (124) and message of an unanswered call, plus the reason.
  */
 import { ALIAS_NO_RESPONSE, BRIDGE_ACK, BRIDGE_ERRORS, type BridgeMethodParams, type ClientMessage } from "@taiku/protocol";
@@ -25,9 +26,11 @@ export interface AliasSession {
   answerAlias(a: AliasAnswer): Promise<void>;
 }
 
-/** What `respondAlias` needs (HostServices.aliases). */
+/** What `respondAlias` and the event subscription methods need (HostServices.aliases). */
 export interface AliasResponder {
   respond(pluginId: string, p: BridgeMethodParams<"respondAlias">): Promise<typeof BRIDGE_ACK>;
+  /** A loaded frame of `pluginId` changed or dropped its event subscription. */
+  unsubscribed(pluginId: string): void;
 }
 
 /** Delivers an event to one plugin's subscribed frames; returns how many got it (BridgeHost.emit). */
@@ -120,15 +123,20 @@ export class AliasHost implements AliasResponder {
    * A frame of `pluginId` went away (BridgeHost `onMountGone`). Any of the plugin's frames may answer, so
    * its waiting calls are refused only once none of them is subscribed to `alias_invoked` any more.
    */
-  frameGone(pluginId: string): void {
+  frameGone(pluginId: string, how = "was closed"): void {
     const waiting = [...this.pending].filter(([, p]) => p.pluginId === pluginId);
     if (waiting.length === 0) return;
     // Disabled (or removed): its frames are unloaded before `sync()` runs; give that reason already.
     const enabled = this.plugins().get(pluginId)?.enabled === true;
     if (enabled && this.listeners("alias_invoked", pluginId) > 0) return;
     for (const [invocationId, p] of waiting) {
-      this.refuse({ invocationId, shellId: p.shellId }, enabled ? `the plugin frame for "${p.name}" was closed before it answered` : disabled(p.name));
+      this.refuse({ invocationId, shellId: p.shellId }, enabled ? `the plugin frame for "${p.name}" ${how} before it answered` : disabled(p.name));
     }
+  }
+
+  /** Like `frameGone`, for a frame that stays loaded but no longer listens for `alias_invoked`. */
+  unsubscribed(pluginId: string): void {
+    this.frameGone(pluginId, "stopped listening");
   }
 
   async respond(pluginId: string, p: BridgeMethodParams<"respondAlias">): Promise<typeof BRIDGE_ACK> {

@@ -165,11 +165,14 @@ export function createMethods(s: HostServices, bridge: BridgeCallbacks): MethodT
     sendChatMessage: (p) => {
       s.session.chat(p.message);
     },
+    // A waiting alias call nobody listens for any more fails at once (AliasHost.unsubscribed).
     subscribeEvents: (p, c) => {
       c.mount.events[c.viaPort ? "port" : "window"] = { types: p.types ? new Set(p.types) : null };
+      s.aliases?.unsubscribed(c.plugin.manifest.id);
     },
     unsubscribeEvents: (_p, c) => {
       c.mount.events[c.viaPort ? "port" : "window"] = null;
+      s.aliases?.unsubscribed(c.plugin.manifest.id);
     },
     broadcastEvent: (p, c) => {
       if (!bridge.allowBroadcast(c.mount)) throw new Error("Rate limit exceeded");
