@@ -13,7 +13,8 @@
  *   `limits.docsPerSession` such waits per browser.
  * - Awareness frames (cursors, selections) are relayed live to the other subscribers and never buffered;
  *   per sender and document at most one per `docAwarenessGapMs` leaves, the latest one winning (a
- *   coalesced frame is sent when the gap has passed, so the final cursor position always arrives).
+ *   coalesced frame is sent when the gap has passed, or at once when its sender unsubscribes, so the final
+ *   cursor position — or "my cursor is gone" — always arrives; a sender that leaves loses its cursors anyway).
  */
 import { encodeCbor, type ClientMsg, type DocInfo, type DocSeqFrame, type Limits, type ServerMessage, type ServerMsg } from "@taiku/protocol";
 import type { Peer } from "./peer.js";
@@ -182,12 +183,19 @@ export class DocStore {
     if (!doc.subs.has(peer)) doc.subs.set(peer, { awareAt: -Infinity, pending: null, timer: null });
   }
 
-  unsubscribe(peer: Peer, docId: string): void {
+  /** `flush`: relay a coalesced awareness state still waiting (not when leaving: the others drop its cursors then). */
+  unsubscribe(peer: Peer, docId: string, flush = true): void {
     this.unwait(peer, docId);
     const doc = this.docs.get(docId);
     const sub = doc?.subs.get(peer);
     if (!doc || !sub) return;
-    if (sub.timer) clearTimeout(sub.timer);
+    // A coalesced state still waiting is the sender's last one (a page closing a document sends "my cursor
+    // is gone" just before unsubscribing): relay it now rather than leave a stale cursor at the others.
+    if (sub.timer) {
+      clearTimeout(sub.timer);
+      sub.timer = null;
+      if (flush && this.host.live()) this.relayAwareness(doc, peer, sub);
+    }
     doc.subs.delete(peer);
   }
 
@@ -209,7 +217,7 @@ export class DocStore {
 
   /** A browser left: it is no longer subscribed anywhere. */
   peerLeft(peer: Peer): void {
-    for (const doc of this.docs.values()) this.unsubscribe(peer, doc.id);
+    for (const doc of this.docs.values()) this.unsubscribe(peer, doc.id, false);
     if (this.waitsOf.has(peer)) for (const docId of [...this.waiting.keys()]) this.unwait(peer, docId);
   }
 

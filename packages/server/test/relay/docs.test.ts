@@ -207,11 +207,13 @@ describe("documents over the browser socket", () => {
     expect(seqs(await subscribe(late.b, 0))).toEqual([1]);
     await sleep(100);
     expect(late.b.log.some((m) => m.t === "docAwareness")).toBe(false);
-    // A pending trailing frame is not sent once its sender unsubscribed.
+    // A pending trailing frame goes at once when its sender unsubscribes (a page's last state before it
+    // unsubscribes is "my cursor is gone"), and nothing after.
     b.b.send({ t: "docAwareness", docId: DOC, counter: 1, frame: fakeFrame() });
     b.b.send({ t: "docAwareness", docId: DOC, counter: 2, frame: fakeFrame() });
     b.b.send({ t: "docUnsubscribe", docId: DOC });
     expect((await a.b.next("docAwareness")).counter).toBe(1);
+    expect((await a.b.next("docAwareness", (m) => m.counter === 2)).userId).toBe(b.userId);
     await sleep(400);
     expect(a.b.drain("docAwareness")).toEqual([]);
   });

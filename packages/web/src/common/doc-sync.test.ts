@@ -314,7 +314,7 @@ describe("DocSync", () => {
     expect(aw(a) - before).toBeLessThanOrEqual(2);
     // A leaves the session: B drops A's cursor.
     relay.disconnect(a);
-    expect(b.sync.awareness.getStates().has(a.sync.doc.clientID)).toBe(false);
+    await until(() => !b.sync.awareness.getStates().has(a.sync.doc.clientID));
   });
 });
 

@@ -16,7 +16,7 @@
  */
 import { aad, openFrame, sealFrame, type AeadKey } from "@taiku/crypto";
 import { DOC_FRAME_MAX_BYTES, type ClientMessage, type DocSeqFrame, type ServerMsg } from "@taiku/protocol";
-import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, modifyAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { Emitter } from "./emitter.js";
 import type { Clock } from "./services.js";
@@ -67,6 +67,24 @@ export function docTitle(text: string): string {
     if (line) return line.length > 80 ? `${line.slice(0, 79)}…` : line;
   }
   return "";
+}
+
+const HEX_COLOR = /^#[0-9a-fA-F]{3,8}$/;
+
+/**
+ * A peer's awareness state as the editor may render it: y-codemirror puts `user.color` / `colorLight`
+ * into a style attribute (a writer could restyle or cover the page of everyone who opens the document)
+ * and `user.name` into each caret label. Other colors are left out (the editor's default is used) and
+ * names are cut to 64 characters, as participants' names are.
+ */
+function checkedState(state: unknown): unknown {
+  if (state === null || typeof state !== "object" || !("user" in state)) return state;
+  const user: Record<string, unknown> = typeof state.user === "object" && state.user !== null ? { ...state.user } : {};
+  const checked: Record<string, unknown> = {};
+  if (typeof user.name === "string") checked.name = user.name.slice(0, 64);
+  if (typeof user.color === "string" && HEX_COLOR.test(user.color)) checked.color = user.color;
+  if (typeof user.colorLight === "string" && HEX_COLOR.test(user.colorLight)) checked.colorLight = user.colorLight;
+  return { ...state, user: checked };
 }
 
 export class DocSync {
@@ -177,6 +195,10 @@ export class DocSync {
 
   /** A `docUpdates` message for this document, handled in arrival order. */
   receive(msg: ServerMsg<"docUpdates">): Promise<void> {
+    // Not subscribed yet: these are live frames of an earlier subscription on this socket (the document
+    // was closed and opened again); the replay of ours brings them. Taking them would raise lastSeq past
+    // the frames before them, which the subscription would then skip.
+    if (!this.online) return Promise.resolve();
     const reply = this.online && !this.subscribed;
     if (reply) this.subscribed = true;
     const epoch = this.epoch;
@@ -207,7 +229,7 @@ export class DocSync {
       if (!plain) return this.failed(msg.userId, msg.counter, null);
       this.applyingFrom = msg.userId;
       try {
-        applyAwarenessUpdate(this.awareness, plain, REMOTE);
+        applyAwarenessUpdate(this.awareness, modifyAwarenessUpdate(plain, checkedState), REMOTE);
       } catch {
         // A malformed state from a peer with the key: ignored like any other bad input.
       } finally {
@@ -218,11 +240,19 @@ export class DocSync {
     return run;
   }
 
-  /** A participant left the session: their cursors go. */
-  userLeft(userId: number): void {
-    const ids = [...this.owners].filter(([, u]) => u === userId).map(([id]) => id);
-    for (const id of ids) this.owners.delete(id);
-    if (ids.length) removeAwarenessStates(this.awareness, ids, REMOTE);
+  /**
+   * A participant left the session: their cursors go — after the frames already being opened, so a
+   * cursor state of theirs that arrived just before they left does not bring the cursor back.
+   */
+  userLeft(userId: number): Promise<void> {
+    const run = this.inbound.then(() => {
+      if (this.closed) return;
+      const ids = [...this.owners].filter(([, u]) => u === userId).map(([id]) => id);
+      for (const id of ids) this.owners.delete(id);
+      if (ids.length) removeAwarenessStates(this.awareness, ids, REMOTE);
+    });
+    this.inbound = run.catch(() => {});
+    return run;
   }
 
   /**
@@ -250,7 +280,8 @@ export class DocSync {
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.online && this.writable && this.awareness.getLocalState() !== null) {
+    // Also when the cursor was just taken away (the tile went) and that state still waits for its gap.
+    if (this.online && this.writable && (this.awareness.getLocalState() !== null || this.awarenessTimer !== null)) {
       this.clearAwarenessTimer();
       removeAwarenessStates(this.awareness, [this.doc.clientID], "closing");
       this.sendAwareness();
@@ -267,12 +298,15 @@ export class DocSync {
 
   private async applyFrames(frames: DocSeqFrame[]): Promise<void> {
     for (const f of frames) {
-      if (f.seq <= this.lastSeq || this.closed) continue;
+      if (this.closed) continue;
+      // A frame at or below lastSeq is applied again (a no-op for Yjs), not skipped: live frames of an
+      // earlier subscription on this socket (the document closed and opened again) can arrive ahead of
+      // this subscription's replay and be taken for it; the replay then holds them and those before.
       if (this.myUserIds.has(f.userId) && this.unconfirmed.delete(f.counter)) {
         // The echo of our own frame (this connection's, or an earlier one's in a replay): its content
         // is already in the document. (Frames of ours sent again, or sent by an earlier `DocSync` of
         // this page, are applied like any other.)
-        this.lastSeq = f.seq;
+        this.lastSeq = Math.max(this.lastSeq, f.seq);
         continue;
       }
       // Replay protection: none by counter. Yjs updates are idempotent (applying one twice changes

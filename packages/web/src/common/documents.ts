@@ -120,7 +120,7 @@ export class DocumentHub {
 
   /** A participant left: their cursors go from every document. */
   userLeft(userId: number): void {
-    for (const { sync } of this.docs.values()) sync.userLeft(userId);
+    for (const { sync } of this.docs.values()) void sync.userLeft(userId);
   }
 
   /**
