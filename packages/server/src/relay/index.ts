@@ -89,6 +89,9 @@ export function createRelay(deps: RelayDeps): Relay {
           const s = decodeSnapshot(ctx, snapshot);
           ctx.sessions.set(s.id, s);
           s.detachCli(null); // grace window starts now
+          // Written back before anyone joins: the ids it now hands out start past a gap (snapshot.ts), and a
+          // crash before its next periodic snapshot must not restore the old counters and hand them out again.
+          await saveOne(s);
           deps.logger.info({ sessionId }, "session restored");
         } catch (err) {
           deps.logger.warn({ sessionId, err: String(err) }, "unreadable snapshot skipped");

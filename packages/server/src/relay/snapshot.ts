@@ -92,6 +92,9 @@ export function encodeSnapshot(s: Session): Uint8Array {
   return encodeCbor(snap);
 }
 
+/** How far user and chat ids jump on restore: more than any session hands out between two snapshots. */
+export const RESTORE_ID_GAP = 1 << 16;
+
 /** Rebuild a session from a snapshot; throws when the bytes are not a valid snapshot. */
 export function decodeSnapshot(ctx: RelayContext, bytes: Uint8Array): Session {
   const snap = snapshotSchema.parse(decodeCbor(bytes));
@@ -102,7 +105,9 @@ export function decodeSnapshot(ctx: RelayContext, bytes: Uint8Array): Session {
     verifiers: snap.verifiers, readersEnabled: snap.readersEnabled, viewerAuth: snap.viewerAuth, plugins: snap.plugins,
     ...(snap.tunnelPorts ? { tunnelPorts: snap.tunnelPorts } : {}),
   });
-  s.nextUserId = snap.nextUserId;
+  // After a crash the snapshot may be up to one interval old: ids handed out since then live on in pages
+  // (their own userId, chat ids) and in the CLI (input counters per userId), so continue past a gap.
+  s.nextUserId = snap.nextUserId + RESTORE_ID_GAP;
   s.nextServerRequestId = snap.nextServerRequestId;
   for (const sh of snap.shells) {
     const shell = s.newShell(sh.id, sh.rows, sh.cols);
@@ -113,7 +118,7 @@ export function decodeSnapshot(ctx: RelayContext, bytes: Uint8Array): Session {
       agent: FrameRing.restore(limits.shellRingBytes, sh.agent.next, sh.agent.frames),
     });
   }
-  s.chat.nextId = snap.chat.nextId;
+  s.chat.nextId = snap.chat.nextId + RESTORE_ID_GAP;
   s.chat.entries = snap.chat.entries.slice(-limits.chatRing) as ChatEntry[];
   s.kv = SessionKv.restore(limits.sessionKvBytes, snap.kv);
   for (const d of snap.docs ?? []) {

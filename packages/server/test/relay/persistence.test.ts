@@ -68,6 +68,39 @@ describe("snapshots and restore", () => {
     expect(h2.logger.lines.some((l) => l.includes("CLI disconnected"))).toBe(true);
   });
 
+  it("after a crash, user and chat ids continue past a gap: ids handed out since the last snapshot are not given out again", async () => {
+    const snapshots = new MemorySnapshots();
+    const h1 = await start({ snapshots });
+    const host = await openSession(h1);
+    const first = await join(h1, host, "writer");
+    first.b.send({ t: "chat", message: "saved" });
+    const saved = await first.b.next("chat");
+    await h1.relay.close();
+
+    // Restored, it hands out more ids, then dies before its next periodic snapshot: the last snapshot
+    // written is the one its restore wrote back.
+    const h2 = await start({ snapshots, limits: { cliGraceMs: 10_000 } });
+    await h2.relay.restore();
+    const lastSnapshot = snapshots.data.get(host.sessionId)!;
+    const lost = await join(h2, host, "writer");
+    lost.b.send({ t: "chat", message: "lost in the crash" });
+    const lostChat = await lost.b.next("chat");
+    expect([lost.userId, lostChat.id]).toEqual([expect.any(Number), expect.any(Number)]);
+
+    const crashed = new MemorySnapshots();
+    await crashed.save(host.sessionId, lastSnapshot.owner, lastSnapshot.snapshot);
+    const h3 = await start({ snapshots: crashed, limits: { cliGraceMs: 10_000 } });
+    await h3.relay.restore();
+    const next = await join(h3, host, "writer");
+    // A page still holding `lost.userId` would take the new page's chat as its own, and the CLI would drop
+    // the new page's input as replays of the old one's counters.
+    expect(next.userId).toBeGreaterThan(lost.userId);
+    next.b.send({ t: "chat", message: "after the crash" });
+    const nextChat = await next.b.next("chat");
+    expect(nextChat.id).toBeGreaterThan(lostChat.id);
+    expect(next.b.log.find((m) => m.t === "chatHistory")!.messages.map((m: Msg) => m[4])).toEqual([saved.id]);
+  });
+
   it("skips unreadable snapshots", async () => {
     const snapshots = new MemorySnapshots();
     await snapshots.save("brokenSnap1", null, new Uint8Array([1, 2, 3]));
