@@ -130,4 +130,18 @@ describe("documents: review mends", () => {
     expect(other.awareness.getStates().get(sync.doc.clientID)!.user).toEqual(fine);
     await Promise.all([sync.close(), other.close()]);
   });
+
+  it("closing the client closes its open documents: the cursor removal goes out, the Yjs state is freed", async () => {
+    const sent: ClientMessage[] = [];
+    const hub = new DocumentHub({ ...sender(sent), title: () => {}, warning: () => {} });
+    hub.connected(5, true);
+    const sync = hub.open(DOC);
+    await hub.handle({ t: "docUpdates", docId: DOC, frames: [] });
+    sync.awareness.setLocalState({ user: { name: "Ann" }, cursor: null });
+    await until(() => awarenessOf(sent).length === 1);
+    hub.closeAll();
+    expect(hub.get(DOC)).toBeUndefined();
+    await until(() => sync.doc.isDestroyed);
+    expect(awarenessOf(sent)).toHaveLength(2); // "my cursor is gone"
+  });
 });

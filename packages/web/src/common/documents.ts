@@ -96,6 +96,15 @@ export class DocumentHub {
     return this.docs.get(docId)?.sync;
   }
 
+  /**
+   * The client is closing for good: every open document closes now (its cursor removal still goes out,
+   * its Yjs state and awareness timer are freed). Edits not yet confirmed are not waited for.
+   */
+  closeAll(): void {
+    for (const { sync } of this.docs.values()) void sync.close();
+    this.docs.clear();
+  }
+
   /** The socket is authenticated with its initial state: subscribe every open document. */
   connected(userId: number, writable: boolean): void {
     this.conn = { userId, writable };

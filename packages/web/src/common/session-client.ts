@@ -178,6 +178,7 @@ export class SessionClient {
   close(): void {
     for (const s of this.streams.values()) s.ack.flush();
     this.kv.flush();
+    this.docs.closeAll();
     this.conn.stop(1000, "bye");
   }
 
