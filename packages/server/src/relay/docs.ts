@@ -103,7 +103,7 @@ export class Doc {
     const frame: DocSeqFrame = { seq: this.nextSeq, n: f.n, c: f.c, userId: f.userId, counter: f.counter };
     if (covers !== undefined) frame.snapshot = true;
     this.ring.push(frame);
-    return this.ring.all().at(-1)!;
+    return this.ring.last()!; // the stored (compacted) copy
   }
 
   /** Frames with seq ≥ fromSeq, in seq order. */

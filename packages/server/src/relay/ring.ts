@@ -104,6 +104,11 @@ export class FrameRing<F extends SeqFrame = SeqFrame> {
     return this.frames.slice(this.head);
   }
 
+  /** The newest frame held (as stored: `push` may keep a compact copy), without copying the rest. */
+  last(): F | undefined {
+    return this.frames.length > this.head ? this.frames[this.frames.length - 1] : undefined;
+  }
+
   /** Drop every frame (old-key frames after a link rotation); seqs continue. */
   clear(): void {
     this.frames = [];
