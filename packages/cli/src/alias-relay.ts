@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { aad, openFrame, sealFrame, type AeadKey } from "@taiku/crypto";
-import { decodeCbor, encodeCbor, type CliDownMsg, type CliUp } from "@taiku/protocol";
+import { decodeCbor, encodeCbor, LIMITS, type CliDownMsg, type CliUp } from "@taiku/protocol";
 import { AliasShims, aliasOutputSchema, type ControlAnswer, type ControlRequest } from "./alias-shims.js";
 
 export const ALIAS_ANSWER_MS = 30_000;
@@ -86,6 +86,10 @@ export class ShareAliases {
     if (!this.opts.shellIds().includes(req.shellId)) throw new Error(`shell ${req.shellId} is not a shell of this session`);
     const invocationId = this.nextId++;
     const plain = encodeCbor({ name: req.name, args: req.args, cwd: req.cwd });
+    // The server refuses an `aliasCall` whose sealed frame is over one frame's plaintext (64 KiB): say so now, not after the deadline.
+    if (plain.byteLength > LIMITS.maxDataPlaintext) {
+      throw new Error(`${req.name}: the arguments are too large (${plain.byteLength} bytes encoded; at most ${LIMITS.maxDataPlaintext})`);
+    }
     const frame = await sealFrame(this.opts.key(), plain, aad.alias(this.opts.sessionId(), req.shellId, invocationId));
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.finish(invocationId, TIMEOUT), this.opts.answerMs ?? ALIAS_ANSWER_MS);

@@ -14,7 +14,7 @@ import {
   verifiersOf, type AeadKey, type LinkSecrets, type SessionKeys,
 } from "@taiku/crypto";
 import { importNodeAeadKey } from "./node-aead.js";
-import { E2E_SUITE, encodeCbor, encodeCliData, type CliDown, type CliDownMsg, type EncodedCliData } from "@taiku/protocol";
+import { E2E_SUITE, encodeCbor, encodeCliData, LIMITS, type CliDown, type CliDownMsg, type EncodedCliData } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
 import { FlowGate, SocketPressure, Watermark } from "./flow.js";
 import { Link } from "./link.js";
@@ -211,19 +211,27 @@ export class ShareSession extends EventEmitter {
     });
   }
 
-  /** Edit a message this CLI posted. Returns false when the link is down. */
+  /**
+   * Edit a message this CLI posted. Returns false when the link is down, and when the message has left
+   * the chat ring (the server keeps the last `chatRing` messages and refuses edits of older ones).
+   */
   editChat(id: number, message: string): boolean {
+    if (!this.chat.all().some((m) => m.id === id)) return false;
     return this.link.send({ t: "chatEdit", id, message });
   }
 
   /**
    * Send one agent event (spec §3.13, §8) to viewers: CBOR `{type, data, timestamp}` sealed with
    * K_enc and the `agent` AAD, numbered per shell. Dropped (false) while the link is down or for
-   * a shell that is not running.
+   * a shell that is not running, and when it is larger than one frame (the server refuses those).
    */
   sendAgentEvent(shellId: number, event: { type: string; data: Record<string, unknown>; timestamp?: number }): boolean {
     if (!this.pool.has(shellId) || !this.live || this.awaitingSync) return false;
     const plain = encodeCbor({ type: event.type, data: event.data, timestamp: event.timestamp ?? Date.now() });
+    if (plain.byteLength > LIMITS.maxDataPlaintext) {
+      this.log(`agent event ${event.type} dropped: ${plain.byteLength} bytes is more than one frame`);
+      return false;
+    }
     void this.enqueue(async () => {
       if (!this.live || this.awaitingSync) return;
       const seq = this.agentSeq.get(shellId) ?? 0;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startShare, type ShareHandle } from "../src/index.js";
+import { AgentRunTelemetry, type AgentWireEvent } from "../src/agents/telemetry.js";
 import { alive, dead, eventually, fakeCli, fakeInteractiveCli } from "../../agents/test/helpers/fake-cli.js";
 import { joinAgentsViewer, type AgentsViewer, type ChatView } from "./helpers/agents-viewer.js";
 
@@ -230,4 +231,16 @@ describe("taiku --agents: agents started by hand in a shell", () => {
       await w.waitFor(() => s.agents!.detector!.agents().length === 0, "agent no longer tracked");
     });
   }
+});
+
+describe("agent telemetry", () => {
+  it("clips a tool call's title (a whole command line) like the other texts, so the event fits one sealed frame", () => {
+    const events: AgentWireEvent[] = [];
+    const t = new AgentRunTelemetry((_shellId, ev) => void events.push(ev), 1, "codex");
+    const title = `cat > big.txt <<'EOF'\n${"x".repeat(100_000)}\nEOF`;
+    t.event({ type: "action", engine: "codex", phase: "started", action: { id: "a1", kind: "command", title, detail: {} }, ok: null, message: null, level: null });
+    const call = events.find((e) => e.type === "agent.tool_call")!;
+    expect((call.data["tool_name"] as string).length).toBeLessThanOrEqual(4000);
+    expect(call.data["tool_name"]).toMatch(/^cat > big\.txt/);
+  });
 });

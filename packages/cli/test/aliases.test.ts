@@ -221,3 +221,32 @@ describe("alias directory cleanup", () => {
     expect(existsSync(dirs[0]!)).toBe(false);
   });
 });
+
+describe("alias calls against a real taiku server", () => {
+  it("refuses arguments that would not fit one sealed frame of the link, at once, instead of waiting for the deadline", async () => {
+    const home = mkdtempSync(join(tmpdir(), "taiku-alias-home-"));
+    cleanup.push(() => rmSync(home, { recursive: true, force: true }));
+    const envs: Array<Record<string, string>> = [];
+    const spawn: SpawnPty = (_file, _args, opts): PtyLike => {
+      envs.push(opts.env);
+      return { pid: 1, onData: () => ({ dispose() {} }), onExit: () => ({ dispose() {} }), write() {}, resize() {}, pause() {}, resume() {}, kill() {} };
+    };
+    const warnings: string[] = [];
+    const share = await startShare({
+      shell: "/bin/sh", env: { PATH: process.env.PATH ?? "" }, spawn, dir: process.cwd(), embedded: { home, port: 0 }, aliases: { answerMs: 3000 },
+    });
+    cleanup.push(() => void share.close());
+    share.session.on("warn", (m: string) => warnings.push(m));
+    const env = envs[0]!;
+    // Small arguments reach the server, which answers at once: no plugin client runs the alias here.
+    const small = capturedIo({ env, cwd: "/tmp" });
+    expect(await runAliasCall(["music", "--", "x"], small.io)).toBe(124);
+    // The server refuses an `aliasCall` whose sealed frame is over 64 KiB: the CLI must say so, not wait.
+    const big = capturedIo({ env, cwd: "/tmp" });
+    const started = Date.now();
+    expect(await runAliasCall(["music", "--", "a".repeat(40 * 1024), "b".repeat(40 * 1024)], big.io)).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(big.err()).toMatch(/too large/);
+    expect(warnings).toEqual([]);
+  }, 30_000);
+});

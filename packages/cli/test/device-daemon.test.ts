@@ -107,7 +107,7 @@ describe("device heartbeats", () => {
     const bodies: unknown[] = [];
     const fakeFetch = (async (_url: string | URL | Request, init?: RequestInit) => {
       bodies.push(JSON.parse(String(init?.body)));
-      return new Response("", { status: 200 });
+      return new Response(JSON.stringify({ ok: true }), { status: 200, headers: { "content-type": "application/json" } }); // the real heartbeat answer
     }) as typeof fetch;
     const sessions = Array.from({ length: MAX_DEVICE_SESSIONS + 6 }, (_, i) => `http://127.0.0.1:1/s/session${i}`);
     const reporter = startDeviceReporter(

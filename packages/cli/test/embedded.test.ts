@@ -141,3 +141,34 @@ describe("share with the real server", () => {
     expect(peakQueued).toBeLessThan(5 * 1024 * 1024);
   }, 180_000);
 });
+
+describe("agent events against the real server", () => {
+  it("does not send an agent event the server would refuse as malformed (sealed frame over 64 KiB)", async () => {
+    const share = track(await startShare({ shell: "/bin/sh", env: shellEnv, embedded: { home: await home(), port: 0 } }));
+    const warnings: string[] = [];
+    share.session.on("warn", (m: string) => warnings.push(m));
+    const viewer = track(await joinAsViewer(share.links.participant));
+    // A command title is the whole command line: a heredoc can make it far longer than one frame.
+    expect(share.session.sendAgentEvent(1, { type: "agent.tool_call", data: { tool_name: "x".repeat(70 * 1024), kind: "command" } })).toBe(false);
+    expect(share.session.sendAgentEvent(1, { type: "agent.tool_call", data: { tool_name: "ls", kind: "command" } })).toBe(true);
+    await viewer.waitFor(() => viewer.messages.some((m) => m.t === "agent"), "the small agent event at the viewer");
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe("host chat against the real server", () => {
+  it("reports an edit of a message the server's chat ring no longer holds as not done (the agents then post anew)", async () => {
+    const share = track(await startShare({ shell: "/bin/sh", env: shellEnv, embedded: { home: await home(), port: 0 } }));
+    const warnings: string[] = [];
+    share.session.on("warn", (m: string) => warnings.push(m));
+    const progress = await share.session.postChat("agent", "starting…");
+    expect(share.session.editChat(progress, "working…")).toBe(true);
+    // The server keeps the last 100 messages (LIMITS.chatRing): 100 more push the progress message out.
+    let latest = progress;
+    for (let i = 0; i < 100; i++) latest = await share.session.postChat("agent", `busy ${i}`);
+    expect(share.session.editChat(progress, "done: the answer")).toBe(false);
+    expect(share.session.editChat(latest, "still held")).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(warnings).toEqual([]);
+  });
+});

@@ -26,21 +26,23 @@ async function authServer(approveAfterPolls: number, outcome: "approve" | "expir
   const srv = createServer(async (req, res) => {
     calls.push(`${req.method} ${req.url}`);
     const json = (status: number, v: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(v));
+    // Error and pending answers are text/plain, as the real server sends them (§11.1).
+    const text = (status: number, t: string) => res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(t);
     if (req.url === "/api/v1/auth/cli/start") {
       const b = await body(req);
-      if (typeof b.hostname !== "string") return json(400, { error: "bad" });
+      if (typeof b.hostname !== "string") return text(400, "invalid request body: hostname: Required");
       if (outcome === "malformed") return json(200, { code: "ABCD-1234", verifyUrl: "not a url", pollToken: "poll-1" });
       return json(200, { code: "ABCD-1234", verifyUrl: `${url}/verify?code=ABCD-1234`, pollToken: "poll-1", expiresIn: 600, interval: 0 });
     }
     if (req.url === "/api/v1/auth/cli/poll") {
       const b = await body(req);
-      if (b.pollToken !== "poll-1") return json(400, { error: "bad token" });
-      if (++polls < approveAfterPolls) return json(202, { error: "authorization pending" });
-      if (outcome === "expire") return json(410, { error: "expired" });
+      if (b.pollToken !== "poll-1") return text(410, "expired");
+      if (++polls < approveAfterPolls) return text(202, "authorization pending");
+      if (outcome === "expire") return text(410, "expired");
       return json(200, { apiKey: "tk_new", user: { id: "u7", name: "Ann" }, deviceId: "dev-1", deviceToken: "dt-1" });
     }
     if (req.url === "/api/v1/auth/me") {
-      if (req.headers["x-taiku-token"] !== "tk_new") return json(401, { error: "missing authentication" });
+      if (req.headers["x-taiku-token"] !== "tk_new") return text(401, "missing authentication");
       return json(200, { id: "u7", name: "Ann", plan: "self-hosted" });
     }
     if (req.url === "/api/v1/auth/api-keys" && req.method === "GET")
@@ -52,7 +54,7 @@ async function authServer(approveAfterPolls: number, outcome: "approve" | "expir
       revoked.push(req.url.split("/").pop()!);
       return json(200, { ok: true });
     }
-    json(404, { error: "not found" });
+    text(404, "Not found");
   });
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;

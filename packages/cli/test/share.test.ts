@@ -167,9 +167,12 @@ describe("share through the relay", () => {
     const got: string[] = [];
     share.session.onChat((m) => got.push(`${m.name}: ${m.message}`));
     await expect(share.session.postChat("agent", "working…")).resolves.toBe(77);
-    relay.sendToCli(share.sessionId, { t: "chat", id: 3, userId: 2, name: "alice", role: "writer", message: "hi", ts: Date.now() });
+    relay.sendToCli(share.sessionId, { t: "chat", id: 78, userId: 2, name: "alice", role: "writer", message: "hi", ts: Date.now() });
     await new Promise((r) => setTimeout(r, 100));
-    expect(got).toEqual(["alice: hi"]);
-    expect(share.session.chat.all()).toHaveLength(1);
+    // The server echoes the host's own post as `chat` too (the agents skip role "host").
+    expect(got).toEqual(["agent: working…", "alice: hi"]);
+    expect(share.session.chat.all()).toHaveLength(2);
+    expect(share.session.editChat(77, "done")).toBe(true);
+    expect(share.session.editChat(1, "not a message the chat holds")).toBe(false);
   });
 });

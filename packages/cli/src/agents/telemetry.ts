@@ -121,7 +121,7 @@ export class AgentRunTelemetry {
         if (!TOOL_KINDS.has(a.kind)) return;
         if (ev.phase === "started" || (ev.phase === "completed" && !this.seenTool(a.id))) {
           this.markTool(a.id);
-          this.emit("agent.tool_call", { tool_name: a.title, kind: a.kind });
+          this.emit("agent.tool_call", { tool_name: clip(a.title), kind: a.kind });
           if (this.status !== "tool_use") this.setStatus("tool_use");
         }
         if (ev.phase === "completed") {

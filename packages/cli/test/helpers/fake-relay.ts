@@ -98,8 +98,9 @@ export async function startFakeRelay(): Promise<FakeRelay> {
         case "resume": {
           const s = sessions.get(m.sessionId);
           if (!s || s.closed || s.token !== m.token) {
+            // As the real relay (cli-link.ts): the error, then close 4404.
             send(ws, { t: "error", message: "Session not found" });
-            ws.close();
+            ws.close(4404, "Session not found");
             return;
           }
           s.cli?.terminate();
@@ -142,6 +143,8 @@ export async function startFakeRelay(): Promise<FakeRelay> {
           }
           return;
         case "chatSend":
+          // As the real relay: the post reaches the CLI as `chat` first, then the answer.
+          send(ws, { t: "chat", id: 77, userId: 0, name: m.name, role: "host", message: m.message, ts: Date.now() });
           send(ws, { t: "chatSent", requestId: m.requestId, id: 77 });
           return;
         case "close":
