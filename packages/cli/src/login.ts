@@ -49,11 +49,17 @@ function errorText(json: unknown): string {
   return typeof e === "string" ? e : "";
 }
 
+/** What `cli/start` is told about this machine, within the server's field limits (`cliLoginStartBody`). */
+export function loginDevice(host: string, os: string): { deviceName: string; hostname: string; os: string } {
+  const name = host.slice(0, 255);
+  return { deviceName: `taiku CLI on ${name}`.slice(0, 128), hostname: name, os: os.slice(0, 64) };
+}
+
 export async function runLogin(args: AccountArgs, io: CliIo, timing: LoginTiming = realTiming): Promise<number> {
   const dir = configDir(io.env, io.homedir);
   const existing = await loadCredentials(dir).catch(() => null);
   const server = args.server ?? existing?.server ?? DEFAULT_SERVER;
-  const start = await post(io, `${server}/api/v1/auth/cli/start`, { deviceName: `taiku CLI on ${hostname()}`, hostname: hostname(), os: platform() });
+  const start = await post(io, `${server}/api/v1/auth/cli/start`, loginDevice(hostname(), platform()));
   if (start.status !== 200) throw new CliError(`login could not start (HTTP ${start.status}${errorText(start.json) ? `: ${errorText(start.json)}` : ""})`);
   const s = answerOf(cliLoginStartAnswer, start.json, "the login start");
   io.stdout.write(`To sign in, open ${s.verifyUrl}\nand confirm the code: ${s.code}\nWaiting for approval…\n`);

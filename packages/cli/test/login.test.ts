@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/index.js";
 import { loadCredentials } from "../src/credentials.js";
 import type { AccountArgs } from "../src/args.js";
-import { runLogin } from "../src/login.js";
+import { loginDevice, runLogin } from "../src/login.js";
+import { cliLoginStartBody } from "@taiku/protocol";
 import { startServer } from "@taiku/server";
 import { waitFor } from "./helpers/wait-for.js";
 
@@ -158,5 +159,14 @@ describe("login, whoami, logout against a real taiku server", () => {
     const me = (key: string) => fetch(`${url}/api/v1/auth/me`, { headers: { "x-taiku-token": key } }).then((r) => r.status);
     expect(await me(creds!.apiKey)).toBe(401);
     expect(await me(other.apiKey)).toBe(200);
+  });
+});
+
+describe("the device a login names", () => {
+  it("stays within the server's limits however long the machine's name is", () => {
+    expect(loginDevice("box", "linux")).toEqual({ deviceName: "taiku CLI on box", hostname: "box", os: "linux" });
+    const long = loginDevice("h".repeat(300), "o".repeat(80));
+    expect(cliLoginStartBody.safeParse(long).success).toBe(true);
+    expect(long.deviceName).toBe(`taiku CLI on ${"h".repeat(115)}`);
   });
 });

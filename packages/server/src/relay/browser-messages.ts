@@ -177,10 +177,12 @@ function presence(session: Session, peer: Peer): void {
 }
 
 function setName(session: Session, peer: Peer, name: string): void {
+  const before = peer.name;
   peer.name = name;
   for (const shell of session.shells.values()) if (isOwner(shell, peer)) shell.ownerName = name;
   presence(session, peer);
-  session.sendCli({ t: "sessionEvent", kind: "user_renamed", userId: peer.userId, userName: name, shellId: 0, device: peer.device, detail: "" });
+  // `detail`: the previous name, so the host can print "[session] old is now new".
+  session.sendCli({ t: "sessionEvent", kind: "user_renamed", userId: peer.userId, userName: name, shellId: 0, device: peer.device, detail: before });
 }
 
 function setCursor(session: Session, peer: Peer, cursor: ClientMsg<"setCursor">["cursor"]): void {

@@ -349,6 +349,8 @@ describe("presence", () => {
     expect(await host.cli.next("sessionEvent", (m) => m.kind === "user_joined" && m.userId === b.userId)).toMatchObject({ userName: "Bo", device: "Test Web" });
     b.b.send({ t: "setName", name: "Bob" });
     expect((await a.b.next("userDiff")).user.name).toBe("Bob");
+    // The CLI hears the old name too ("[session] Bo is now Bob").
+    expect(await host.cli.next("sessionEvent", (m) => m.kind === "user_renamed")).toMatchObject({ userId: b.userId, userName: "Bob", detail: "Bo" });
     b.b.send({ t: "setFocus", shellId: 3 });
     expect((await a.b.next("userDiff")).user.focus).toBe(3);
     const t0 = Date.now();
