@@ -330,4 +330,23 @@ describe("BridgeHost: frames still loading", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(win.responses()).toEqual([expect.objectContaining({ id: "early1", result: expect.objectContaining({ id: "sess1" }) })]);
   });
+
+  it("runs a pre-init request of the first document that arrives after its load, until the frame uses its identity", async () => {
+    const h = harness([reader]);
+    const win = new FakeFrame();
+    h.host.mount(win, "t.reader", "p", { loading: true });
+    const mount = h.host.mount(win, "t.reader", "p")!; // load, before the frame's request arrived
+    await h.host.onMessage(win, { type: "taiku:request", id: "late", pluginId: "", panelId: "", authToken: "", method: "getSession" });
+    expect(win.responses()).toEqual([expect.objectContaining({ id: "late", result: expect.objectContaining({ id: "sess1" }) })]);
+    await h.host.onMessage(win, { type: "taiku:request", id: "own", pluginId: "t.reader", authToken: mount.authToken, method: "getSession" });
+    await h.host.onMessage(win, { type: "taiku:request", id: "after", pluginId: "", panelId: "", authToken: "", method: "getSession" });
+    expect(win.responses().slice(1)).toEqual([
+      expect.objectContaining({ id: "own", result: expect.objectContaining({ id: "sess1" }) }),
+      { type: "taiku:response", id: "after", error: NOT_INITIALISED },
+    ]);
+    // A reload is not the first document: its pre-init requests are answered, not run.
+    h.host.mount(win, "t.reader", "p");
+    await h.host.onMessage(win, { type: "taiku:request", id: "reload", pluginId: "", panelId: "", authToken: "", method: "getSession" });
+    expect(win.responses().at(-1)).toEqual({ type: "taiku:response", id: "reload", error: NOT_INITIALISED });
+  });
 });

@@ -100,6 +100,7 @@ export class BridgeHost {
     const mount: Mount = {
       pluginId, panelId, authToken: b64url(this.random(32)), target: source, port: null, events: { window: null, port: null },
       pending: 0, lastShellData: new Map(), broadcasts: [], loading: opts.loading ?? false, early: [],
+      lateEarly: prev?.loading ? EARLY_REQUESTS_MAX - prev.early.length : 0,
     };
     if (prev) this.closePort(prev);
     this.mounts.set(source, mount);
@@ -230,6 +231,11 @@ export class BridgeHost {
       // (bounded) and run once init is sent. Otherwise nothing runs, but the plugin gets an answer
       // instead of waiting for its timeout.
       if (!port && mount.loading && mount.early.length < EARLY_REQUESTS_MAX) return void mount.early.push(data);
+      // The first document's, delivered after its `load`: run as this mount, like the held ones.
+      if (!port && mount.lateEarly > 0) {
+        mount.lateEarly--;
+        return this.handle(mount, { ...(data as object), pluginId: mount.pluginId, authToken: mount.authToken }, null);
+      }
       return this.reply(mount, port, inbound.kind === "error" ? inbound.id : inbound.request.id, { error: NOT_INITIALISED });
     }
     const claimed = {
@@ -243,6 +249,7 @@ export class BridgeHost {
       { allowMissingAuthToken: this.opts.allowMissingAuthToken ?? false },
     );
     if (identity === "drop") return void this.stats.dropped++;
+    if (!port) mount.lateEarly = 0; // the frame has its identity: pre-init requests from it have all arrived
     if (identity === "accept-legacy") console.warn(`taiku: plugin ${mount.pluginId} sent a request without authToken`);
     if (inbound.kind === "error") return this.reply(mount, port, inbound.id, { error: inbound.error });
     const req = inbound.request;

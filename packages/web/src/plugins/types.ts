@@ -54,6 +54,12 @@ export interface Mount {
   loading: boolean;
   /** Requests the first document sent before `taiku:init` (empty identity), answered after init. */
   early: unknown[];
+  /**
+   * After the first document's `load`: how many more of its pre-init requests may still arrive and run as
+   * this mount (its messages and the `load` event come by different task sources, so they can cross).
+   * Zero once the frame sends a request with its identity: its earlier ones have all arrived by then.
+   */
+  lateEarly: number;
 }
 
 export interface RegisteredPlugin {
