@@ -163,6 +163,31 @@ describe("connectors and the inbox in Chromium", () => {
     await page.screenshot({ path: join(SCREENSHOTS, "inbox-plugin.png") });
   });
 
+  it("a reply GitHub refuses shows the server's delivery error on the note", async () => {
+    const inbox = frame(page, INBOX);
+    await inbox.locator("#back").click();
+    await inbox.locator('[data-testid="inbox-thread"]').filter({ has: inbox.locator(".title", { hasText: /^Issue 4$/ }) }).click();
+    await expect.poll(() => inbox.locator("#thread-title").textContent(), { timeout: 15_000 }).toBe("Issue 4");
+    // The issue is gone upstream for a moment: the comment POST answers 404.
+    const issues = gh.repos.get(REPO)!;
+    const at = issues.findIndex((i) => i.number === 4);
+    const [gone] = issues.splice(at, 1);
+    try {
+      const reply = `Refused ${randomBytes(3).toString("hex")}`;
+      await inbox.locator("#reply-text").fill(reply);
+      await inbox.locator("#reply-send").click();
+      const note = inbox.locator('[data-testid="inbox-note"]').filter({ has: inbox.locator(".body", { hasText: reply }) });
+      // The server sends `deliveryError: { code, message }`: the panel shows the message, not "[object Object]".
+      await expect.poll(async () => {
+        await inbox.locator("#refresh").click();
+        const err = note.locator(".err");
+        return (await err.count()) ? err.textContent() : null;
+      }, { timeout: 30_000, interval: 500 }).toBe("Not sent upstream: GitHub answered 404");
+    } finally {
+      issues.splice(at, 0, gone!);
+    }
+  });
+
   it("a plugin without inbox.read is refused, and no inbox request leaves the page", async () => {
     await enablePlugin(page, "taiku.event-log");
     const inboxRequests: string[] = [];

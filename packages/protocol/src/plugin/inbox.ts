@@ -68,7 +68,9 @@ export interface InboxLink {
 export interface InboxNote {
   id: string; key: string | null; content: string | null; contentType: string | null; createdAt: number;
   author: { contactId: string | null; userId: string | null; name: string | null; email: string | null } | null;
-  linkId: string | null; reNoteId: string | null; fromConnector: boolean; deliveryError: string | null;
+  linkId: string | null; reNoteId: string | null; fromConnector: boolean;
+  /** Why the write-back upstream failed (e.g. `{ code: "send_failed", message: "GitHub answered 404" }`). */
+  deliveryError: { code: string; message?: string | null } | null;
   /** emoji → actor ids (user ids for people in taiku, contact ids for synced upstream accounts). */
   reactions?: Record<string, string[]>;
   /** The emoji the signed-in user has on this note. */

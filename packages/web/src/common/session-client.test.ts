@@ -292,12 +292,18 @@ describe("SessionClient", () => {
     await connect(FakeSocket.last, 1);
     const fresh = generateLinkSecrets();
     const frame = await sealFrame(cli.adminNotice!, utf8(formatFragment(fresh)), aad.adminNotice(SID, 0));
+    // As the relay does: the notice, then at once every browser closed with 4403 "links rotated",
+    // while this admin is still deriving the new keys.
     FakeSocket.last.deliver({ t: "linksRotated", frame });
+    FakeSocket.last.serverClose(4403, "links rotated");
+    expect(client.state.status).not.toBe("ended");
     await until(() => FakeSocket.all.length === 2);
     expect(fragments).toEqual([formatFragment(fresh)]);
     const next = await deriveSessionKeys(SID, fresh, kdf);
     const { challenge, auth } = await connect(FakeSocket.last, 2);
     expect(toBase64(auth.viewProof as Uint8Array)).toEqual(toBase64(await proof(next.viewVerifier, "ws", SID, wsChallenge(challenge, 2))));
+    await client.whenOnline();
+    expect(client.state.end).toBeNull();
     client.close();
   });
 

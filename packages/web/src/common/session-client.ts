@@ -60,6 +60,11 @@ export class SessionClient {
   private keys: SessionKeys | null = null;
   /** The K_enc of the link before a rotation, still tried for frames sealed before it. */
   private previousEnc: AeadKey | null = null;
+  /**
+   * A `linksRotated` being applied (new keys deriving). The relay closes every browser with 4403
+   * "links rotated" right after the notice: for this admin that close is not final.
+   */
+  private rotation: Promise<void> | null = null;
   private readonly clock: Clock;
   private readonly timing: SessionTiming;
   private readonly conn: Connection;
@@ -124,7 +129,7 @@ export class SessionClient {
       backoff: this.timing.backoff,
       pingMs: this.timing.pingMs,
       livenessMs: this.timing.livenessMs,
-      isFinal: (code) => code in FINAL_CODES,
+      isFinal: (code) => code in FINAL_CODES && !(code === CLOSE.authFailed && this.rotation !== null),
     });
     this.conn.events.on("message", ({ epoch, value }) => {
       // A handler that fails must not become an unhandled rejection (it ends a Node process: bench/relay).
@@ -441,8 +446,13 @@ export class SessionClient {
         this.setState(reduce(this._state, msg));
         for (const d of msg.diffs) this.events.emit("pluginKvDiff", { t: "pluginKvDiff", ...d, userId: msg.userId });
         return;
-      case "linksRotated":
-        return this.onLinksRotated(msg);
+      case "linksRotated": {
+        const rotation = this.onLinksRotated(msg).finally(() => {
+          if (this.rotation === rotation) this.rotation = null;
+        });
+        this.rotation = rotation;
+        return rotation;
+      }
       case "aliasInvocation":
         return this.side.alias(msg);
       case "docUpdates":
@@ -464,6 +474,9 @@ export class SessionClient {
     this.ready = false;
     this.synced = false;
     this.setState(reduce(this._state, hello));
+    // A reconnect while a rotation is applied authenticates with the new keys.
+    if (this.rotation) await this.rotation.catch(() => undefined);
+    if (epoch !== this.conn.epoch) return;
     const keys = this.keys!;
     const challenge = wsChallenge(hello.challenge, hello.userId);
     const [viewProof, writeProof, adminProof] = await Promise.all([

@@ -102,9 +102,13 @@ export class PluginCatalog {
       method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" }, body: JSON.stringify({ manifestUrl: url, enabled: false }),
     });
     if (!res.ok) return { ok: false, error: (await res.text()) || `HTTP ${res.status}` };
-    const body = (await res.json()) as { manifest: unknown };
+    const body = (await res.json()) as { manifest: unknown; warnings?: unknown };
     this.cacheManifest(url, body.manifest);
-    return this.loadManifest(url);
+    const result = await this.loadManifest(url);
+    // The stored manifest is the normalised one (unknown permissions dropped): the warnings about the
+    // original are the server's.
+    const warnings = Array.isArray(body.warnings) ? body.warnings.filter((w): w is string => typeof w === "string") : [];
+    return result.ok ? { ...result, warnings: [...new Set([...warnings, ...result.warnings])] } : result;
   }
 
   /** Load (once per URL) and validate a manifest. */

@@ -11,6 +11,8 @@ describe("file viewer helpers", () => {
     expect(fileProblem("No such file or directory", "x.txt")).toBe("x.txt: no such file in the session directory.");
     expect(fileProblem("write auth required", "x")).toMatch(/writer link/);
     expect(fileProblem("CLI not connected", "x")).toMatch(/offline/);
+    // What the server answers when the CLI refuses (e.g. --no-fs): its own text, not the CLI's.
+    expect(fileProblem("CLI returned an error from the remote read.", "x")).toMatch(/--no-fs/);
     expect(fileProblem("boom", "x")).toBe("Cannot open x: boom");
   });
 });

@@ -30,6 +30,8 @@ export function fileProblem(message: string, path: string): string {
   if (/CLI not connected/i.test(message)) return "The host's taiku is offline: files are read from its machine. Try again when it is back.";
   if (/CLI did not respond/i.test(message)) return "The host's taiku did not answer in time. Try again.";
   if (/--no-fs|disabled/i.test(message)) return "The host runs taiku with --no-fs: its files are not shared.";
+  // The server's answer to any refusal by the CLI (§11.3.5), --no-fs included: the CLI's reason is not passed on.
+  if (/CLI returned an error/i.test(message)) return `The host's taiku refused to read ${path}: it may run with --no-fs (its files are not shared), or the file cannot be read.`;
   if (/too large/i.test(message)) return `${path} is too large to open here.`;
   if (/too many file reads/i.test(message)) return "Too many files are being read at once. Try again in a moment.";
   return `Cannot open ${path}: ${message}`;
