@@ -26,9 +26,11 @@ async function setup() {
   const config = join(root, "config");
   await saveCredentials(config, { server: server.url, apiKey: server.ownerToken, userId: "", userName: "owner", deviceId: "", deviceToken: "" });
   const key = { "X-Taiku-Token": server.ownerToken };
-  const devices = async () => (await (await fetch(`${server.url}/api/v1/devices`, { headers: key })).json()) as DeviceSummary[];
+  const devices = async (q = "") => (await (await fetch(`${server.url}/api/v1/devices${q}`, { headers: key })).json()) as DeviceSummary[];
+  /** What the dashboard's Remove does. */
+  const remove = async (id: string) => (await fetch(`${server.url}/api/v1/devices/${id}`, { method: "DELETE", headers: key })).status;
   const env = { ...process.env, TAIKU_CONFIG_DIR: config, TAIKU_HEARTBEAT_MS: "200", SHELL: "/bin/sh", PS1: "$ " };
-  return { root, server, config, key, devices, env };
+  return { root, server, config, key, devices, remove, env };
 }
 
 describe("taiku registers the device and sends heartbeats", () => {
@@ -88,6 +90,21 @@ describe("taiku registers the device and sends heartbeats", () => {
     c.signals.emit("SIGINT");
     expect(await exit).toBe(0);
   });
+
+  it("stops reporting when the device is removed on the dashboard, which stays removed; sharing continues", async () => {
+    const s = await setup();
+    const c = capturedIo({ env: s.env, homedir: s.root, cwd: s.root });
+    const exit = runCli(["--dir", s.root, "--shell", "/bin/sh"], c.io);
+    const [device] = await waitFor("the device in the list", async () => ((await s.devices()).length ? s.devices() : null));
+    expect(await s.remove(device!.deviceId)).toBe(200);
+    await waitFor("the warning", async () => c.err().includes("device was removed"), 5_000);
+    await new Promise((r) => setTimeout(r, 800)); // several heartbeat intervals
+    expect(await s.devices("?all=1")).toEqual([]);
+    expect(c.err().match(/warning: /g)).toHaveLength(1);
+    expect(c.err()).toContain("this device was removed; run 'taiku login' to add it again");
+    c.signals.emit("SIGINT");
+    expect(await exit).toBe(0);
+  });
 });
 
 describe("taiku daemon", () => {
@@ -140,6 +157,26 @@ describe("taiku daemon", () => {
       const r = await fetch(`${s.server.url}/api/v1/sessions`, { headers: s.key });
       return ((await r.json()) as unknown[]).length === 0;
     });
+  });
+
+  it("stops for good when its device is removed on the dashboard, which stays removed", async () => {
+    const s = await setup();
+    const c = capturedIo({ env: s.env, homedir: s.root, cwd: s.root });
+    let code: number | undefined;
+    const exit = runCli(["daemon", "--shell", "/bin/sh"], c.io).then((n) => (code = n));
+    const device = await waitFor("the daemon to connect", async () => (await s.devices()).find((d) => d.daemon));
+    expect(await s.remove(device.deviceId)).toBe(200);
+    try {
+      await waitFor("the daemon to exit", async () => code !== undefined, 5_000);
+    } finally {
+      c.signals.emit("SIGINT");
+      await exit;
+    }
+    expect(code).toBe(3);
+    expect(c.err()).toContain("taiku: this device was removed; run 'taiku login' to add it again");
+    expect(c.err()).not.toMatch(/registration failed|HTTP 410/);
+    await new Promise((r) => setTimeout(r, 500)); // heartbeats come every 200 ms
+    expect(await s.devices("?all=1")).toEqual([]);
   });
 
   it("refuses to run without a login and documents itself", async () => {

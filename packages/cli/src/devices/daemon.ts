@@ -15,7 +15,7 @@ import { sealRemoteFragment } from "@taiku/crypto";
 import { backoffDelay } from "../backoff.js";
 import type { Credentials } from "../credentials.js";
 import { startShare, type ShareHandle, type StartShareOptions } from "../share.js";
-import { type DeviceContext, refreshDeviceToken, sessionPageUrl } from "./device-api.js";
+import { type DeviceContext, DeviceRemovedError, refreshDeviceToken, sessionPageUrl } from "./device-api.js";
 
 export interface DaemonOptions {
   ctx: DeviceContext;
@@ -115,7 +115,8 @@ export class DeviceDaemon {
       if (refused === 401 || refused === 403) void this.onUnauthorized();
       else if (refused) this.retry(`server answered HTTP ${refused}`);
       else if (code === DEVICE_CLOSE.replaced) void this.stop({ reason: "replaced", message: "another taiku daemon connected for this device" });
-      // Revoked: another taiku process may have rotated the token (it is on disk then): refresh once, as for a 401.
+      // Revoked: another taiku process may have rotated the token (it is on disk then): refresh once, as
+      // for a 401. A device removed on the dashboard is not registered again (410): the daemon stops.
       else if (code === DEVICE_CLOSE.revoked) void this.onUnauthorized();
       else this.retry("connection lost");
     });
@@ -133,7 +134,8 @@ export class DeviceDaemon {
       this.creds = await refreshDeviceToken(this.opts.ctx, this.creds);
       this.connect();
     } catch (err) {
-      await this.stop({ reason: "unauthorized", message: `device registration failed: ${(err as Error).message}` });
+      if (err instanceof DeviceRemovedError) await this.stop({ reason: "revoked", message: err.message });
+      else await this.stop({ reason: "unauthorized", message: `device registration failed: ${(err as Error).message}` });
     }
   }
 

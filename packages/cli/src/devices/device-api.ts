@@ -20,15 +20,24 @@ export class DeviceApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The server's text (at most 200 characters). */
+    readonly detail = "",
   ) {
     super(message);
   }
 }
 
+/**
+ * Registering answered 410: the device was removed from the account (the dashboard's Remove), for
+ * good; only a new `taiku login` adds this machine again. The message is the server's text.
+ */
+export class DeviceRemovedError extends Error {}
+
 /** A device route's JSON answer; an error status is a DeviceApiError naming the route and the status. */
 async function post(ctx: DeviceContext, url: string, body: unknown, auth: Record<string, string>): Promise<unknown> {
   const { ok, status, text } = await postJson(ctx, url, body, { headers: auth });
-  if (!ok) throw new DeviceApiError(status, `${new URL(url).pathname} answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  const detail = text.slice(0, 200);
+  if (!ok) throw new DeviceApiError(status, `${new URL(url).pathname} answered HTTP ${status}${detail ? `: ${detail}` : ""}`, detail);
   return text ? JSON.parse(text) : null;
 }
 
@@ -39,7 +48,14 @@ const registerAnswer = z.object({ deviceId: z.string(), deviceToken: z.string().
 export async function registerDevice(ctx: DeviceContext, creds: Credentials): Promise<Credentials> {
   const deviceId = creds.deviceId || randomUUID();
   const body = { deviceId, name: `taiku CLI on ${hostname()}`.slice(0, 128), hostname: hostname().slice(0, 255), os: platform() };
-  const res = registerAnswer.safeParse(await post(ctx, `${creds.server}/api/v1/devices/register`, body, { "X-Taiku-Token": creds.apiKey }));
+  let answer;
+  try {
+    answer = await post(ctx, `${creds.server}/api/v1/devices/register`, body, { "X-Taiku-Token": creds.apiKey });
+  } catch (err) {
+    if (err instanceof DeviceApiError && err.status === 410) throw new DeviceRemovedError(err.detail || "this device was removed; run 'taiku login' to add it again");
+    throw err;
+  }
+  const res = registerAnswer.safeParse(answer);
   if (!res.success || res.data.deviceId !== deviceId) throw new DeviceApiError(0, "device registration returned an unexpected answer");
   const next = { ...creds, deviceId, deviceToken: res.data.deviceToken };
   await saveCredentials(ctx.dir, next);
@@ -89,7 +105,7 @@ export interface DeviceReporter {
 /**
  * Registers (once) and sends a heartbeat now and every `intervalMs` with `sessions()`. Never throws:
  * sharing must not depend on it. The first failure is reported through `warn`; later ones are quiet
- * until a heartbeat succeeds again.
+ * until a heartbeat succeeds again. A removed device (DeviceRemovedError) stops the heartbeats.
  */
 export function startDeviceReporter(
   ctx: DeviceContext,
@@ -100,7 +116,16 @@ export function startDeviceReporter(
   let warned = false;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
+  const stop = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
   const fail = (err: unknown) => {
+    if (err instanceof DeviceRemovedError) {
+      stop();
+      opts.warn(`device heartbeats stopped (sharing continues): ${err.message}`);
+      return;
+    }
     if (warned) return;
     warned = true;
     opts.warn(`device heartbeat failed (sharing continues): ${(err as Error)?.message ?? String(err)}`);
@@ -123,14 +148,8 @@ export function startDeviceReporter(
   };
   // One heartbeat at a time: a slow server must not pile up requests.
   const beat = () => (running = running.then(once));
-  void beat();
   const timer = setInterval(() => void beat(), opts.intervalMs);
   timer.unref();
-  return {
-    beat,
-    stop: () => {
-      stopped = true;
-      clearInterval(timer);
-    },
-  };
+  void beat();
+  return { beat, stop };
 }

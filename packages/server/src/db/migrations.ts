@@ -8,6 +8,7 @@ import { migration002PluginStorage } from "./migration-002-plugin-storage.js";
 import { migration003Integrations } from "./migration-003-integrations.js";
 import { migration004Connectors } from "./migration-004-connectors.js";
 import { migration005Devices } from "./migration-005-devices.js";
+import { migration006RemovedDevices } from "./migration-006-removed-devices.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -86,7 +87,7 @@ function migration001(dialect: Dialect): Migration {
 
 /** Keys sort lexically, so they are zero-padded. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "001_initial": migration001(dialect), "002_plugin_storage": migration002PluginStorage, "003_integrations": migration003Integrations, "004_connectors": migration004Connectors, "005_devices": migration005Devices };
+  return { "001_initial": migration001(dialect), "002_plugin_storage": migration002PluginStorage, "003_integrations": migration003Integrations, "004_connectors": migration004Connectors, "005_devices": migration005Devices, "006_removed_devices": migration006RemovedDevices };
 }
 
 export const inCodeMigrations = (dialect: Dialect): MigrationProvider => ({

@@ -61,6 +61,13 @@ export interface DevicesTable {
   sessions: Generated<string>;
 }
 
+/** Ids of devices removed from the dashboard (migration 006): registering one again is refused. */
+export interface RemovedDevicesTable {
+  device_id: string;
+  account_id: string;
+  removed_at: number;
+}
+
 export interface SessionSnapshotsTable {
   session_id: string;
   owner_account_id: string | null;
@@ -111,6 +118,7 @@ export interface Database {
   one_time_codes: OneTimeCodesTable;
   cli_logins: CliLoginsTable;
   devices: DevicesTable;
+  removed_devices: RemovedDevicesTable;
   session_snapshots: SessionSnapshotsTable;
   server_meta: ServerMetaTable;
   user_kv: UserKvTable;

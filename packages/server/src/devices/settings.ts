@@ -31,6 +31,7 @@ export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
 export const DEVICE_TEXT = {
   notFound: "Device not found.",
   otherAccount: "device id is registered to another account",
+  removed: "this device was removed; run 'taiku login' to add it again",
   badToken: "invalid device token",
   tokenMismatch: "device token does not belong to this device",
   noDaemon: "Device daemon not connected: run 'taiku daemon' on that machine",

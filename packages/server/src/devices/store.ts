@@ -4,7 +4,9 @@
  *
  * Pruning hides, it does not delete: a device silent for `pruneMs` drops out of the default listing
  * but keeps its row and token, so a laptop that was asleep comes back without a new `taiku login`.
- * `DELETE /api/v1/devices/:id` (or `?all=1` to see pruned ones first) removes a row for good.
+ * `DELETE /api/v1/devices/:id` (or `?all=1` to see pruned ones first) removes a row for good and
+ * leaves a tombstone (`removed_devices`): a taiku process still running there cannot register the
+ * id again (410), only a new `taiku login`, which mints a new id, adds the machine back.
  */
 import type { Kysely } from "kysely";
 import { MAX_DEVICE_SESSIONS, type DeviceHeartbeatBody, type DeviceRegisterBody, type DeviceSummary } from "@taiku/protocol";
@@ -48,7 +50,8 @@ export class DeviceStore {
 
   /**
    * New device → inserted; the caller's own device → token rotated (the old one stops working) and
-   * details refreshed; another account's device id → 409. Returns the raw token (shown once).
+   * details refreshed; another account's device id → 409; a removed device's id → 410. Returns the
+   * raw token (shown once).
    */
   async register(accountId: string, body: DeviceRegisterBody): Promise<{ token: string; rotated: boolean }> {
     const token = newSecretToken();
@@ -56,6 +59,9 @@ export class DeviceStore {
     const details = { name: body.name, hostname: body.hostname, os: body.os, token_hash: sha256Hex(token), last_seen_at: now };
     const existing = await this.db.selectFrom("devices").select(["account_id"]).where("id", "=", body.deviceId).executeTakeFirst();
     if (existing && existing.account_id !== accountId) throw new HttpError(409, DEVICE_TEXT.otherAccount);
+    if (!existing && (await this.db.selectFrom("removed_devices").select("device_id").where("device_id", "=", body.deviceId).executeTakeFirst())) {
+      throw new HttpError(410, DEVICE_TEXT.removed);
+    }
     if (existing) {
       await this.db.updateTable("devices").set(details).where("id", "=", body.deviceId).where("account_id", "=", accountId).execute();
       return { token, rotated: true };
@@ -130,9 +136,19 @@ export class DeviceStore {
     return out.sort((a, b) => b.lastSeen - a.lastSeen);
   }
 
+  /** Deletes the account's device and leaves its tombstone; false when it has no such device. */
   async remove(accountId: string, deviceId: string): Promise<boolean> {
-    const res = await this.db.deleteFrom("devices").where("id", "=", deviceId).where("account_id", "=", accountId).executeTakeFirst();
-    return res.numDeletedRows > 0n;
+    return this.db.transaction().execute(async (trx) => {
+      const res = await trx.deleteFrom("devices").where("id", "=", deviceId).where("account_id", "=", accountId).executeTakeFirst();
+      if (res.numDeletedRows === 0n) return false;
+      const tombstone = { account_id: accountId, removed_at: this.now() };
+      await trx
+        .insertInto("removed_devices")
+        .values({ device_id: deviceId, ...tombstone })
+        .onConflict((oc) => oc.column("device_id").doUpdateSet(tombstone))
+        .execute();
+      return true;
+    });
   }
 
   private fresh(map: SessionMap, now: number): SessionMap {

@@ -161,6 +161,27 @@ describe("device registration and heartbeats", () => {
     expect(await list(s, key, "?all=1")).toEqual([]);
     expect((await s.http.post("/api/v1/devices/heartbeat", { deviceId: DEVICE.deviceId, sessions: [] }, bearer)).status).toBe(401);
   });
+
+  it("keeps a removed device removed: registering its id again is 410; a new taiku login adds the machine back", async () => {
+    const s = await start();
+    const { key, browser, bearer } = await registered(s);
+    expect((await s.http.req("DELETE", `/api/v1/devices/${DEVICE.deviceId}`, { headers: browser })).status).toBe(200);
+    const again = await s.http.post("/api/v1/devices/register", DEVICE, key);
+    expect([again.status, again.text]).toEqual([410, "this device was removed; run 'taiku login' to add it again"]);
+    expect((await s.http.post("/api/v1/devices/register", DEVICE, browser)).status).toBe(410);
+    expect(await list(s, key, "?all=1")).toEqual([]);
+    expect((await s.http.post("/api/v1/devices/heartbeat", { deviceId: DEVICE.deviceId, sessions: [] }, bearer)).status).toBe(401);
+    // `taiku login` mints a new device id, which registers, rotates and heartbeats as usual.
+    const login = (await s.http.post("/api/v1/auth/cli/start", { deviceName: "Laptop", hostname: "laptop.local", os: "linux" })).json<{ code: string; pollToken: string }>();
+    expect((await s.http.post("/api/v1/auth/cli/approve", { code: login.code }, browser)).status).toBe(200);
+    const creds = (await s.http.post("/api/v1/auth/cli/poll", { pollToken: login.pollToken })).json<{ apiKey: string; deviceId: string; deviceToken: string }>();
+    expect(creds.deviceId).not.toBe(DEVICE.deviceId);
+    expect((await list(s, key, "?all=1")).map((d) => d.deviceId)).toEqual([creds.deviceId]);
+    const rotated = await s.http.post("/api/v1/devices/register", { ...DEVICE, deviceId: creds.deviceId }, { "X-Taiku-Token": creds.apiKey });
+    expect(rotated.status).toBe(200);
+    const token = rotated.json<{ deviceToken: string }>().deviceToken;
+    expect((await s.http.post("/api/v1/devices/heartbeat", { deviceId: creds.deviceId, sessions: [] }, { authorization: `Bearer ${token}` })).status).toBe(200);
+  });
 });
 
 describe("remote start over the daemon socket", () => {
