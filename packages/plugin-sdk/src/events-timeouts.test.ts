@@ -41,6 +41,7 @@ describe("events", () => {
     const seen: Array<{ type: string; data: unknown; timestamp: number }> = [];
     const off = taiku.on("chat", (e) => seen.push(e));
     await taiku.ready();
+    await mock.subscribed(); // the subscribeEvents round trip: events before it are not delivered (§6.4)
     mock.emit("chat", { userName: "ana", message: "hi", mine: false, userId: 2 });
     await tick();
     off();
@@ -58,6 +59,7 @@ describe("events", () => {
     taiku.on("hotkey", () => { throw new Error("boom"); });
     taiku.on("hotkey", () => (reached = true));
     await taiku.ready();
+    await tick();
     mock.emit("hotkey", { hotkeyId: "h" });
     await tick();
     expect(reached).toBe(true);
@@ -70,6 +72,7 @@ describe("events", () => {
     const got: string[] = [];
     taiku.on("*", (e) => got.push(e.type));
     await taiku.ready();
+    await tick();
     expect(mock.emit("agent_status", { shellId: 1, agentType: "claude", status: "running" })).toBe(false);
     expect(mock.emit("agent.tool_call", { tool_name: "bash" })).toBe(false);
     expect(mock.emit("chat", { userName: "a", message: "m", mine: false, userId: 1 })).toBe(false);

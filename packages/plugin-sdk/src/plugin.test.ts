@@ -111,7 +111,7 @@ const CALLS: { [M in BridgeMethod]: [(t: TaikuPlugin) => Promise<unknown>, Recor
 
 describe("TaikuPlugin against MockHost: every bridge method", () => {
   it.each(BRIDGE_METHODS)("%s sends the raw call of §16.3 and resolves", async (method) => {
-    const { mock, taiku } = setup();
+    const { mock, taiku } = setup({ role: "admin" }); // renameSession needs an admin, as on the host
     await taiku.setPluginData("k", 1); // so reads of stateful fixtures find something
     await taiku.writePluginFile("a.bin", bin);
     seedInbox(mock);

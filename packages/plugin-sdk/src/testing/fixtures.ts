@@ -5,6 +5,7 @@
  */
 import {
   BRIDGE_ACK,
+  BRIDGE_ERRORS,
   INTEGRATION_ERRORS,
   jsonByteLength,
   type BridgeMethod,
@@ -35,6 +36,9 @@ export interface MockState {
   inbox: Map<string, InboxThreadResult>;
 }
 
+/** The local user's name in the fixtures (`getUsers`, `getSession().ownerName`, `plugin_data_changed`). */
+export const MOCK_USER_NAME = "Test User";
+
 /** Thrown by a fixture to answer `error` with this text. */
 export class MockError extends Error {}
 
@@ -50,14 +54,65 @@ const kv = (s: MockState, pluginId: string) => {
   if (!m) s.sessionKv.set(pluginId, (m = new Map()));
   return m;
 };
+/**
+ * KV values travel as JSON on a real host (session KV over the WebSocket, User KV in the server's
+ * database): what a plugin reads back is the JSON round trip (a Date comes back as a string), and a
+ * value JSON cannot spell is refused with the host's text.
+ */
+function asJson(value: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined; // cycles, BigInt
+  }
+  if (text === undefined) throw new MockError(BRIDGE_ERRORS.invalidParams("value must be JSON"));
+  return JSON.parse(text) as unknown;
+}
+const utf8 = (text: string) => new TextEncoder().encode(text).byteLength;
 const SESSION_KV_QUOTA = 64 * 1024;
-function kvSet(s: MockState, pluginId: string, key: string, value: unknown) {
+function kvSet(s: MockState, pluginId: string, key: string, raw: unknown) {
+  const value = asJson(raw);
   const next = new Map(kv(s, pluginId)).set(key, value);
   let bytes = 0;
-  for (const [k, v] of next) bytes += new TextEncoder().encode(k).byteLength + jsonByteLength(v);
-  if (bytes > SESSION_KV_QUOTA) throw new MockError("Session KV quota exceeded (64 KiB per plugin per session)");
+  for (const [k, v] of next) bytes += utf8(k) + jsonByteLength(v);
+  if (bytes > SESSION_KV_QUOTA) throw new MockError(BRIDGE_ERRORS.sessionKvQuota);
   kv(s, pluginId).set(key, value);
   return BRIDGE_ACK;
+}
+
+/** The server's User KV caps (spec §9.4): value ≤ 256 KiB as JSON, ≤ 1000 keys and ≤ 10 MiB per plugin. */
+const USER_KV = { valueBytes: 256 * 1024, keys: 1000, totalBytes: 10 * 1024 * 1024 };
+function userKvSet(s: MockState, key: string, raw: unknown) {
+  const value = asJson(raw);
+  const bytes = utf8(JSON.stringify(value));
+  if (bytes > USER_KV.valueBytes) throw new MockError(BRIDGE_ERRORS.userKvQuota);
+  let total = utf8(key) + bytes;
+  let keys = 1;
+  for (const [k, v] of s.userKv) {
+    if (k === key) continue;
+    keys++;
+    total += utf8(k) + jsonByteLength(v);
+  }
+  if (keys > USER_KV.keys || total > USER_KV.totalBytes) throw new MockError(BRIDGE_ERRORS.userKvQuota);
+  s.userKv.set(key, value);
+  return BRIDGE_ACK;
+}
+
+/**
+ * Plugin file storage as the server keeps it (spec §9.5): the file-name rule (also no `..`, as the
+ * server refuses it), 25 MiB per file, 250 MiB in all, 1000 files per plugin.
+ */
+const FILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const FILES = { maxFileBytes: 25 * 1024 * 1024, quotaBytes: 250 * 1024 * 1024, maxFiles: 1000 };
+function fileName(name: string): string {
+  if (!FILE_NAME_RE.test(name) || name.includes("..")) throw new MockError(BRIDGE_ERRORS.invalidFilename);
+  return name;
+}
+
+/** Readers may not type into, create, close or split shells (spec §6.3 step 6). */
+function requireWriter(s: MockState): void {
+  if (s.role === "reader") throw new MockError(BRIDGE_ERRORS.writeAuthRequired);
 }
 
 type Fixture<M extends BridgeMethod> = (params: BridgeMethodParams<M>, state: MockState) => BridgeMethodResult<M>;
@@ -83,22 +138,25 @@ function inboxSummary(t: InboxThreadResult): InboxThreadSummary {
 export const DEFAULT_FIXTURES: Fixtures = {
   getSession: (_, s) => ({
     id: s.sessionId, name: "Test Session", role: s.role, userId: s.userId, readersEnabled: false,
-    ownerName: "Test User", cliConnected: true, createdAt: 0,
+    ownerName: MOCK_USER_NAME, cliConnected: true, createdAt: 0,
   }),
   getShells: () => [{ id: 1, rows: 24, cols: 80 }, { id: 2, rows: 24, cols: 80 }],
   getTerminalNames: () => [{ shellId: 1, name: "bash" }, { shellId: 2, name: "bash" }],
-  getUsers: (_, s) => [{ userId: s.userId, name: "Test User", device: "Test Web", role: s.role, canWrite: s.role !== "reader", focus: 1, isMe: true }],
+  getUsers: (_, s) => [{ userId: s.userId, name: MOCK_USER_NAME, device: "Test Web", role: s.role, canWrite: s.role !== "reader", focus: 1, isMe: true }],
   getUserRole: (_, s) => ({ role: s.role, userId: s.userId }),
-  renameSession: ack,
+  renameSession: (_, s) => {
+    if (s.role !== "admin") throw new MockError(BRIDGE_ERRORS.adminAuthRequired);
+    return BRIDGE_ACK;
+  },
   setTerminalName: ack,
   getPluginInfo: (_, s) => ({ pluginId: s.pluginId, panelId: s.panelId, version: "0.0.0", permissions: s.permissions, serverManaged: false, hostVersion: "mock" }),
 
   getShellOutput: ({ shellId, chunks }) => ({ chunks: Array.from({ length: Math.min(chunks, 3) }, (_, i) => `shell ${shellId} line ${i + 1}\r\n`) }),
-  writeToShell: ack,
-  createShell: () => ({ shellId: 3 }),
-  closeShell: ack,
+  writeToShell: (_, s) => (requireWriter(s), BRIDGE_ACK),
+  createShell: (_, s) => (requireWriter(s), { shellId: 3 }),
+  closeShell: (_, s) => (requireWriter(s), BRIDGE_ACK),
   getShellOwnership: () => ({ owned: [1], remote: [], unowned: [2] }),
-  adoptShell: () => ({ status: "adopted" }),
+  adoptShell: (_, s) => (s.role === "reader" ? { status: "denied", message: BRIDGE_ERRORS.writeAuthRequired } : { status: "adopted" }),
 
   getChatHistory: () => ({ messages: [] }),
   sendChatMessage: ack,
@@ -120,7 +178,7 @@ export const DEFAULT_FIXTURES: Fixtures = {
   getWorkspaces: () => ({ pages: [{ index: 0 }], activeIndex: 0 }),
   getLayout: () => [{ key: 1, type: "shell", active: true, shellId: 1 }],
   getLayoutTree: () => ({ kind: "leaf", tiles: [1], active: 1 }),
-  splitShell: () => ({ shellId: 3, key: 2 }),
+  splitShell: (_, s) => (requireWriter(s), { shellId: 3, key: 2 }),
   createWorkspace: () => ({ index: 1 }),
   switchWorkspace: ack,
   openTile: () => ({ key: 2 }),
@@ -146,29 +204,36 @@ export const DEFAULT_FIXTURES: Fixtures = {
   deleteOtherPluginData: ({ pluginId, key }, s) => (kv(s, pluginId).delete(key), BRIDGE_ACK),
 
   getUserData: ({ key }, s) => s.userKv.get(key) ?? null,
-  setUserData: ({ key, value }, s) => (s.userKv.set(key, value), BRIDGE_ACK),
+  setUserData: ({ key, value }, s) => userKvSet(s, key, value),
   listUserData: (_, s) => Object.fromEntries(s.userKv),
   deleteUserData: ({ key }, s) => (s.userKv.delete(key), BRIDGE_ACK),
 
   writePluginFile: ({ name, data }, s) => {
     const bytes = toBytes(data);
+    let total = bytes.byteLength;
+    for (const [n, b] of s.files) if (n !== name) total += b.byteLength;
+    const count = s.files.size + (s.files.has(fileName(name)) ? 0 : 1);
+    if (bytes.byteLength > FILES.maxFileBytes || total > FILES.quotaBytes || count > FILES.maxFiles) throw new MockError(BRIDGE_ERRORS.fileQuota);
     s.files.set(name, bytes);
     return { ok: true, size: bytes.byteLength };
   },
   readPluginFile: ({ name }, s) => {
-    const bytes = s.files.get(name);
-    if (!bytes) throw new MockError("No such file or directory");
+    const bytes = s.files.get(fileName(name));
+    if (!bytes) throw new MockError(BRIDGE_ERRORS.fileNotFound);
     return bytes.slice().buffer;
   },
   listPluginFiles: (_, s) => [...s.files].map(([name, b]) => ({ name, size: b.byteLength })),
-  deletePluginFile: ({ name }, s) => (s.files.delete(name), BRIDGE_ACK),
+  deletePluginFile: ({ name }, s) => {
+    if (!s.files.delete(fileName(name))) throw new MockError(BRIDGE_ERRORS.fileNotFound);
+    return BRIDGE_ACK;
+  },
   getStorageUsage: (_, s) => {
     const files = [...s.files].map(([name, b]) => ({ name, size: b.byteLength }));
     const totalBytes = files.reduce((n, f) => n + f.size, 0);
-    return { totalBytes, fileCount: files.length, files, quotaBytes: 250 * 1024 * 1024, maxFileBytes: 25 * 1024 * 1024 };
+    return { totalBytes, fileCount: files.length, files, quotaBytes: FILES.quotaBytes, maxFileBytes: FILES.maxFileBytes };
   },
 
-  getSecret: ({ key }, s) => s.secrets.get(key) ?? null,
+  getSecret: ({ key }, s) => s.secrets.get(key) || null, // an empty secret is an unset one, as in the host
   getSetting: ({ key }, s) => s.settings.get(key) ?? null,
   getSettings: (_, s) => Object.fromEntries(s.settings),
   setSetting: ({ key, value }, s) => (s.settings.set(key, value), BRIDGE_ACK),

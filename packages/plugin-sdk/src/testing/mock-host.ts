@@ -4,6 +4,9 @@
  * so an error a plugin sees here is the error it would see in taiku.
  */
 import {
+  BRIDGE_ACK,
+  BRIDGE_ERRORS,
+  BRIDGE_LIMITS,
   BRIDGE_MESSAGE,
   PLUGIN_PERMISSION_NAMES,
   canReceiveEvent,
@@ -13,14 +16,16 @@ import {
   makeBridgeEvent,
   makeBridgeResponse,
   parseInboundRequest,
+  payloadBytes,
   preflightRequest,
   type BridgeInitMessage,
   type BridgeMethod,
   type BridgeMethodParams,
   type BridgeMethodResult,
+  type BridgeRequestMessage,
   type Role,
 } from "@taiku/protocol";
-import { DEFAULT_FIXTURES, MockError, type MockState } from "./fixtures.js";
+import { DEFAULT_FIXTURES, MOCK_USER_NAME, MockError, type MockState } from "./fixtures.js";
 import type { TestWindow } from "./test-window.js";
 
 /** The window MockHost listens and answers on; a browser `window` or `createTestWindow()`. */
@@ -53,6 +58,9 @@ export interface RecordedRequest {
 
 type Handler = (params: any, request: RecordedRequest) => unknown;
 
+/** Pre-init requests a host holds per loading frame (web bridge-host.ts `EARLY_REQUESTS_MAX`). */
+const EARLY_REQUESTS_MAX = 16;
+
 export class MockHost {
   /** Every well-formed request from the plugin, in arrival order, including rejected ones. */
   readonly requests: RecordedRequest[] = [];
@@ -64,6 +72,14 @@ export class MockHost {
   readonly #rejections = new Map<string, string>();
   readonly #integrations: string[] | undefined;
   readonly #autoInit: boolean;
+  /** The plugin's `subscribeEvents` (its `types` filter, null: all), or null before it / after `unsubscribeEvents`. */
+  #subscription: { types: Set<string> | null } | null = null;
+  #onSubscribed: Array<() => void> = [];
+  /** Requests the plugin sent before it had `taiku:init` (empty pluginId and token), held until `init()`, as the host does. */
+  readonly #early: unknown[] = [];
+  #initSent = false;
+  /** How many more pre-init requests of the first document still run as this frame's once init is out (host: `lateEarly`). */
+  #lateEarly = 0;
 
   constructor(opts: MockHostOptions) {
     const win = opts.window ?? (globalThis as { window?: MockWindow }).window;
@@ -117,8 +133,19 @@ export class MockHost {
     return this;
   }
 
-  /** Deliver a `taiku:event`, if the granted permissions allow this plugin to receive it (§6.4). */
+  /**
+   * Deliver a `taiku:event`, as a host would (§6.4): only after the plugin's `subscribeEvents` (and within
+   * its `types` filter), and only if the granted permissions allow this plugin to receive it.
+   */
+  /** Resolves once the plugin has subscribed to events (`subscribeEvents` answered): from then on `emit` delivers. */
+  subscribed(): Promise<void> {
+    if (this.#subscription) return Promise.resolve();
+    return new Promise((resolve) => this.#onSubscribed.push(resolve));
+  }
+
   emit(type: string, data: unknown = {}): boolean {
+    const sub = this.#subscription;
+    if (!sub || (sub.types && !sub.types.has(type))) return false;
     if (!canReceiveEvent({ type, data }, this.state.permissions, this.state.pluginId)) return false;
     this.#win.postMessage(makeBridgeEvent(type, data), "*");
     return true;
@@ -132,6 +159,11 @@ export class MockHost {
       userId: s.userId, role: s.role, permissions: s.permissions, serverManaged: false, hostVersion: "mock", theme: "dark",
     };
     this.#win.postMessage(init, "*");
+    if (this.#initSent) return;
+    // The first init: requests the page sent before it knew its identity run now, as this frame's.
+    this.#initSent = true;
+    this.#lateEarly = EARLY_REQUESTS_MAX - this.#early.length;
+    for (const data of this.#early.splice(0)) this.#onRequest({ ...(data as object), pluginId: s.pluginId, authToken: this.authToken });
   }
 
   /** Calls of one method, for assertions. */
@@ -149,20 +181,42 @@ export class MockHost {
       if (this.#autoInit) this.init();
       return;
     }
-    const inbound = parseInboundRequest(e.data);
+    this.#onRequest(e.data);
+  };
+
+  #onRequest(data: unknown): void {
+    const inbound = parseInboundRequest(data);
     if (inbound.kind === "ignore") return;
+    const raw = data as { pluginId?: unknown; authToken?: unknown };
+    if (raw.pluginId === "" && (raw.authToken === "" || raw.authToken === undefined)) {
+      // Sent before taiku:init (web bridge-host.ts): held until init, or run as this frame's just after it.
+      if (!this.#initSent && this.#early.length < EARLY_REQUESTS_MAX) return void this.#early.push(data);
+      if (this.#initSent && this.#lateEarly > 0) {
+        this.#lateEarly--;
+        return this.#onRequest({ ...(data as object), pluginId: this.state.pluginId, authToken: this.authToken });
+      }
+      return this.#reply(inbound.kind === "error" ? inbound.id : inbound.request.id, undefined, BRIDGE_ERRORS.notInitialised);
+    }
+    // A real host drops requests with the wrong plugin id or token without an answer, before any other answer; so do we.
+    const claimed = {
+      pluginId: typeof raw.pluginId === "string" ? raw.pluginId : "",
+      ...(raw.authToken === undefined ? {} : { authToken: typeof raw.authToken === "string" ? raw.authToken : "\0" }),
+    } as BridgeRequestMessage;
+    if (checkRequestIdentity(claimed, { pluginId: this.state.pluginId, authToken: this.authToken }) === "drop") return;
+    this.#lateEarly = 0; // the page has its identity: its pre-init requests have all arrived
     if (inbound.kind === "error") return this.#reply(inbound.id, undefined, inbound.error);
     const req = inbound.request;
-    // A real host drops requests with the wrong plugin id or token without an answer; so do we.
-    if (checkRequestIdentity(req, { pluginId: this.state.pluginId, authToken: this.authToken }) === "drop") return;
     const recorded: RecordedRequest = { id: req.id, method: req.method, params: req.params };
     this.requests.push(recorded);
     void this.#answer(recorded);
-  };
+  }
 
   async #answer(req: RecordedRequest): Promise<void> {
     const rejection = this.#rejections.get(req.method);
     if (rejection !== undefined) return this.#reply(req.id, undefined, rejection);
+    // §6.3 resource limits, checked by the host before the method: 8 MiB for file writes, 1 MiB otherwise.
+    const cap = req.method === "writePluginFile" || req.method === "writeFile" ? BRIDGE_LIMITS.fileRequestBytes : BRIDGE_LIMITS.requestBytes;
+    if (payloadBytes(req.params, cap) > cap) return this.#reply(req.id, undefined, BRIDGE_ERRORS.invalidParams(`request larger than ${cap} bytes`));
     const custom = this.#handlers.get(req.method);
     let params: unknown = req.params;
     let method = req.method;
@@ -175,14 +229,34 @@ export class MockHost {
     }
     try {
       const fixture = DEFAULT_FIXTURES[method as BridgeMethod] as (p: unknown, s: MockState) => unknown;
+      const kvChange = custom ? null : this.#sessionKvChange(method, params);
       const result = await (custom ? custom(params, req) : fixture(params, this.state));
-      this.#reply(req.id, result === undefined ? null : result);
+      if (method === "subscribeEvents") this.#subscription = { types: (params as { types?: string[] }).types ? new Set((params as { types: string[] }).types) : null };
+      if (method === "unsubscribeEvents") this.#subscription = null;
+      // A method body that returns nothing is answered `{ ok: true }` by the host (§6.2), not `null`.
+      this.#reply(req.id, result === undefined ? BRIDGE_ACK : result);
+      if (this.#subscription) for (const resolve of this.#onSubscribed.splice(0)) resolve();
+      // The server echoes every session KV write to all participants, the writer too (§9.3), so the
+      // plugin sees `plugin_data_changed` for its own writes after the answer.
+      if (kvChange) this.emit("plugin_data_changed", kvChange);
     } catch (err) {
       this.#reply(req.id, undefined, err instanceof MockError || err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** The `plugin_data_changed` a session KV write will cause; null if none (e.g. deleting an absent key). */
+  #sessionKvChange(method: string, params: unknown): { pluginId: string; key: string; deleted: boolean; userName: string } | null {
+    const p = params as { pluginId?: string; key: string };
+    const own = method === "setPluginData" || method === "deletePluginData";
+    if (!own && method !== "setOtherPluginData" && method !== "deleteOtherPluginData") return null;
+    const pluginId = own ? this.state.pluginId : p.pluginId!;
+    const deleted = method.startsWith("delete");
+    if (deleted && !this.state.sessionKv.get(pluginId)?.has(p.key)) return null;
+    return { pluginId, key: p.key, deleted, userName: MOCK_USER_NAME };
   }
 
   #reply(id: string, result: unknown, error?: string): void {
     this.#win.postMessage(error !== undefined ? makeBridgeErrorResponse(id, error) : makeBridgeResponse(id, result), "*");
   }
 }
+

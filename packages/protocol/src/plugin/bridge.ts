@@ -37,6 +37,30 @@ export const BRIDGE_LIMITS = {
   broadcastsPerSecond: 20,
 } as const;
 
+/**
+ * Rough structured-clone size of a request payload, as hosts measure it against `BRIDGE_LIMITS`:
+ * bounded, it stops counting once over `cap` (and gives up on absurdly wide values).
+ */
+export function payloadBytes(value: unknown, cap: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  let visited = 0;
+  while (stack.length && total <= cap) {
+    const v = stack.pop();
+    if (++visited > 200_000) return Infinity;
+    if (typeof v === "string") total += v.length * 2;
+    else if (v instanceof ArrayBuffer) total += v.byteLength;
+    else if (ArrayBuffer.isView(v)) total += v.byteLength;
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v as object)) {
+        total += k.length * 2;
+        stack.push(x);
+      }
+    } else total += 8;
+  }
+  return total;
+}
+
 /** host → iframe. The first four fields are taiku's; the rest are ours and optional for plugins. */
 export const bridgeInitMessage = z.object({
   type: z.literal(BRIDGE_MESSAGE.init),

@@ -20,6 +20,8 @@ export const BRIDGE_ERRORS = {
   unknownMethod: (method: string) => `Unknown method: ${method}`,
   notSupported: notSupportedError,
   tooManyPending: "Too many pending requests",
+  /** A request sent before `taiku:init` (empty pluginId and token) that the host cannot run as the frame's. */
+  notInitialised: "Bridge not ready: wait for taiku:init before sending requests",
   writeAuthRequired: "write auth required",
   adminAuthRequired: "admin auth required",
   shellNotFound: (shellId: number | string) => `Shell not found: ${shellId}`,
@@ -34,6 +36,8 @@ export const BRIDGE_ERRORS = {
   userKvQuota: "User KV quota exceeded.",
   invalidFilename: "Invalid filename.",
   fileQuota: "File size or user quota exceeded.",
+  /** Plugin file storage: reading or deleting a name that is not stored (§11.3.6). */
+  fileNotFound: "File not found.",
 } as const;
 
 /** Integrations failures, in the order the host checks them (§12.3, §12.8). */

@@ -14,7 +14,7 @@
  */
 import {
   BRIDGE_ERRORS, BRIDGE_LIMITS, BRIDGE_MESSAGE, canReceiveEvent, checkRequestIdentity, makeBridgeErrorResponse,
-  makeBridgeEvent, makeBridgeResponse, parseInboundRequest, preflightRequest, type BridgeInitMessage, type BridgeRequestMessage,
+  makeBridgeEvent, makeBridgeResponse, parseInboundRequest, payloadBytes, preflightRequest, type BridgeInitMessage, type BridgeRequestMessage,
 } from "@taiku/protocol";
 import { createMethods, type CallContext, type MethodTable } from "./methods.js";
 import { PortChannel } from "./port-channel.js";
@@ -41,33 +41,12 @@ const messageChannel = (): { host: HostPort; transfer: Transferable } => {
 };
 
 /** Answer to a request sent before `taiku:init` arrived (empty pluginId and token). */
-export const NOT_INITIALISED = "Bridge not ready: wait for taiku:init before sending requests";
+export const NOT_INITIALISED = BRIDGE_ERRORS.notInitialised;
 
 /** Pre-init requests held per loading frame. */
 export const EARLY_REQUESTS_MAX = 16;
 
 const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-/** Rough structured-clone payload size, bounded: stops counting once over `cap`. */
-export function payloadBytes(value: unknown, cap: number): number {
-  let total = 0;
-  const stack: unknown[] = [value];
-  let visited = 0;
-  while (stack.length && total <= cap) {
-    const v = stack.pop();
-    if (++visited > 200_000) return Infinity;
-    if (typeof v === "string") total += v.length * 2;
-    else if (v instanceof ArrayBuffer) total += v.byteLength;
-    else if (ArrayBuffer.isView(v)) total += v.byteLength;
-    else if (v && typeof v === "object") {
-      for (const [k, x] of Object.entries(v as object)) {
-        total += k.length * 2;
-        stack.push(x);
-      }
-    } else total += 8;
-  }
-  return total;
-}
 
 export class BridgeHost {
   private readonly mounts = new Map<unknown, Mount>();
