@@ -113,9 +113,14 @@ export class GitHub extends Connector<GitHub> {
 
   async getChannels(_auth: Authorization | null, token: AuthToken | null): Promise<Channel[]> {
     if (!token) return [];
-    const res = await fetch(`${API}/user/repos?per_page=100&sort=full_name`, { headers: { authorization: `Bearer ${token.token}`, accept: "application/vnd.github+json" } });
-    if (!res.ok) throw new Error(`GitHub /user/repos answered ${res.status}`);
-    const repos = (await res.json()) as Array<{ full_name: string }>;
+    const repos: Array<{ full_name: string }> = [];
+    // GitHub pages lists (at most 100 per page); the Link header names the next page.
+    for (let next: string | undefined = `${API}/user/repos?per_page=100&sort=full_name`; next; ) {
+      const res: Response = await fetch(next, { headers: { authorization: `Bearer ${token.token}`, accept: "application/vnd.github+json" } });
+      if (!res.ok) throw new Error(`GitHub /user/repos answered ${res.status}`);
+      repos.push(...((await res.json()) as Array<{ full_name: string }>));
+      next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get("link") ?? "")?.[1];
+    }
     return repos.map((r) => ({ id: r.full_name, title: r.full_name }));
   }
 

@@ -148,7 +148,7 @@ export class Linear extends Connector<Linear> {
     }
     if (!state || state.batch !== batch) return;
     const data = await this.gql<{ issues: { nodes: LinIssue[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(team,
-      `query($teamId: String!, $first: Int!, $after: String) { issues(first: $first, after: $after, filter: { team: { id: { eq: $teamId } } }) { nodes { ${ISSUE_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
+      `query($teamId: ID!, $first: Int!, $after: String) { issues(first: $first, after: $after, filter: { team: { id: { eq: $teamId } } }) { nodes { ${ISSUE_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
       { teamId: team, first: PAGE, after: state.after });
     if (!data) return;
     await this.tools.integrations.saveLinks(data.issues.nodes.map((i) => buildLinearLink(team, i, initialSync)));
@@ -191,7 +191,7 @@ export class Linear extends Connector<Linear> {
     let after: string | null = null;
     for (let i = 0; i < 10; i++) {
       const data: { issues: { nodes: LinIssue[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null = await this.gql(team,
-        `query($teamId: String!, $first: Int!, $after: String, $updatedAfter: DateTimeOrDuration) { issues(first: $first, after: $after, filter: { team: { id: { eq: $teamId } }, updatedAt: { gt: $updatedAfter } }) { nodes { ${ISSUE_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
+        `query($teamId: ID!, $first: Int!, $after: String, $updatedAfter: DateTimeOrDuration) { issues(first: $first, after: $after, filter: { team: { id: { eq: $teamId } }, updatedAt: { gt: $updatedAfter } }) { nodes { ${ISSUE_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
         { teamId: team, first: PAGE, after, updatedAfter: since });
       if (!data) return;
       await this.tools.integrations.saveLinks(data.issues.nodes.map((n) => buildLinearLink(team, n, false)));

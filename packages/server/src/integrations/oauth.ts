@@ -98,6 +98,8 @@ function tokenFetch(app: ResolvedApp, fetchFn: Fetch): Fetch {
       status = 400;
       body = { error: body.error ?? "slack_error", error_description: `Slack: ${String(body.error)}` };
     }
+    // Linear answers `scope` as an array of strings; RFC 6749 (and oauth4webapi) want one string.
+    if (Array.isArray(body.scope)) body.scope = body.scope.map(String).join(" ");
     if (typeof body.token_type === "string" && app.quirks.slackOk) body.token_type = "bearer";
     if (status === 200 && body.token_type === undefined && typeof body.access_token === "string") body.token_type = "bearer";
     delete body.id_token; // we never ask for OpenID Connect; nothing here to verify

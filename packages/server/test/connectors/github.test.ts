@@ -100,6 +100,27 @@ describe("GitHub connector", () => {
     expect(await allThreads(t)).toHaveLength(30);
   }, 60_000);
 
+  it("lists every repository as a channel, following /user/repos pagination past the first 100", async () => {
+    const { gh, t } = await setup({});
+    for (let i = 1; i <= 130; i++) gh.repos.set(`octo/repo-${String(i).padStart(3, "0")}`, []);
+    const { channels: listed } = await createConnection(t, "github");
+    expect(listed).toHaveLength(131);
+    expect(new Set(listed.map((c) => c.id)).size).toBe(131);
+  }, 30_000);
+
+  it("a 403 access error is retried with backoff, not parked until the rate-limit window resets (GitHub sends x-ratelimit-* on every answer)", async () => {
+    const { gh, t } = await setup({ instanceOptions: { github: { pollIntervalMs: 60_000 } } }, 30);
+    gh.forbidden.add(REPO);
+    const { connection } = await createConnection(t, "github");
+    const pages = () => gh.log.filter((l) => l.path.startsWith(`/repos/${REPO}/issues?`)).length;
+    await setChannel(t, connection.id, REPO, true);
+    await until("first page refused", async () => pages() > 0);
+    await new Promise((r) => setTimeout(r, 250));
+    gh.forbidden.delete(REPO);
+    await until("backfill after the retry", async () => (await channels(t, connection.id)).channels[0]!.sync === "done", 10_000);
+    expect(await allThreads(t)).toHaveLength(30);
+  }, 30_000);
+
   it("flags the connection for re-auth when its integration is gone, and disabling stops the sync", async () => {
     const { t } = await setup({ instanceOptions: { github: { pollIntervalMs: 100 } } }, 10);
     const { connection } = await createConnection(t, "github");

@@ -47,4 +47,25 @@ describe("Linear connector", () => {
     await t.http.req("PATCH", `/api/v1/inbox/links/${detail.links[0]!.id}`, { body: { status: done2 }, headers: t.headers });
     await until("state upstream", async () => lin.issues.find((i) => i.id === "iss-5")!.stateId === done2);
   }, 60_000);
+
+  it("polls a team when the hook URL is loopback (the polling query validates against Linear's schema too)", async () => {
+    const as = await realAs();
+    const lin = await startLinear({ verify: (t) => as.verify(t) });
+    onCleanup(() => lin.close());
+    const team = lin.teams[0]!.id;
+    lin.seed(team, 5);
+    const t = await startTaiku({
+      integrations: { apps: { linear: asApp(as, "taiku-linear", ["read", "write", "admin"]) } },
+      egressHosts: { "api.linear.app": lin.url },
+      connectors: { retryJitter: 0, retryDelaysMs: [100, 200, 400, 800], pollIntervalMs: 50, instanceOptions: { linear: { pollIntervalMs: 150 } } },
+    });
+    registerClients(as, t, ["taiku-linear"]);
+    await connect(t, "linear");
+    const { connection } = await createConnection(t, "linear");
+    await setChannel(t, connection.id, team, true);
+    await until("backfill", async () => (await channels(t, connection.id)).channels[0]!.sync === "done");
+    expect(lin.webhooks).toEqual([]);
+    lin.edit("iss-3", { title: "Changed while nobody listened" });
+    await until("poll picked up the edit", async () => (await allThreads(t)).find((x) => x.title === "Changed while nobody listened"), 20_000);
+  }, 60_000);
 });

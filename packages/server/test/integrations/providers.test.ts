@@ -88,6 +88,19 @@ describe("built-in toolkits against their stand-ins", () => {
     expect(slack.tokens.has(token)).toBe(false); // auth.revoke
   });
 
+  it("Linear's own oauth/token: the answer's `scope` is an array (not RFC 6749's string), and the connection still becomes ACTIVE", async () => {
+    const lin = await startLinear({ clientId: "lin-client", clientSecret: "lin-secret" });
+    onCleanup(() => lin.close());
+    const hosts = { "linear.app": lin.url, "api.linear.app": lin.url };
+    const t = await startTaiku({ integrations: { apps: { linear: { clientId: "lin-client", clientSecret: "lin-secret" } } }, egressHosts: hosts });
+    const { answer, page } = await connect(t, "linear", { hosts });
+    expect(new URL(answer.redirectUrl).origin).toBe("https://linear.app");
+    expect(page.status, page.text.replace(/<style>.*<\/style>|<[^>]+>/gs, " ").replace(/\s+/g, " ")).toBe(200);
+    expect(await connections(t)).toEqual([expect.objectContaining({ toolkit: "linear", status: "ACTIVE" })]);
+    const teams = await execute(t, "linear", "LINEAR_ISSUES", {});
+    expect(teams.status).toBe(200);
+  });
+
   it("Gmail: REST with path defaults and a JSON body; Google's error body verbatim", async () => {
     const as = await realAs();
     const gmail = await startGmail({ verify: (t) => as.verify(t) });

@@ -64,6 +64,8 @@ export interface GithubStandIn extends StandIn {
   reactions: Map<string, GithubReaction[]>;
   /** Adds `count` issues (every `prEvery`-th one a pull request) to a repository, numbered on. */
   seed(repo: string, count: number, opts?: { prEvery?: number }): void;
+  /** Repositories whose API answers 403 "Resource not accessible by integration" (an access problem, not a rate limit). */
+  forbidden: Set<string>;
   /** Edits an issue as a person on github.com would (bumps updated_at). */
   edit(repo: string, number: number, patch: Partial<Pick<GithubIssue, "title" | "body" | "state">>): GithubIssue;
 }
@@ -78,6 +80,10 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
   const comments = new Map<string, GithubComment[]>();
   const hooks = new Map<string, GithubHook[]>();
   const reactions = new Map<string, GithubReaction[]>();
+  const forbidden = new Set<string>();
+  // api.github.com puts its rate-limit headers on every answer (success or error, 403 included).
+  const rateWindowReset = Math.floor(Date.now() / 1000) + 3600;
+  let rateUsed = 0;
   let nextId = 1000;
   // Seeded items are historic (a second apart, starting 30 days ago); later writes carry the real time.
   let seedTick = Date.now() - 30 * 86_400_000;
@@ -114,8 +120,15 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     }
     if (path === "/login/oauth/access_token" && req.method === "POST") {
       const form = new URLSearchParams(body);
+      // github.com answers form-encoded unless the request asks for JSON with `Accept: application/json`.
+      const wantsJson = (req.headers.accept ?? "").includes("application/json");
+      const answer = (o: Record<string, string | number>) => {
+        if (wantsJson) return json(res, 200, o);
+        res.writeHead(200, { "content-type": "application/x-www-form-urlencoded; charset=utf-8" });
+        res.end(new URLSearchParams(Object.entries(o).map(([k, v]) => [k, String(v)])).toString());
+      };
       const ok200Error = (error: string, description: string) =>
-        json(res, 200, { error, error_description: description, error_uri: "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#" + error });
+        answer({ error, error_description: description, error_uri: "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#" + error });
       if (form.get("client_id") !== opts.clientId || form.get("client_secret") !== opts.clientSecret) {
         return ok200Error("incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.");
       }
@@ -123,7 +136,7 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
         const entry = [...issued].find(([, v]) => v.refresh === form.get("refresh_token"));
         if (!entry) return ok200Error("bad_refresh_token", "The refresh token passed is incorrect or expired.");
         issued.delete(entry[0]);
-        return json(res, 200, mint(entry[1].login));
+        return answer(mint(entry[1].login));
       }
       const code = codes.get(form.get("code") ?? "");
       if (!code) return ok200Error("bad_verification_code", "The code passed is incorrect or expired.");
@@ -132,9 +145,15 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
       const { createHash } = await import("node:crypto");
       const expect = createHash("sha256").update(form.get("code_verifier") ?? "").digest("base64url");
       if (expect !== code.challenge) return ok200Error("bad_verification_code", "The code passed is incorrect or expired.");
-      return json(res, 200, mint("octocat"));
+      return answer(mint("octocat"));
     }
     // ---- api.github.com
+    rateUsed++;
+    res.setHeader("x-ratelimit-limit", "5000");
+    res.setHeader("x-ratelimit-remaining", String(Math.max(0, 5000 - rateUsed)));
+    res.setHeader("x-ratelimit-reset", String(rateWindowReset));
+    res.setHeader("x-ratelimit-used", String(rateUsed));
+    res.setHeader("x-ratelimit-resource", "core");
     if (path.startsWith("/applications/") && path.endsWith("/grant") && req.method === "DELETE") {
       const basic = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
       if (basic !== `${opts.clientId}:${opts.clientSecret}`) return json(res, 404, { message: "Not Found", documentation_url: DOCS });
@@ -146,8 +165,11 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     }
     const login = await who(bearer(req));
     if (!login) return json(res, 401, { message: "Bad credentials", documentation_url: DOCS, status: "401" });
+    const repoOf = /^\/repos\/([^/]+\/[^/]+)(?:\/|$)/.exec(path)?.[1];
+    if (repoOf && forbidden.has(repoOf)) return json(res, 403, { message: "Resource not accessible by integration", documentation_url: DOCS, status: "403" });
     if (path === "/user/repos" && req.method === "GET") {
-      return json(res, 200, [...repos.keys()].map((full, i) => ({ id: i + 1, full_name: full, name: full.split("/")[1], owner: { login: full.split("/")[0] }, permissions: { admin: true } })));
+      const all = [...repos.keys()].map((full, i) => ({ id: i + 1, full_name: full, name: full.split("/")[1], owner: { login: full.split("/")[0] }, permissions: { admin: true } }));
+      return paged(res, url, all);
     }
     const extra = await connectorRoutes(req.method ?? "GET", path, url, body, login, res);
     if (extra !== false) return;
@@ -156,7 +178,7 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
       const issues = repos.get(`${m[1]}/${m[2]}`);
       if (!issues) return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/issues/issues#create-an-issue", status: "404" });
       if (req.method === "GET") {
-        // Pagination and filters as on GitHub, applied only when asked for (older tests list everything).
+        // Filters and pagination as on GitHub (30 per page unless per_page says otherwise).
         const repo = `${m[1]}/${m[2]}`;
         let list = issues.map((i) => fill(repo, i));
         const state = url.searchParams.get("state");
@@ -165,17 +187,7 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
         if (since) list = list.filter((i) => (i.updated_at ?? "") >= since);
         if (url.searchParams.get("sort") === "updated") list = [...list].sort((a, b) => (a.updated_at! < b.updated_at! ? -1 : 1));
         if (url.searchParams.get("direction") === "desc") list = [...list].reverse();
-        if (!url.searchParams.has("page")) return json(res, 200, list);
-        const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
-        const page = Math.max(1, Number(url.searchParams.get("page")));
-        const slice = list.slice((page - 1) * perPage, page * perPage);
-        const headers: Record<string, string> = {};
-        if (page * perPage < list.length) {
-          const next = new URL(`https://api.github.com${path}${url.search}`);
-          next.searchParams.set("page", String(page + 1));
-          headers.link = `<${next.href}>; rel="next"`;
-        }
-        return json(res, 200, slice, headers);
+        return paged(res, url, list);
       }
       if (req.method === "POST") {
         const b = JSON.parse(body || "{}") as { title?: unknown; body?: string; labels?: string[] };
@@ -190,6 +202,22 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     if (path === "/user") return json(res, 200, { login, id: 1 });
     return json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
   });
+
+  /** GitHub's list pagination: `per_page` (default 30, at most 100) and `page`, with a `Link` header to the next and last pages. */
+  function paged(res: Parameters<typeof json>[0], url: URL, list: unknown[]): void {
+    const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get("per_page") ?? 30) || 30));
+    const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
+    const lastPage = Math.max(1, Math.ceil(list.length / perPage));
+    const at = (n: number) => {
+      const u = new URL(`https://api.github.com${url.pathname}${url.search}`);
+      u.searchParams.set("page", String(n));
+      return u.href;
+    };
+    const links: string[] = [];
+    if (page < lastPage) links.push(`<${at(page + 1)}>; rel="next"`, `<${at(lastPage)}>; rel="last"`);
+    if (page > 1) links.push(`<${at(1)}>; rel="first"`, `<${at(page - 1)}>; rel="prev"`);
+    return json(res, 200, list.slice((page - 1) * perPage, page * perPage), links.length ? { link: links.join(", ") } : {});
+  }
 
   /** Single issues, comments and hooks (the connector's REST surface). Returns false when not handled. */
   async function connectorRoutes(method: string, path: string, _url: URL, body: string, login: string, res: Parameters<typeof json>[0]): Promise<boolean | void> {
@@ -328,5 +356,5 @@ export async function startGithub(opts: { verify?: (token: string) => Promise<{ 
     return { access_token: access, expires_in: expiresIn, refresh_token: refresh, refresh_token_expires_in: 15897600, scope: "", token_type: "bearer" };
   }
 
-  return Object.assign(s, { repos, issued, revokedGrants, comments, hooks, reactions, seed, edit });
+  return Object.assign(s, { repos, issued, revokedGrants, comments, hooks, reactions, forbidden, seed, edit });
 }

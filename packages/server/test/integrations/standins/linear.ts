@@ -4,8 +4,58 @@
  * `extensions.code: "AUTHENTICATION_ERROR"`; a bad input gets HTTP 200 with `errors` and `data: null`.
  * It understands the two operations the tests run (issueCreate, issues) by their root field.
  */
-import { parse, type OperationDefinitionNode, type FieldNode } from "graphql";
+import { createHash, randomBytes } from "node:crypto";
+import { buildSchema, parse, validate, VariablesInAllowedPositionRule, type OperationDefinitionNode, type FieldNode } from "graphql";
 import { bearer, json, listen, type StandIn } from "./http.js";
+
+/**
+ * The part of Linear's schema (as in @linear/sdk's generated types) whose argument and input-field
+ * types the tests' operations use. Linear validates every document against its schema before running
+ * it, so a variable of the wrong type (e.g. `String!` where `IDComparator.eq` takes `ID`) is an HTTP 400
+ * GRAPHQL_VALIDATION_FAILED there; the stand-in runs the same rule. Fields outside this subset are not
+ * checked.
+ */
+const SCHEMA = buildSchema(`
+  scalar DateTime
+  scalar DateTimeOrDuration
+  input IDComparator { eq: ID, neq: ID, in: [ID!], nin: [ID!] }
+  input StringComparator { eq: String, neq: String, in: [String!], nin: [String!], contains: String }
+  input DateComparator { eq: DateTimeOrDuration, neq: DateTimeOrDuration, gt: DateTimeOrDuration, gte: DateTimeOrDuration, lt: DateTimeOrDuration, lte: DateTimeOrDuration }
+  input TeamFilter { id: IDComparator, key: StringComparator, name: StringComparator, and: [TeamFilter!], or: [TeamFilter!] }
+  input IssueFilter { id: IDComparator, team: TeamFilter, createdAt: DateComparator, updatedAt: DateComparator, and: [IssueFilter!], or: [IssueFilter!] }
+  input IssueCreateInput { teamId: String!, title: String, description: String, stateId: String, assigneeId: String }
+  input IssueUpdateInput { title: String, description: String, stateId: String, assigneeId: String }
+  input CommentCreateInput { issueId: String, body: String }
+  input WebhookCreateInput { url: String!, resourceTypes: [String!]!, teamId: String, secret: String, label: String, enabled: Boolean, allPublicTeams: Boolean, id: String }
+  type PageInfo { hasNextPage: Boolean!, endCursor: String }
+  type Comment { id: ID! }
+  type CommentConnection { nodes: [Comment!]!, pageInfo: PageInfo! }
+  type Issue { id: ID!, comments(after: String, before: String, first: Int, last: Int): CommentConnection! }
+  type IssueConnection { nodes: [Issue!]!, pageInfo: PageInfo! }
+  type Team { id: ID!, issues(after: String, first: Int, filter: IssueFilter): IssueConnection! }
+  type TeamConnection { nodes: [Team!]!, pageInfo: PageInfo! }
+  type Organization { id: ID! }
+  type User { id: ID! }
+  type IssuePayload { success: Boolean! }
+  type CommentPayload { success: Boolean! }
+  type WebhookPayload { success: Boolean! }
+  type DeletePayload { success: Boolean! }
+  type Query {
+    issues(after: String, before: String, filter: IssueFilter, first: Int, includeArchived: Boolean, last: Int): IssueConnection!
+    issue(id: String!): Issue!
+    teams(after: String, before: String, filter: TeamFilter, first: Int, includeArchived: Boolean, last: Int): TeamConnection!
+    team(id: String!): Team!
+    organization: Organization!
+    viewer: User!
+  }
+  type Mutation {
+    issueCreate(input: IssueCreateInput!): IssuePayload!
+    issueUpdate(id: String!, input: IssueUpdateInput!): IssuePayload!
+    commentCreate(input: CommentCreateInput!): CommentPayload!
+    webhookCreate(input: WebhookCreateInput!): WebhookPayload!
+    webhookDelete(id: String!): DeletePayload!
+  }
+`);
 
 export interface LinearIssue {
   id: string;
@@ -33,7 +83,15 @@ export interface LinearStandIn extends StandIn {
   issueData(issue: LinearIssue): Record<string, unknown>;
 }
 
-export async function startLinear(opts: { verify: (token: string) => Promise<{ accountId: string } | null> }): Promise<LinearStandIn> {
+/**
+ * `opts.clientId`/`clientSecret` turn on Linear's own OAuth endpoints (linear.app/oauth/authorize with
+ * auto-consent, api.linear.app/oauth/token). Linear's token answer is JSON with `token_type: "Bearer"`
+ * and `scope` as an ARRAY of strings (developers.linear.app "OAuth 2.0 authentication"), not the
+ * RFC 6749 space-separated string; errors are HTTP 400 `{ error, error_description }`.
+ */
+export async function startLinear(opts: { verify?: (token: string) => Promise<{ accountId: string } | null>; clientId?: string; clientSecret?: string }): Promise<LinearStandIn> {
+  const codes = new Map<string, { redirectUri: string; challenge: string; scope: string }>();
+  const issued = new Set<string>();
   const issues: LinearStandIn["issues"] = [];
   const TEAM = "9cfb482a-81e3-4154-b5b9-2c805e70a02d";
   const teams = [{ id: TEAM, name: "Engineering", key: "ENG" }];
@@ -99,15 +157,42 @@ export async function startLinear(opts: { verify: (token: string) => Promise<{ a
     }
   };
   const s = await listen(async (req, res, body, url) => {
+    if (url.pathname === "/oauth/authorize" && opts.clientId) {
+      const q = url.searchParams;
+      const code = randomBytes(10).toString("hex");
+      codes.set(code, { redirectUri: q.get("redirect_uri") ?? "", challenge: q.get("code_challenge") ?? "", scope: q.get("scope") ?? "read" });
+      const to = new URL(q.get("redirect_uri")!);
+      to.searchParams.set("code", code);
+      to.searchParams.set("state", q.get("state") ?? "");
+      res.writeHead(302, { location: to.href });
+      return res.end();
+    }
+    if (url.pathname === "/oauth/token" && req.method === "POST" && opts.clientId) {
+      const form = new URLSearchParams(body);
+      if (form.get("client_id") !== opts.clientId || form.get("client_secret") !== opts.clientSecret) return json(res, 400, { error: "invalid_client", error_description: "Client authentication failed" });
+      const code = codes.get(form.get("code") ?? "");
+      codes.delete(form.get("code") ?? "");
+      const verified = code && createHash("sha256").update(form.get("code_verifier") ?? "").digest("base64url") === code.challenge;
+      if (form.get("grant_type") !== "authorization_code" || !code || code.redirectUri !== form.get("redirect_uri") || !verified) {
+        return json(res, 400, { error: "invalid_grant", error_description: "Invalid authorization code" });
+      }
+      const access = "lin_oauth_" + randomBytes(20).toString("hex");
+      issued.add(access);
+      return json(res, 200, { access_token: access, token_type: "Bearer", expires_in: 86399, scope: code.scope.split(/[\s,]+/).filter(Boolean), refresh_token: "lin_refresh_" + randomBytes(20).toString("hex") });
+    }
     if (url.pathname !== "/graphql" || req.method !== "POST") return json(res, 404, { errors: [{ message: "Not found" }] });
     const token = bearer(req);
-    if (!token || !(await opts.verify(token))) {
+    if (!token || !(issued.has(token) || (opts.verify && (await opts.verify(token))))) {
       return json(res, 400, {
         errors: [{ message: "Authentication required, not authenticated", extensions: { type: "authentication error", code: "AUTHENTICATION_ERROR", userPresentableMessage: "You need to authenticate to access this operation." } }],
       });
     }
     const { query, variables } = JSON.parse(body) as { query: string; variables: Record<string, any> };
     const doc = parse(query);
+    const invalid = validate(SCHEMA, doc, [VariablesInAllowedPositionRule]);
+    if (invalid.length) {
+      return json(res, 400, { errors: invalid.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: "GRAPHQL_VALIDATION_FAILED", type: "graphql error", userError: false } })) });
+    }
     const op = doc.definitions.find((d) => d.kind === "OperationDefinition") as OperationDefinitionNode;
     const root = (op.selectionSet.selections[0] as FieldNode).name.value;
     if (root === "issueCreate") {
