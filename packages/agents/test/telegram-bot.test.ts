@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  AutoRouter, BotClient, CANCEL_CALLBACK_DATA, Latch, RetryAfter, Return, ScriptRunner, TelegramBot, TransportRuntime, Wait, renderMarkdown, telegramSchema,
-  type ProjectConfig,
+  AutoRouter, BotClient, CANCEL_CALLBACK_DATA, defineCommandBackend, Latch, RetryAfter, Return, ScriptRunner, TelegramBot, TransportRuntime, Wait, renderMarkdown, telegramSchema,
+  type ProjectConfig, type TelegramBotOptions,
 } from "../src/index.js";
 import { BotApiStandIn } from "./helpers/bot-api.js";
 import { eventually, tempDir } from "./helpers/fake-cli.js";
@@ -17,14 +17,14 @@ afterEach(async () => {
   api = null;
 });
 
-async function setup(opts: { runners?: ScriptRunner[]; config?: Record<string, unknown>; project?: string } = {}) {
+async function setup(opts: { runners?: ScriptRunner[]; config?: Record<string, unknown>; project?: string; commands?: TelegramBotOptions["commands"] } = {}) {
   api = await new BotApiStandIn().start();
   const runners = opts.runners ?? [new ScriptRunner([Return("the answer")], { engine: "codex", resumeValue: "thread-1" })];
   const projects = new Map<string, ProjectConfig>();
   if (opts.project) projects.set("app", { alias: "app", key: "app", path: opts.project, worktreesDir: join(opts.project, ".wt"), defaultEngine: null, worktreeBase: null, chatId: null });
   const runtime = new TransportRuntime({ router: new AutoRouter(runners.map((r) => ({ engine: r.engine, runner: r, status: "ok" as const, issue: null })), runners[0]!.engine), projects: { projects, defaultProject: opts.project ? "app" : null } });
   const config = telegramSchema.parse({ bot_token: TOKEN, chat_id: CHAT, api_root: api.url, ...opts.config });
-  const bot = new TelegramBot({ config, runtime, outbox: { privateIntervalMs: 5, groupIntervalMs: 15 }, pollTimeoutS: 1, retryDelayMs: 10 });
+  const bot = new TelegramBot({ config, runtime, outbox: { privateIntervalMs: 5, groupIntervalMs: 15 }, pollTimeoutS: 1, retryDelayMs: 10, ...(opts.commands ? { commands: opts.commands } : {}) });
   return { api, bot, runners };
 }
 
@@ -131,6 +131,54 @@ describe("Telegram transport", () => {
     const sends = api.callsOf("sendMessage");
     expect(sends[1]!.at - sends[0]!.at).toBeGreaterThanOrEqual(950);
   });
+
+  it("a command reply longer than Telegram's 4096-character limit is trimmed, not rejected by the API", async () => {
+    const long = `**out**\n${"x".repeat(5000)}`;
+    const echo = defineCommandBackend({ id: "dump", description: "dump", handle: async () => ({ text: long }) });
+    const { api, bot } = await setup({ commands: async (id) => (id === "dump" ? echo : null) });
+    api.push(message("/dump"));
+    await pump(bot);
+    await bot.chat.idle();
+    await eventually(() => api.visible(CHAT).length === 1);
+    const sent = api.visible(CHAT)[0]!;
+    expect([...sent.text].length).toBe(4096);
+    expect(sent.text.startsWith("**out**\nxxx")).toBe(true);
+    expect(sent.text.endsWith("…")).toBe(true);
+  });
+
+  it("a 429 on a call outside the outbox is waited out (setMyCommands, getMe, backlog, callbacks, getFile), never fatal", async () => {
+    const root = tempDir();
+    const { api, bot } = await setup({ project: root, config: { files: { enabled: true } } });
+    const tooMany = { error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } };
+    api.push(message("old message while down"));
+    for (const m of ["setMyCommands", "getMe", "getUpdates"]) api.failNext(m, tooMany);
+    await bot.start();
+    expect(api.callsOf("setMyCommands").length).toBe(2);
+    expect(api.callsOf("getMe").length).toBe(2);
+    await bot.pollOnce();
+    expect(api.visible(CHAT)).toHaveLength(1); // only the ready message: the backlog was still skipped
+    api.failNext("answerCallbackQuery", tooMany);
+    api.push({ callback_query: { id: "cb9", from: { id: 5 }, data: "other", message: { message_id: 1, chat: { id: CHAT, type: "private" } } } });
+    await pump(bot);
+    await eventually(() => api.callsOf("answerCallbackQuery").length === 2, 5000);
+    api.files.set("documents/F2", Buffer.from("bytes"));
+    api.failNext("getFile", tooMany);
+    api.push(message("", { caption: "/file put got.txt", document: { file_id: "F2", file_name: "got.txt", file_size: 5 } }));
+    await pump(bot);
+    await eventually(() => api.visible(CHAT).some((m) => m.text.startsWith("saved got.txt")), 5000);
+  }, 20_000);
+
+  it("client: a stalled connection times out (API call and file download) instead of hanging the bot", async () => {
+    api = await new BotApiStandIn().start();
+    const client = new BotClient({ token: TOKEN, apiRoot: api.url, timeoutMs: 300 });
+    api.stalled.add("getUpdates");
+    api.stalled.add("file");
+    const t0 = performance.now();
+    expect(await client.call("getUpdates", { offset: 0, timeout: 0 })).toBeNull();
+    expect(await client.download("documents/F1", async () => {}, 1)).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(new BotClient({ token: TOKEN }).timeoutMs).toBe(120_000);
+  }, 10_000);
 
   it("client: 429 raises RetryAfter (default 5 s), other errors give null", async () => {
     api = await new BotApiStandIn().start();

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startShare, type ShareHandle } from "../src/index.js";
 import { AgentRunTelemetry, type AgentWireEvent } from "../src/agents/telemetry.js";
+import { TranscriptTranslator } from "../src/agents/transcripts.js";
 import { alive, dead, eventually, fakeCli, fakeInteractiveCli } from "../../agents/test/helpers/fake-cli.js";
 import { joinAgentsViewer, type AgentsViewer, type ChatView } from "./helpers/agents-viewer.js";
 
@@ -231,6 +232,31 @@ describe("taiku --agents: agents started by hand in a shell", () => {
       await w.waitFor(() => s.agents!.detector!.agents().length === 0, "agent no longer tracked");
     });
   }
+});
+
+describe("transcript translators (shapes the real CLIs write)", () => {
+  it("claude 2.x: per-block entries with stop_reason null; the turn ends at system/turn_duration", () => {
+    const t = new TranscriptTranslator("claude", "/w", "/w/s.jsonl");
+    const base = { sessionId: "s-1", cwd: "/w", version: "2.1.197" };
+    const msg = (text: string) => ({ ...base, type: "assistant", message: { id: "msg_9", role: "assistant", model: "claude-opus-4-8", content: [{ type: "text", text }], stop_reason: null, usage: { input_tokens: 7, output_tokens: 1 } } });
+    expect(t.line(JSON.stringify({ ...base, type: "user", message: { role: "user", content: "hi" } })).user).toBe("hi");
+    expect(t.line(JSON.stringify(msg("done: hi"))).turnEnd).toBeUndefined();
+    const end = t.line(JSON.stringify({ ...base, type: "system", subtype: "turn_duration", durationMs: 10 }));
+    expect(end.turnEnd).toBe(true);
+    expect(end.events).toMatchObject([{ type: "completed", ok: true, answer: "done: hi", resume: { engine: "claude", value: "s-1" } }]);
+    // a second marker without a new assistant entry is not a second answer
+    expect(t.line(JSON.stringify({ ...base, type: "system", subtype: "turn_duration", durationMs: 10 })).events).toEqual([]);
+  });
+
+  it("pi: a turn the user interrupts (stopReason aborted) or that hits the length cap still ends", () => {
+    for (const stopReason of ["aborted", "length"]) {
+      const t = new TranscriptTranslator("pi", "/w", "/w/s.jsonl");
+      t.line(JSON.stringify({ type: "session", version: 3, id: "01a1fd1f-0000-7000-8000-000000000000", cwd: "/w" }));
+      const r = t.line(JSON.stringify({ type: "message", id: "m2", message: { role: "assistant", content: [{ type: "text", text: "partial" }], stopReason, ...(stopReason === "aborted" ? { errorMessage: "Request was aborted" } : {}) } }));
+      expect(r.turnEnd).toBe(true);
+      expect(r.events.at(-1)).toMatchObject({ type: "completed" });
+    }
+  });
 });
 
 describe("agent telemetry", () => {

@@ -37,12 +37,18 @@ function transcriptPath() {
 function lines() {
   const ts = new Date().toISOString();
   if (engine === "claude") {
+    // As Claude Code 2.x writes it: one assistant entry per content block, written while the
+    // message streams, so `stop_reason` is always null; the end of a turn is a
+    // `system`/`turn_duration` entry.
     const base = { sessionId: id, cwd, version: "2.1.197", timestamp: ts, isSidechain: false, userType: "external" };
+    const usage1 = { input_tokens: 10, output_tokens: 2 };
     return [
       { ...base, type: "user", uuid: "u1", parentUuid: null, message: { role: "user", content: prompt } },
-      { ...base, type: "assistant", uuid: "a1", parentUuid: "u1", message: { id: "msg_1", role: "assistant", model: "claude-fake-4", content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { command: "ls" } }], stop_reason: "tool_use", usage: { input_tokens: 10, output_tokens: 2 } } },
-      { ...base, type: "user", uuid: "u2", parentUuid: "a1", message: { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "a.txt", is_error: false }] } },
-      { ...base, type: "assistant", uuid: "a2", parentUuid: "u2", message: { id: "msg_2", role: "assistant", model: "claude-fake-4", content: [{ type: "text", text: "fixed it" }], stop_reason: "end_turn", usage: { input_tokens: 20, output_tokens: 5, cache_read_input_tokens: 3 } } },
+      { ...base, type: "assistant", uuid: "a1", parentUuid: "u1", message: { id: "msg_1", type: "message", role: "assistant", model: "claude-fake-4", content: [{ type: "text", text: "Looking at the files." }], stop_reason: null, stop_sequence: null, usage: usage1 } },
+      { ...base, type: "assistant", uuid: "a1b", parentUuid: "a1", message: { id: "msg_1", type: "message", role: "assistant", model: "claude-fake-4", content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { command: "ls" } }], stop_reason: null, stop_sequence: null, usage: usage1 } },
+      { ...base, type: "user", uuid: "u2", parentUuid: "a1b", message: { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "a.txt", is_error: false }] }, toolUseResult: { stdout: "a.txt", stderr: "", interrupted: false, isImage: false } },
+      { ...base, type: "assistant", uuid: "a2", parentUuid: "u2", message: { id: "msg_2", type: "message", role: "assistant", model: "claude-fake-4", content: [{ type: "text", text: "fixed it" }], stop_reason: null, stop_sequence: null, usage: { input_tokens: 20, output_tokens: 5, cache_read_input_tokens: 3 } } },
+      { ...base, type: "system", uuid: "s1", parentUuid: "a2", subtype: "turn_duration", durationMs: 1234, isMeta: false },
     ];
   }
   if (engine === "codex") {

@@ -24,6 +24,12 @@ export interface StoredTgMessage {
   history: string[];
 }
 
+class ApiError extends Error {
+  constructor(readonly code: number, readonly description: string) {
+    super(description);
+  }
+}
+
 export class BotApiStandIn {
   readonly calls: BotCall[] = [];
   readonly messages: StoredTgMessage[] = [];
@@ -52,6 +58,8 @@ export class BotApiStandIn {
   /** Queue an incoming update (message or callback_query). */
   push(update: Record<string, unknown>): number {
     const update_id = this.nextUpdateId++;
+    const m = update["message"] as { chat?: { id?: unknown }; message_id?: unknown } | undefined;
+    if (m?.chat) this.incoming.add(`${String(m.chat.id)}:${String(m.message_id)}`);
     this.updates.push({ update_id, ...update });
     this.waiters.splice(0).forEach((w) => w());
     return update_id;
@@ -95,9 +103,17 @@ export class BotApiStandIn {
     res.end(JSON.stringify(body));
   }
 
+  /** Methods (or "file" for downloads) whose requests are accepted but never answered, as on a stalled connection. */
+  readonly stalled = new Set<string>();
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.url);
     const file = /^\/file\/bot[^/]+\/(.+)$/.exec(url.pathname);
+    if (file && this.stalled.has("file")) {
+      res.writeHead(200, { "content-length": "1000000" });
+      res.write("partial");
+      return; // the rest never comes
+    }
     if (file) {
       const data = this.files.get(file[1]!);
       if (!data) return this.send(res, 404, { ok: false, error_code: 404, description: "Not Found" });
@@ -110,19 +126,67 @@ export class BotApiStandIn {
     const method = m[2]!;
     const payload = await this.body(req);
     this.calls.push({ method, payload, at: performance.now() });
+    if (this.stalled.has(method)) return; // never answered
     const fail = this.failures.get(method)?.shift();
     if (fail) return this.send(res, fail.error_code, { ok: false, ...fail });
-    const result = await this.handle(method, payload);
+    let result: unknown;
+    try {
+      result = await this.handle(method, payload);
+    } catch (err) {
+      if (err instanceof ApiError) return this.send(res, err.code, { ok: false, error_code: err.code, description: err.description });
+      throw err;
+    }
     if (result === undefined) return this.send(res, 400, { ok: false, error_code: 400, description: `Bad Request: unsupported ${method}` });
     this.send(res, 200, { ok: true, result });
+  }
+
+  /** Messages users sent (pushed updates), so replies to them resolve like on the real API. */
+  private readonly incoming = new Set<string>();
+
+  /**
+   * The checks the real Bot API applies to a message text (sendMessage / editMessageText): a
+   * non-empty chat_id and text, at most 4096 characters, entities inside the text, and — when a
+   * parse_mode is given — markup that parses. Returns the API's error description, or null.
+   */
+  private textError(method: string, p: Record<string, unknown>): string | null {
+    if (p["chat_id"] === undefined || p["chat_id"] === null || p["chat_id"] === "") return "Bad Request: chat_id is empty";
+    const text = typeof p["text"] === "string" ? p["text"] : "";
+    if (!text.trim()) return "Bad Request: message text is empty";
+    if ([...text].length > 4096) return method === "editMessageText" ? "Bad Request: MESSAGE_TOO_LONG" : "Bad Request: message is too long";
+    const mode = p["parse_mode"];
+    if (mode !== undefined && mode !== "MarkdownV2" && mode !== "HTML" && mode !== "Markdown") return "Bad Request: unsupported parse_mode";
+    if (mode === "MarkdownV2") {
+      // Outside entities every reserved character must be escaped with a backslash.
+      const bad = /(?<!\\)[_*[\]()~`>#+\-=|{}.!]/.exec(text.replace(/\\\\/g, ""));
+      if (bad) return `Bad Request: can't parse entities: Character '${bad[0]}' is reserved and must be escaped with the preceding '\\'`;
+    }
+    if (p["entities"] !== undefined) {
+      if (!Array.isArray(p["entities"])) return "Bad Request: can't parse entities JSON object";
+      for (const e of p["entities"] as Array<{ offset?: unknown; length?: unknown; type?: unknown }>) {
+        const off = Number(e.offset);
+        const len = Number(e.length);
+        if (typeof e.type !== "string" || !Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || off + len > text.length) return "Bad Request: can't parse entities: entity is out of bounds";
+      }
+    }
+    return null;
   }
 
   private async handle(method: string, p: Record<string, unknown>): Promise<unknown> {
     switch (method) {
       case "getMe":
         return { id: 42, is_bot: true, first_name: "taiku", username: "taiku_bot" };
-      case "setMyCommands":
+      case "setMyCommands": {
+        const cmds = p["commands"];
+        if (!Array.isArray(cmds) || cmds.length > 100) throw new ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH");
+        for (const c of cmds as Array<{ command?: unknown; description?: unknown }>) {
+          if (typeof c.command !== "string" || !/^[a-z0-9_]{1,32}$/.test(c.command)) throw new ApiError(400, "Bad Request: BOT_COMMAND_INVALID");
+          if (typeof c.description !== "string" || c.description.length < 1 || c.description.length > 256) throw new ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID");
+        }
+        return true;
+      }
       case "answerCallbackQuery":
+        if (!p["callback_query_id"]) throw new ApiError(400, "Bad Request: query_id is empty");
+        if (typeof p["text"] === "string" && p["text"].length > 200) throw new ApiError(400, "Bad Request: MESSAGE_TOO_LONG");
         return true;
       case "getUpdates": {
         const offset = Number(p["offset"] ?? 0);
@@ -136,7 +200,13 @@ export class BotApiStandIn {
         return this.updates.filter((u) => Number(u["update_id"]) >= offset);
       }
       case "sendMessage": {
-        const reply = (p["reply_parameters"] as { message_id?: number } | undefined)?.message_id ?? null;
+        const bad = this.textError(method, p);
+        if (bad) throw new ApiError(400, bad);
+        const rp = p["reply_parameters"] as { message_id?: number; allow_sending_without_reply?: boolean } | undefined;
+        const reply = rp?.message_id ?? (p["reply_to_message_id"] as number | undefined) ?? null;
+        if (reply !== null && !(rp?.allow_sending_without_reply || p["allow_sending_without_reply"]) && !this.incoming.has(`${String(p["chat_id"])}:${reply}`) && !this.find(Number(p["chat_id"]), reply)) {
+          throw new ApiError(400, "Bad Request: message to be replied not found");
+        }
         const msg: StoredTgMessage = {
           chat_id: Number(p["chat_id"]), message_id: this.nextMessageId++, text: String(p["text"]), entities: p["entities"], reply_markup: p["reply_markup"],
           reply_to: reply, thread_id: (p["message_thread_id"] as number | undefined) ?? null, silent: p["disable_notification"] === true, deleted: false, history: [String(p["text"])],
@@ -145,8 +215,16 @@ export class BotApiStandIn {
         return { message_id: msg.message_id, date: 0, chat: { id: msg.chat_id, type: msg.chat_id > 0 ? "private" : "supergroup" }, text: msg.text };
       }
       case "editMessageText": {
+        const bad = this.textError(method, p);
+        if (bad) throw new ApiError(400, bad);
         const msg = this.find(Number(p["chat_id"]), Number(p["message_id"]));
-        if (!msg) return undefined;
+        if (!msg || msg.deleted) throw new ApiError(400, "Bad Request: message to edit not found");
+        const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+        const entities = Array.isArray(p["entities"]) && p["entities"].length ? p["entities"] : undefined;
+        const oldEntities = Array.isArray(msg.entities) && msg.entities.length ? msg.entities : undefined;
+        if (msg.text === String(p["text"]) && same(oldEntities, entities) && same(msg.reply_markup, p["reply_markup"])) {
+          throw new ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a content and reply markup of the current message");
+        }
         msg.text = String(p["text"]);
         msg.entities = p["entities"];
         msg.reply_markup = p["reply_markup"];
@@ -155,7 +233,7 @@ export class BotApiStandIn {
       }
       case "deleteMessage": {
         const msg = this.find(Number(p["chat_id"]), Number(p["message_id"]));
-        if (!msg) return undefined;
+        if (!msg || msg.deleted) throw new ApiError(400, "Bad Request: message to delete not found");
         msg.deleted = true;
         return true;
       }

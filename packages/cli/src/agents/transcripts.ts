@@ -39,10 +39,22 @@ function textOf(content: unknown): string {
     .join("");
 }
 
-/** Claude Code transcripts hold the same `assistant` / `user` messages as `stream-json`. */
+/**
+ * Claude Code transcripts hold the same `assistant` / `user` messages as `stream-json`: one entry
+ * per content block, written while the message streams, so `stop_reason` is null even on the last
+ * one (see the 2.1.197 recordings). The end of a turn is a `system` entry with subtype
+ * `turn_duration`; older versions' `stop_reason: "end_turn"` is honoured too.
+ */
 export class ClaudeTranscriptAdapter {
   private started = false;
   private lastText = "";
+  private lastUsage: unknown = null;
+  /** An assistant entry arrived since the last turn end. */
+  private open = false;
+  private result(sessionId: string): Json {
+    this.open = false;
+    return { type: "result", subtype: "success", duration_ms: 0, duration_api_ms: 0, is_error: false, num_turns: 1, session_id: sessionId, result: this.lastText, usage: this.lastUsage ?? null };
+  }
   adapt(line: Json): AdaptedLine {
     const out: AdaptedLine = { stream: [] };
     const sessionId = str(line["sessionId"]) ?? str(line["session_id"]);
@@ -54,16 +66,24 @@ export class ClaudeTranscriptAdapter {
     if (line["type"] === "user") {
       const content = message["content"];
       const isToolResult = Array.isArray(content) && content.some((b) => obj(b)["type"] === "tool_result");
-      if (!isToolResult && !line["isMeta"]) out.user = textOf(content);
+      if (!isToolResult && !line["isMeta"]) {
+        out.user = textOf(content);
+        this.lastText = ""; // a new turn: the previous answer is not this one's
+      }
       out.stream.push({ type: "user", message: { role: "user", content: content ?? "" } });
     } else if (line["type"] === "assistant") {
       out.stream.push({ type: "assistant", message: { role: "assistant", content: message["content"] ?? [], model: str(message["model"]) ?? "claude" } });
       const text = textOf(message["content"]);
       if (text) this.lastText = text;
+      if (message["usage"]) this.lastUsage = message["usage"];
+      this.open = true;
       if (message["stop_reason"] === "end_turn" && sessionId) {
-        out.stream.push({ type: "result", subtype: "success", duration_ms: 0, duration_api_ms: 0, is_error: false, num_turns: 1, session_id: sessionId, result: this.lastText, usage: message["usage"] ?? null });
+        out.stream.push(this.result(sessionId));
         out.turnEnd = true;
       }
+    } else if (line["type"] === "system" && line["subtype"] === "turn_duration" && sessionId && this.open) {
+      out.stream.push(this.result(sessionId));
+      out.turnEnd = true;
     }
     return out;
   }
@@ -147,7 +167,8 @@ export class PiTranscriptAdapter {
         if (block["type"] === "toolCall") out.stream.push({ type: "tool_execution_start", toolCallId: block["id"], toolName: block["name"], args: obj(block["arguments"]) });
       }
       out.stream.push({ type: "message_end", message: m });
-      if (m["stopReason"] === "stop" || m["stopReason"] === "error") {
+      // pi's stop reasons: stop | length | toolUse | error | aborted; only toolUse continues the turn.
+      if (typeof m["stopReason"] === "string" && m["stopReason"] !== "toolUse") {
         out.stream.push({ type: "agent_end", messages: [m] });
         out.turnEnd = true;
       }

@@ -69,6 +69,22 @@ export class TelegramBot {
     });
   }
 
+  /**
+   * A Bot API call outside the outbox: a 429 (RetryAfter) is waited out and the call repeated, as
+   * the real API asks (spec §6.5 "not paced"); null after `attempts`, like any other failure.
+   */
+  private async call<T = unknown>(method: string, payload: Record<string, unknown> = {}, attempts = 5): Promise<T | null> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.client.call<T>(method, payload);
+      } catch (err) {
+        if (!(err instanceof RetryAfter)) throw err;
+        if (i >= attempts) return null;
+        await this.sleep(err.seconds * 1000);
+      }
+    }
+  }
+
   allowedChats(): Set<string> {
     const c = this.opts.config;
     return new Set([String(c.chat_id), ...this.opts.runtime.projectChatIds().map(String), ...c.allowed_user_ids.map(String)]);
@@ -76,7 +92,7 @@ export class TelegramBot {
 
   private async isAdmin(msg: ChatMessage): Promise<boolean> {
     if (msg.isPrivate) return true;
-    const m = await this.client.call<TgObject>("getChatMember", { chat_id: msg.channelId, user_id: msg.senderId });
+    const m = await this.call<TgObject>("getChatMember", { chat_id: msg.channelId, user_id: msg.senderId });
     return !!m && (m["status"] === "creator" || m["status"] === "administrator");
   }
 
@@ -101,11 +117,11 @@ export class TelegramBot {
 
   /** setMyCommands, getMe, drain the backlog, post the ready message (spec §7.2). */
   async start(): Promise<void> {
-    await this.client.call("setMyCommands", { commands: this.menu() });
-    const me = await this.client.call<TgObject>("getMe");
+    await this.call("setMyCommands", { commands: this.menu() });
+    const me = await this.call<TgObject>("getMe");
     this.botUsername = String(me?.["username"] ?? "").toLowerCase();
     for (;;) {
-      const backlog = await this.client.call<TgObject[]>("getUpdates", { offset: this.offset, timeout: 0 }).catch(() => null);
+      const backlog = await this.call<TgObject[]>("getUpdates", { offset: this.offset, timeout: 0 });
       if (!backlog || backlog.length === 0) break;
       this.offset = Number(backlog.at(-1)!["update_id"]) + 1;
     }
@@ -172,12 +188,12 @@ export class TelegramBot {
       const m = cb["message"] as TgObject | undefined;
       const chatId = (m?.["chat"] as TgObject | undefined)?.["id"] as number | undefined;
       if (cb["data"] !== CANCEL_CALLBACK_DATA || !m || chatId === undefined || !this.allowedChats().has(String(chatId))) {
-        await this.client.call("answerCallbackQuery", { callback_query_id: cb["id"] });
+        await this.call("answerCallbackQuery", { callback_query_id: cb["id"] });
         return;
       }
       const r = await this.chat.cancel({ channelId: chatId, messageId: m["message_id"] as number });
       const text = r === "cancelling" ? "cancelling..." : r === "dropped" ? "dropped from queue." : "nothing is currently running for that message.";
-      await this.client.call("answerCallbackQuery", { callback_query_id: cb["id"], text });
+      await this.call("answerCallbackQuery", { callback_query_id: cb["id"], text });
       return;
     }
     const m = u["message"] as TgObject | undefined;
@@ -240,7 +256,7 @@ export class TelegramBot {
       if ("error" in checked) return void (await this.chat.reply(msg, checked.error));
       if (Number(doc["file_size"] ?? 0) > UPLOAD_LIMIT_BYTES) return void (await this.chat.reply(msg, "file is too large to upload."));
       if (existsSync(checked.abs) && !force) return void (await this.chat.reply(msg, `\`${checked.path}\` already exists; use --force to overwrite.`));
-      const info = await this.client.call<TgObject>("getFile", { file_id: doc["file_id"] });
+      const info = await this.call<TgObject>("getFile", { file_id: doc["file_id"] });
       const data = info?.["file_path"] ? await this.client.download(String(info["file_path"])) : null;
       if (!data) return void (await this.chat.reply(msg, "failed to download file."));
       mkdirSync(dirname(checked.abs), { recursive: true });

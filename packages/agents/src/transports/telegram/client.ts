@@ -19,7 +19,11 @@ export interface BotClientOptions {
   token: string;
   /** Default https://api.telegram.org. */
   apiRoot?: string;
+  /** HTTP timeout per request and per file download (spec §7.1: 120 s; above the 50 s long poll). */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_HTTP_TIMEOUT_MS = 120_000;
 
 export function redact(text: string, token: string): string {
   return token ? text.split(token).join("[REDACTED]") : text;
@@ -31,12 +35,15 @@ export type TgObject = Record<string, unknown>;
 export class BotClient {
   readonly api: Api;
   readonly apiRoot: string;
+  readonly timeoutMs: number;
   private readonly token: string;
 
   constructor(opts: BotClientOptions) {
     this.token = opts.token;
     this.apiRoot = (opts.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
-    this.api = new Api(opts.token, { apiRoot: this.apiRoot });
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+    // grammY's own default is 500 s: a stalled connection would hold the poll loop or the outbox that long.
+    this.api = new Api(opts.token, { apiRoot: this.apiRoot, timeoutSeconds: this.timeoutMs / 1000 });
   }
 
   /** Calls a Bot API method; null on failure; throws RetryAfter on 429. */
@@ -76,7 +83,8 @@ export class BotClient {
     const url = `${this.apiRoot}/file/bot${this.token}/${filePath}`;
     for (let i = 0; i < attempts; i++) {
       try {
-        const res = await fetch(url);
+        const signal = AbortSignal.timeout(this.timeoutMs);
+        const res = await fetch(url, { signal });
         if (res.status === 429) {
           const body = (await res.json().catch(() => ({}))) as { parameters?: { retry_after?: number } };
           await sleep(1000 * (Number(body.parameters?.retry_after) || DEFAULT_RETRY_AFTER_S));

@@ -5,15 +5,35 @@ import type { BotClient, TgObject } from "./client.js";
 import { TelegramOutbox, uniqueKey } from "./outbox.js";
 
 const NO_PREVIEW = { is_disabled: true };
+/** Bot API limit for a message text, in characters (code points) after entity parsing. */
+export const TELEGRAM_MAX_TEXT = 4096;
+
+/**
+ * Texts the presenter did not trim (command replies, error texts) are cut to Telegram's limit,
+ * which rejects longer ones with 400 "message is too long"; entities past the cut are clipped.
+ */
+function fitText(text: string, entities: unknown): { text: string; entities: unknown } {
+  const points = [...text];
+  if (points.length <= TELEGRAM_MAX_TEXT) return { text, entities };
+  const cut = points.slice(0, TELEGRAM_MAX_TEXT - 1).join("");
+  const end = cut.length; // UTF-16 units, as entity offsets are
+  const kept = Array.isArray(entities)
+    ? (entities as Array<{ offset: number; length: number }>)
+        .filter((e) => e.offset < end)
+        .map((e) => (e.offset + e.length > end ? { ...e, length: end - e.offset } : e))
+    : entities;
+  return { text: `${cut}…`, entities: kept };
+}
 
 export class TelegramTransport implements Transport {
   constructor(private readonly client: BotClient, readonly outbox: TelegramOutbox) {}
 
   private body(message: RenderedMessage): Record<string, unknown> {
     const e = message.extra;
+    const { text, entities } = fitText(message.text, e["entities"]);
     return {
-      text: message.text,
-      ...(Array.isArray(e["entities"]) && e["entities"].length ? { entities: e["entities"] } : {}),
+      text,
+      ...(Array.isArray(entities) && entities.length ? { entities } : {}),
       ...(e["reply_markup"] ? { reply_markup: e["reply_markup"] } : {}),
       link_preview_options: NO_PREVIEW,
     };
