@@ -92,6 +92,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   deps.connectors?.(app, deps.auth);
   deps.devices?.(app, deps.auth);
   registerTunnelRoutes(app, deps.relay, deps.tunnelOrigin);
-  registerStatic(app, deps.webRoot);
+  registerStatic(app, deps.webRoot, (id) => deps.relay().sessionOwner(id) !== undefined);
   return app;
 }

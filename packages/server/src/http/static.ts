@@ -92,10 +92,14 @@ export function fileFor(root: string, urlPath: string): string | null {
   return file.startsWith(root + sep) ? file : null;
 }
 
-export function registerStatic(app: FastifyInstance, webRoot: string | undefined): void {
+/** `sessionExists` (the relay's live sessions): the page of an unknown or ended session is the app with status 404 (§11.3.1). */
+export function registerStatic(app: FastifyInstance, webRoot: string | undefined, sessionExists?: (id: string) => boolean): void {
   const root = webRoot === undefined ? undefined : resolve(webRoot);
 
-  const serveApp = async (_req: FastifyRequest, reply: FastifyReply) => {
+  const serveApp = async (req: FastifyRequest, reply: FastifyReply) => {
+    const sessionId = (req.params as { id?: string }).id;
+    // The app still loads (it tells the visitor the session was not found); only the status says 404.
+    if (sessionId !== undefined && sessionExists && !sessionExists(sessionId)) reply.code(404);
     const sent = root && (await sendFile(reply, resolve(root, "index.html"), "no-cache"));
     if (sent) return sent;
     securityHeaders(reply);

@@ -63,7 +63,7 @@ describe("relay wiring", () => {
     const ownerSessions = await s.http.get("/api/v1/sessions", { "x-taiku-token": s.server.ownerToken });
     expect([ownerSessions.status, ownerSessions.json()]).toEqual([200, []]);
     const chat = await s.http.get("/api/v1/sessions/none/remote/chat", { "x-taiku-token": s.server.ownerToken });
-    expect([chat.status, chat.text]).toEqual([404, "Session not found."]);
+    expect([chat.status, chat.text]).toEqual([404, "Session not found"]);
     await s.server.close();
   });
 });
@@ -103,7 +103,8 @@ describe("session routes", () => {
     const alice = await signUp(s);
     await expectText("/api/v1/sessions/demo/remote/chat", { cookie: alice.cookie }, 401, "Unauthorized");
     await expectText("/api/v1/sessions/other/remote/chat", owner, 403, "Not the session owner");
-    await expectText("/api/v1/sessions/missing/remote/chat", owner, 404, "Session not found.");
+    // §13.4: `Session not found` without a period, like the other remote routes.
+    await expectText("/api/v1/sessions/missing/remote/chat", owner, 404, "Session not found");
   });
 
   it("answers unknown routes with a text 404", async () => {

@@ -33,6 +33,7 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
 describe("static web app", () => {
   it("serves index.html for app routes, files by path, with caching and security headers", async () => {
     const s = await start({ webRoot: await webRoot() });
+    s.relay.sessions.set("AbC123", { owner: null, chat: [] });
     for (const path of ["/", "/s/AbC123", "/login?next=/account", "/signup", "/verify?code=BCDFGHJK", "/account", "/dashboard", "/integrations"]) {
       const res = await s.http.get(path);
       expect([path, res.status, res.text]).toEqual([path, 200, "<!doctype html><title>taiku app</title>"]);
@@ -48,6 +49,16 @@ describe("static web app", () => {
     expect([robots.status, robots.headers.get("cache-control")]).toEqual([200, "no-cache"]);
     const head = await s.http.req("HEAD", "/assets/index-Bx9q1aZ3.js");
     expect([head.status, head.headers.get("content-length")]).toEqual([200, "14"]);
+  });
+
+  it("answers the page of an unknown or ended session with the app and status 404 (§11.3.1)", async () => {
+    const s = await start({ webRoot: await webRoot() });
+    s.relay.sessions.set("live1", { owner: null, chat: [] });
+    const live = await s.http.get("/s/live1");
+    expect([live.status, live.text]).toEqual([200, "<!doctype html><title>taiku app</title>"]);
+    const gone = await s.http.get("/s/Gone42");
+    expect([gone.status, gone.text, gone.headers.get("content-type")]).toEqual([404, "<!doctype html><title>taiku app</title>", "text/html; charset=utf-8"]);
+    expect(gone.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
   });
 
   it("404s missing files, dotfiles, API paths and anything outside the web root", async () => {
