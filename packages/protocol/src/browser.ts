@@ -3,7 +3,7 @@
  * keyed by `t`. Additions over the spec are marked "taiku addition" and documented in docs/protocol.md.
  */
 import { z } from "zod";
-import { bytes, bytesOfLength, frame, makeParser, role, seqFrame, shellId, typesOf, uint, uint32 } from "./common.js";
+import { aliasResultFrame, bytes, bytesOfLength, frame, makeParser, role, seqFrame, shellId, typesOf, uint, uint32 } from "./common.js";
 
 const name = z.string().trim().min(1).max(64);
 const jsonValue: z.ZodType<unknown> = z.unknown();
@@ -101,7 +101,7 @@ const c = {
     enabled: z.boolean(),
   }),
   registerAliases: z.object({ t: z.literal("registerAliases"), pluginId, aliases: z.array(z.string().max(64)).max(64) }),
-  aliasResult: z.object({ t: z.literal("aliasResult"), invocationId: uint, frame }),
+  aliasResult: z.object({ t: z.literal("aliasResult"), invocationId: uint, frame: aliasResultFrame }),
   remoteResult: z.object({ t: z.literal("remoteResult"), requestId: uint, result: jsonValue.optional(), error: z.string().optional() }),
   layoutMeta: z.object({ t: z.literal("layoutMeta"), meta: layoutMeta }),
   /**

@@ -6,7 +6,7 @@
  * Field names are the proto fields in camelCase.
  */
 import { z } from "zod";
-import { bytes, bytesOfLength, frame, makeParser, sessionId, shellId, typesOf, uint, uint32 } from "./common.js";
+import { aliasResultFrame, bytes, bytesOfLength, frame, makeParser, sessionId, shellId, typesOf, uint, uint32 } from "./common.js";
 import { ALIAS_NAME_RE } from "./plugin/manifest.js";
 
 const header = z.object({ name: z.string().max(256), value: bytes });
@@ -159,7 +159,7 @@ const down = {
    * `requestId` space as `fsRequest`): `data` chunks, then `end`. Confined to that directory.
    */
   pluginFile: z.object({ t: z.literal("pluginFile"), requestId: uint, pluginId: z.string().max(128), path: z.string().max(4096) }),
-  aliasResult: z.object({ t: z.literal("aliasResult"), invocationId: uint, frame: frame.nullable(), timeout: z.boolean() }),
+  aliasResult: z.object({ t: z.literal("aliasResult"), invocationId: uint, frame: aliasResultFrame.nullable(), timeout: z.boolean() }),
   aliases: z.object({ t: z.literal("aliases"), names: z.array(z.string()) }),
   /** taiku addition: flow control — hold or resume reading this shell's PTY (viewers are behind). */
   flow: z.object({ t: z.literal("flow"), shellId, pause: z.boolean() }),

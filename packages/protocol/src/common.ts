@@ -20,6 +20,18 @@ export const frame = z.object({
 });
 export type Frame = z.infer<typeof frame>;
 
+/**
+ * Largest plaintext of a sealed alias answer (`aliasResult` on both links). A plugin may answer up to
+ * 1 MiB per stream (§4.8, §7.14 `respondAlias`), more than a terminal frame's 64 KiB; one answer is one
+ * socket message, which the server takes up to 1 MiB (§2.2.1), so the plaintext stays 1 KiB under that
+ * for the message's own CBOR framing.
+ */
+export const ALIAS_RESULT_PLAIN_MAX = 1024 * 1024 - 1024;
+export const aliasResultFrame = z.object({
+  n: bytesOfLength(12),
+  c: bytes.refine((b) => b.byteLength >= 16 && b.byteLength <= ALIAS_RESULT_PLAIN_MAX + 16, { message: "ciphertext size out of range" }),
+});
+
 /** A frame with its position in the stream (output, agent events, document updates). */
 export const seqFrame = frame.extend({ seq: uint });
 export type SeqFrame = z.infer<typeof seqFrame>;

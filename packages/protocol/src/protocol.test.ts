@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeCbor, encodeCbor, parseClientMessage, parseCliDown, parseCliUp, parseServerMessage } from "./index.js";
+import { ALIAS_RESULT_PLAIN_MAX, decodeCbor, encodeCbor, parseClientMessage, parseCliDown, parseCliUp, parseServerMessage } from "./index.js";
 
 const b = (n: number) => new Uint8Array(n).fill(7);
 
@@ -43,5 +43,18 @@ describe("CLI link messages", () => {
     expect(parseCliUp({ t: "open", v: 1, cliVersion: "0.1.0", readersEnabled: false, noViewerAuth: true, tunnelPorts: [], deviceId: "", cwdLabel: "x" }).ok).toBe(true);
     expect(parseCliUp({ t: "hello", sessionId: "abcd1234", token: "x".repeat(32), viewVerifier: b(32), writeVerifier: b(32), adminVerifier: b(31), e2e: "taiku-e2e-v1" }).ok).toBe(false);
     expect(parseCliDown({ t: "sync", nextSeq: { "1": 4 } }).ok).toBe(true);
+  });
+});
+
+describe("alias answers (§4.8, §7.14: respondAlias output ≤ 1 MiB)", () => {
+  const frame = (c: number) => ({ n: b(12), c: b(c) });
+  it("accept a sealed answer larger than a terminal frame on both links, up to ALIAS_RESULT_PLAIN_MAX", () => {
+    const big = 512 * 1024;
+    expect(parseClientMessage({ t: "aliasResult", invocationId: 1, frame: frame(big) }).ok).toBe(true);
+    expect(parseCliDown({ t: "aliasResult", invocationId: 1, frame: frame(big), timeout: false }).ok).toBe(true);
+    expect(parseClientMessage({ t: "aliasResult", invocationId: 1, frame: frame(ALIAS_RESULT_PLAIN_MAX + 16) }).ok).toBe(true);
+    expect(parseClientMessage({ t: "aliasResult", invocationId: 1, frame: frame(ALIAS_RESULT_PLAIN_MAX + 17) }).ok).toBe(false);
+    // Terminal input keeps its 64 KiB per frame (§2.2.1).
+    expect(parseClientMessage({ t: "data", shellId: 1, counter: 1, frame: frame(big) }).ok).toBe(false);
   });
 });

@@ -229,7 +229,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       viewerAuth: options.viewerAuth ?? false,
       now,
       snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
-      features: ["tunnels", "documents"],
+      // §2.2.4 `hello.features`: what this server serves (user KV and plugin storage always, integrations when on).
+      features: ["tunnels", "documents", "userKv", "storage", ...(options.integrations?.enabled === true ? ["integrations"] : [])],
       tunnelUrl: tunnelUrlFor(site.publicUrl, tunnelOrigin),
     });
     relay = liveRelay;

@@ -20,7 +20,11 @@ export const SESSION_COOKIE = "taiku_session";
 export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMessage, sessionId: string, socket?: Corkable): void {
   const { deps } = ctx;
   const found = ctx.sessions.get(sessionId);
-  if (!found || found.ended) return closeSocket(ws, CLOSE.notFound, "Session not found");
+  if (!found || found.ended) {
+    // §2.2.2: 4410 for a session that existed and ended, 4404 for an id the relay does not know.
+    if (ctx.isEnded?.(sessionId)) return closeSocket(ws, CLOSE.sessionClosed, "Session closed");
+    return closeSocket(ws, CLOSE.notFound, "Session not found");
+  }
   const session = found;
   const ip = deps.clientIp?.(req) ?? remoteIp(req);
   if (ctx.authLimiter.isBlocked(ip)) return closeSocket(ws, CLOSE.rateLimited, "too many failed attempts");

@@ -17,6 +17,8 @@ export interface RelayContext {
   flowTickMs: number;
   /** Called after a session ended (additive: remembers ended ids for 410, cleans staged downloads). */
   onEnded?: (sessionId: string) => void;
+  /** Whether a session with this id ended (remembered, bounded): a browser then gets 4410, not 4404 (§2.2.2). */
+  isEnded?: (sessionId: string) => boolean;
 }
 
 /** Read an optional timer that older `Limits` objects may not carry. */

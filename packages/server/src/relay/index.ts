@@ -55,6 +55,7 @@ export function createRelay(deps: RelayDeps): Relay {
   let closing = false;
   const ended = new EndedSessions();
   ctx.onEnded = (id) => ended.add(id);
+  ctx.isEnded = (id) => ended.has(id);
 
   const saveOne = async (s: Session): Promise<void> => {
     s.dirty = false;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "@taiku/protocol";
@@ -32,7 +33,8 @@ describe("relay wiring", () => {
     expect(deps.publicUrl).toBe(`http://localhost:${s.server.port}`);
     expect(s.server.url).toBe(`http://127.0.0.1:${s.server.port}`);
     expect([deps.viewerAuth, deps.snapshotIntervalMs, deps.serverVersion]).toEqual([true, 777, SERVER_VERSION]);
-    expect(deps.features).toEqual(["tunnels", "documents"]);
+    // §2.2.4 hello.features: what this server serves (user KV and plugin storage always; integrations when enabled).
+    expect(deps.features).toEqual(["tunnels", "documents", "userKv", "storage"]);
     // The resolver the relay gets is the real one.
     expect((await deps.accounts.fromApiKey(s.server.ownerToken))?.id).toEqual(expect.any(String));
     expect(await deps.accounts.fromApiKey("tk_nope")).toBeNull();
@@ -40,6 +42,12 @@ describe("relay wiring", () => {
     expect((await deps.snapshots.loadAll()).map((r) => r.sessionId)).toEqual(["snap"]);
     await Promise.all([s.server.close(), s.server.close()]);
     expect(s.relay.closed).toBe(1);
+  });
+
+  it("advertises integrations in hello.features when they are enabled (§2.2.4)", async () => {
+    const s = await start({ integrations: { enabled: true, vaultKey: randomBytes(32).toString("base64") } });
+    expect(s.relay.deps.features).toEqual(["tunnels", "documents", "userKv", "storage", "integrations"]);
+    await s.server.close();
   });
 
   it("answers /healthz with the version and session count", async () => {

@@ -431,3 +431,24 @@ describe("admin actions", () => {
     expect(await w.b.next("sessionInfo")).toMatchObject({ name: "Deploy", readersEnabled: false, cwdLabel: "proj" });
   });
 });
+
+describe("shell aliases over both links (§4.8)", () => {
+  it("relays an alias answer larger than a terminal frame to the CLI (respondAlias output ≤ 1 MiB, §7.14)", async () => {
+    h = await startRelay();
+    const host = await openSession(h);
+    const a = await join(h, host, "admin");
+    await createdShell(host, 1); // CLI-created: owned by the first admin
+    await a.b.next("ownershipToken");
+    a.b.send({ t: "registerAliases", pluginId: "music.player", aliases: ["music"] });
+    await host.cli.next("aliases", (m) => m.names.includes("music"));
+    host.cli.send({ t: "aliasCall", invocationId: 5, shellId: 1, frame: fakeFrame(64), name: "music" });
+    const inv = await a.b.next("aliasInvocation");
+    expect(inv).toMatchObject({ invocationId: 5, shellId: 1 });
+    const big = fakeFrame(300 * 1024, 9); // a 300 KiB sealed {stdout, stderr, exitCode}
+    a.b.send({ t: "aliasResult", invocationId: 5, frame: big });
+    const res = await host.cli.next("aliasResult");
+    expect(res).toMatchObject({ invocationId: 5, timeout: false });
+    expect(res.frame.c.byteLength).toBe(big.c.byteLength);
+    expect(a.b.log.filter((m) => m.t === "error")).toEqual([]);
+  });
+});

@@ -343,8 +343,9 @@ describe("CLI disconnect, grace window, resume", () => {
     expect((await b.closed).code).toBe(4410);
     expect(h.relay.sessionOwner(host.sessionId)).toBeUndefined();
     expect(h.snapshots.data.has(host.sessionId)).toBe(false);
+    // §2.2.2: a session the relay knows has ended closes 4410 "Session closed" (4404 is for unknown ids).
     const late = new TestClient(h, `/api/s/${host.sessionId}`);
-    expect((await late.closed).code).toBe(4404);
+    expect(await late.closed).toEqual({ code: 4410, reason: "Session closed" });
   });
 
   it("CLI close ends the session for browsers with sessionClosed / 4410", async () => {

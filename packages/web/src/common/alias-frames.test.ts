@@ -1,5 +1,5 @@
 /** Alias answers larger than one relayed frame are cut to fit, never refused by the relay. */
-import { encodeCbor, LIMITS } from "@taiku/protocol";
+import { ALIAS_RESULT_PLAIN_MAX, encodeCbor } from "@taiku/protocol";
 import { describe, expect, it } from "vitest";
 import { ALIAS_CUT_NOTICE, fitOneFrame } from "./alias-frames.js";
 
@@ -11,23 +11,28 @@ describe("fitOneFrame", () => {
     expect(fitOneFrame(a)).toEqual(a);
   });
 
+  it("keeps an answer larger than a terminal frame whole (respondAlias output ≤ 1 MiB, §7.14)", () => {
+    const a = { stdout: "o".repeat(200 * 1024), stderr: "e".repeat(100 * 1024), exitCode: 0 };
+    expect(fitOneFrame(a)).toEqual(a);
+  });
+
   it("cuts 1 MiB streams to one frame, keeps the exit code and says so on stderr", () => {
     const a = { stdout: "o".repeat(1024 * 1024), stderr: "e".repeat(1024 * 1024), exitCode: 7 };
     const fit = fitOneFrame(a);
-    expect(size(fit)).toBeLessThanOrEqual(LIMITS.maxDataPlaintext);
+    expect(size(fit)).toBeLessThanOrEqual(ALIAS_RESULT_PLAIN_MAX);
     expect(fit.exitCode).toBe(7);
     expect(fit.stderr.endsWith(ALIAS_CUT_NOTICE)).toBe(true);
     expect(a.stdout.startsWith(fit.stdout)).toBe(true);
-    expect(fit.stdout.length).toBeGreaterThan(30_000); // both streams get a fair share
-    expect(fit.stderr.length).toBeGreaterThan(30_000);
+    expect(fit.stdout.length).toBeGreaterThan(500_000); // both streams get a fair share
+    expect(fit.stderr.length).toBeGreaterThan(500_000);
   });
 
   it("gives stdout the room a short stderr leaves, and never splits a character", () => {
-    const a = { stdout: "é".repeat(100_000), stderr: "warning\n", exitCode: 0 };
+    const a = { stdout: "é".repeat(600_000), stderr: "warning\n", exitCode: 0 };
     const fit = fitOneFrame(a);
-    expect(size(fit)).toBeLessThanOrEqual(LIMITS.maxDataPlaintext);
+    expect(size(fit)).toBeLessThanOrEqual(ALIAS_RESULT_PLAIN_MAX);
     expect(fit.stderr).toBe("warning\n" + ALIAS_CUT_NOTICE);
     expect(fit.stdout).toMatch(/^é+$/);
-    expect(fit.stdout.length * 2).toBeGreaterThan(LIMITS.maxDataPlaintext - 200);
+    expect(fit.stdout.length * 2).toBeGreaterThan(ALIAS_RESULT_PLAIN_MAX - 200);
   });
 });

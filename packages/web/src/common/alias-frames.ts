@@ -3,7 +3,7 @@
  * sealed by the CLI, AAD `alias|shellId|invocationId`) and seal the answer (AAD `alias-result|…`).
  */
 import { aad, sealFrame, type AeadKey } from "@taiku/crypto";
-import { aliasCallPlain, decodeCbor, encodeCbor, LIMITS, type AliasResultPlain, type ServerMsg } from "@taiku/protocol";
+import { ALIAS_RESULT_PLAIN_MAX, aliasCallPlain, decodeCbor, encodeCbor, type AliasResultPlain, type ServerMsg } from "@taiku/protocol";
 
 export interface AliasInvocation {
   invocationId: number;
@@ -48,10 +48,11 @@ function cutUtf8(s: string, bytes: number): string {
 
 /**
  * The answer as one sealed frame can carry it. A plugin may answer up to 1 MiB per stream (§7.14), but
- * the relay carries one frame of `maxDataPlaintext` (64 KiB) and refuses more, which would leave the
- * shell waiting out its deadline: longer output is cut, stderr kept first, and stderr says so.
+ * the answer is one socket message, which the relay takes up to 1 MiB (`ALIAS_RESULT_PLAIN_MAX` of
+ * plaintext) and refuses beyond, which would leave the shell waiting out its deadline: longer output is
+ * cut, stderr kept first, and stderr says so.
  */
-export function fitOneFrame(a: AliasResultPlain, max: number = LIMITS.maxDataPlaintext): AliasResultPlain {
+export function fitOneFrame(a: AliasResultPlain, max: number = ALIAS_RESULT_PLAIN_MAX): AliasResultPlain {
   const whole = { stdout: a.stdout, stderr: a.stderr, exitCode: a.exitCode };
   if (encodeCbor(whole).byteLength <= max) return whole;
   // CBOR framing of the map, two string heads and the exit code stays well under 64 bytes.
