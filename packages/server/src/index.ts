@@ -232,6 +232,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // §2.2.4 `hello.features`: what this server serves (user KV and plugin storage always, integrations when on).
       features: ["tunnels", "documents", "userKv", "storage", ...(options.integrations?.enabled === true ? ["integrations"] : [])],
       tunnelUrl: tunnelUrlFor(site.publicUrl, tunnelOrigin),
+      allowedOrigins: site.origins,
     });
     relay = liveRelay;
     undo.unshift(() => liveRelay.close());

@@ -56,6 +56,11 @@ export interface RelayDeps {
   tunnelUrl?: (sessionId: string, port: number) => string;
   /** Client address for the per-IP auth-failure limit (e.g. honouring a trusted proxy's X-Forwarded-For). Default: the socket's remote address. (additive, relay) */
   clientIp?: (req: IncomingMessage) => string;
+  /**
+   * The app's origins (as for cookie-authenticated HTTP writes): a browser socket whose `Origin` is another
+   * one is not signed in by the `taiku_session` cookie. Default: any Origin. (additive, relay)
+   */
+  allowedOrigins?: ReadonlySet<string>;
 }
 
 /** What the relay exposes to the app. */

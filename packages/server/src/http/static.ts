@@ -110,7 +110,9 @@ export function registerStatic(app: FastifyInstance, webRoot: string | undefined
   app.get("/*", async (req, reply) => {
     const path = req.url.split("?")[0]!;
     const file = root && !path.startsWith("/api/") ? fileFor(root, path) : null;
-    const cache = path.startsWith("/assets/") && HASHED.test(path) ? "public, max-age=31536000, immutable" : "no-cache";
+    // Only the last segment, and only as long as a file name can be: HASHED backtracks quadratically.
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const cache = path.startsWith("/assets/") && name.length <= 255 && HASHED.test(name) ? "public, max-age=31536000, immutable" : "no-cache";
     const sent = file && (await sendFile(reply, file, cache));
     return sent || sendText(reply, 404, TEXT.notFound);
   });

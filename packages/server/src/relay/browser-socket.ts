@@ -41,7 +41,11 @@ export function acceptBrowser(ctx: RelayContext, ws: WebSocket, req: IncomingMes
   });
 
   queue.push(async () => {
-    const cookie = cookieOf(req.headers, SESSION_COOKIE);
+    // A socket has no CORS: a page of another origin on the same site (a tunnel host) would get the
+    // SameSite=Lax cookie, and with it the owner's admin role. Only the app's own pages sign in by cookie.
+    const origin = req.headers.origin;
+    const appOrigin = origin === undefined || deps.allowedOrigins === undefined || deps.allowedOrigins.has(origin);
+    const cookie = appOrigin ? cookieOf(req.headers, SESSION_COOKIE) : null;
     account = cookie ? await deps.accounts.fromSessionCookie(cookie).catch(() => null) : null;
     if (closed) return;
     if (session.ended) return closeSocket(ws, CLOSE.sessionClosed, "Session closed");

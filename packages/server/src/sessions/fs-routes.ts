@@ -16,6 +16,8 @@ import { contentTypeOf, type DownloadStore, openStaged, parseRange } from "./dow
 
 export const FILE_DEFAULT_MAX_BYTES = 1024 * 1024;
 export const FILE_MAX_BYTES = 8 * 1024 * 1024;
+/** Staged downloads are user content on the app origin (see the download route). */
+export const STAGED_FILE_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
 /** Size of each `write` request sent to the CLI (the link carries one CBOR message per frame). */
 export const WRITE_CHUNK_BYTES = 512 * 1024;
 /** For `write`, FsRequest.length carries flags: bit 0 = create missing parent directories. */
@@ -193,7 +195,12 @@ export function registerFsRoutes(app: FastifyInstance, deps: FsRouteDeps): void 
     const rangeHeader = req.headers.range;
     const range = parseRange(Array.isArray(rangeHeader) ? rangeHeader[0] : rangeHeader, staged.size);
     reply.header("accept-ranges", "bytes");
-    reply.header("content-type", contentTypeOf(staged.name));
+    const type = contentTypeOf(staged.name);
+    reply.header("content-type", type);
+    // The bytes come from the sharing machine, served from the app origin: an HTML or SVG file opened
+    // directly (a link in chat, a plugin's popup of its getFileUrl) runs sandboxed with an opaque origin,
+    // never with the app's cookie and storage. PDFs are left alone: browsers refuse to render them sandboxed.
+    if (type !== "application/pdf") reply.header("content-security-policy", STAGED_FILE_CSP);
     reply.header("content-disposition", `inline; filename*=UTF-8''${encodeURIComponent(staged.name)}`);
     reply.header("cache-control", "private, no-store");
     if (range === null) {

@@ -61,6 +61,17 @@ describe("static web app", () => {
     expect(gone.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
   });
 
+  // Before: the cache-control regex ran over the whole path, quadratic in it: each such request held the
+  // event loop (every session's relay) for most of a second, so these 20 outlived the test's 15 s limit.
+  // Now each takes a few ms. (A hang detector with a wide margin, not a timing figure.)
+  it("answers a long asset path at once (the hashed-name check cannot backtrack over it)", { timeout: 15_000 }, async () => {
+    const s = await start({ webRoot: await webRoot() });
+    for (let i = 0; i < 20; i++) {
+      const r = await s.http.get("/assets/" + "-".repeat(8000), { connection: "close" });
+      expect(r.status).toBe(404);
+    }
+  });
+
   it("404s missing files, dotfiles, API paths and anything outside the web root", async () => {
     const s = await start({ webRoot: await webRoot() });
     for (const path of ["/nope.js", "/s/a/b", "/.env", "/api/v1/anything", "/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/%00", "/%E0%A4%A"]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openSession } from "../relay/harness.js";
+import { join, openSession } from "../relay/harness.js";
 import { serveFakeFs, startEnv } from "./support.js";
 
 describe("session-scoped HTTP auth (§2.6.3)", () => {
@@ -76,3 +76,24 @@ describe("session-scoped HTTP auth (§2.6.3)", () => {
     expect([last, r.status, r.text]).toEqual([429, 429, "Rate limit exceeded"]);
   });
 });
+
+describe("the browser socket and the account cookie", () => {
+  it("uses the cookie only from the app's Origin: another site (a tunnel host) cannot turn a reader into the owner's admin", async () => {
+    // The owner signs in (one-time code from the owner's key, as `taiku` does) and holds the cookie.
+    const env = await startEnv({ readersEnabled: true });
+    const code = (await env.s.http.post("/api/v1/auth/one-time-code", undefined, { "x-taiku-token": env.s.server.ownerToken })).json<{ code: string }>().code;
+    const signedIn = await env.s.http.post("/api/v1/auth/one-time", { code });
+    const cookie = /taiku_session=([^;]*)/.exec(signedIn.headers.get("set-cookie") ?? "")![1]!;
+    // The app itself: the owner's cookie makes the browser admin (§2.6.2).
+    const app = await joinBrowser(env, cookie, env.s.server.publicUrl);
+    expect(app.authOk).toMatchObject({ role: "admin" });
+    // A page elsewhere (e.g. a tunnel on the same site, which gets the SameSite=Lax cookie) opening the
+    // socket in the owner's browser with only a reader link stays a reader.
+    const elsewhere = await joinBrowser(env, cookie, "https://3000-attacker.t.example.com");
+    expect(elsewhere.authOk).toMatchObject({ role: "reader", canWrite: false });
+    expect(elsewhere.authOk.accountId).toBeUndefined();
+  });
+});
+
+const joinBrowser = (env: Awaited<ReturnType<typeof startEnv>>, cookie: string, origin: string) =>
+  join(env.h, env.host, "reader", { cookie, headers: { Origin: origin } });

@@ -94,6 +94,22 @@ describe("CLI-backed filesystem routes (§11.3.5)", () => {
     expect([other.status, await other.text()]).toEqual([404, "No such file or directory"]);
   });
 
+  it("serves staged HTML and SVG sandboxed: they never run as the app origin", async () => {
+    // A file in the session directory (a writer's PUT, a plugin's writeFile, a cloned repo) staged and
+    // opened from chat or by a plugin's popup must not run scripts with the app's cookie and storage.
+    const env = await startEnv();
+    const evil = "<script>fetch('/api/v1/auth/api-keys',{method:'POST'})</script>";
+    serveFakeFs(env.host, { "x.html": evil, "x.svg": `<svg xmlns="http://www.w3.org/2000/svg">${evil}</svg>` });
+    for (const name of ["x.html", "x.svg"]) {
+      const r = await env.authed("reader", "GET", `/api/v1/sessions/${env.host.sessionId}/file/stream?path=${name}`);
+      const [url] = r.text.split("\t");
+      const page = await fetch(env.s.http.base + url, { headers: { connection: "close" } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy") ?? "").toMatch(/(^|;)\s*sandbox\s*(;|$)/);
+      expect(await page.text()).toContain("<script>");
+    }
+  });
+
   it("expires download tokens (410 Download expired)", async () => {
     const env = await startEnv({ limits: { downloadTokenMs: 300 } });
     serveFakeFs(env.host, { "a.txt": "abc" });

@@ -56,7 +56,9 @@ export function loginRedirect(sessionId: string, page: "login" | "signup" = "log
 
 /** Only same-site paths are valid `next` targets: `//evil.example` or `https://…` would be an open redirect. */
 export function safeNext(next: string | null | undefined, fallback = "/account"): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return fallback;
+  // Control characters too: URL parsers drop tabs and newlines, so "/\t/evil.example" would be "//evil.example".
+  // eslint-disable-next-line no-control-regex
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\") || /[\u0000-\u001f\u007f]/.test(next)) return fallback;
   return next;
 }
 

@@ -93,6 +93,9 @@ describe("fragment and link handling", () => {
   it("accepts only same-site next targets", () => {
     expect(safeNext("/s/abc1234xyz")).toBe("/s/abc1234xyz");
     for (const bad of ["//evil.example", "https://evil.example", "/\\evil", "", null]) expect(safeNext(bad)).toBe("/account");
+    // URL parsers drop tabs and newlines, so "/<tab>/evil" is "//evil": another site after sign-in (?next=/%09/evil.example).
+    expect(new URL("/\t/evil.example", "https://app.example").host).toBe("evil.example");
+    for (const bad of ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "\t//evil.example"]) expect(safeNext(bad)).toBe("/account");
   });
   it("removes the one-time signin parameter but keeps the fragment", () => {
     expect(withoutQueryParam("http://h/s/abc1234xyz?signin=XYZ&x=1#k,w,a", "signin")).toBe("/s/abc1234xyz?x=1#k,w,a");
