@@ -59,6 +59,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Path parameters carry User KV keys (256 characters, up to 12 bytes each when percent-encoded)
     // and 255-byte file names; the router's default of 100 would reject them before our checks.
     routerOptions: { maxParamLength: 4096 },
+    // Closing (shutdown, restart, tests) ends every connection: a keep-alive connection whose response
+    // had not quite finished when close began is not "idle" yet, and would hold close for the keep-alive
+    // timeout. Browsers and the CLI reconnect; live sessions were snapshotted first.
+    forceCloseConnections: true,
     ...(deps.https ? { https: deps.https } : {}),
     ...(deps.tunnelOrigin ? { rewriteUrl: tunnelHostRewriter(deps.tunnelOrigin) } : {}),
     // Malformed URLs get the same text/plain treatment as every other client error.
