@@ -56,6 +56,18 @@ export async function openFrame(key: AeadKey, f: SealedFrame, associated: Uint8A
   return key.open(f.n, f.c, associated);
 }
 
+/**
+ * `openFrame` with each key in turn (the current K_enc first, then the one before a link rotation, for
+ * frames sealed before it); null when none opens it.
+ */
+export async function openFrameWithAny(keys: readonly AeadKey[], f: SealedFrame, associated: Uint8Array): Promise<Uint8Array | null> {
+  for (const key of keys) {
+    const plain = await openFrame(key, f, associated);
+    if (plain) return plain;
+  }
+  return null;
+}
+
 /** `sealFrame` for keys with a synchronous implementation (`sealSync`); same nonce and AAD rules. */
 export function sealFrameSync(key: AeadKey, plaintext: Uint8Array, associated: Uint8Array): SealedFrame {
   if (!key.sealSync) throw new Error("this AEAD key has no synchronous implementation");

@@ -60,6 +60,8 @@ interface DocSub {
   timer: NodeJS.Timeout | null;
 }
 
+const newSub = (): DocSub => ({ awareAt: -Infinity, pending: null, timer: null });
+
 export interface DocMeta {
   createdBy: string;
   createdAt: number;
@@ -163,7 +165,7 @@ export class DocStore {
       this.docs.set(doc.id, doc);
       for (const p of this.waiting.get(doc.id) ?? []) {
         this.unwait(p, doc.id);
-        doc.subs.set(p, { awareAt: -Infinity, pending: null, timer: null });
+        doc.subs.set(p, newSub());
       }
     }
     const frame = doc.append({ n: msg.frame.n, c: msg.frame.c, userId: peer.userId, counter: msg.counter }, msg.covers);
@@ -180,7 +182,7 @@ export class DocStore {
     const doc = this.docs.get(msg.docId);
     if (!doc) return this.wait(peer, msg.docId);
     peer.send({ t: "docUpdates", docId: doc.id, frames: doc.from(msg.fromSeq) });
-    if (!doc.subs.has(peer)) doc.subs.set(peer, { awareAt: -Infinity, pending: null, timer: null });
+    if (!doc.subs.has(peer)) doc.subs.set(peer, newSub());
   }
 
   /** `flush`: relay a coalesced awareness state still waiting (not when leaving: the others drop its cursors then). */

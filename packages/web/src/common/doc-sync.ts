@@ -14,7 +14,7 @@
  *
  * No DOM here: the same class runs in the page, in Node viewers and in unit tests.
  */
-import { aad, openFrame, sealFrame, type AeadKey } from "@taiku/crypto";
+import { aad, openFrameWithAny, sealFrame, type AeadKey } from "@taiku/crypto";
 import { DOC_FRAME_MAX_BYTES, type ClientMessage, type DocSeqFrame, type ServerMsg } from "@taiku/protocol";
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, modifyAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
@@ -199,10 +199,10 @@ export class DocSync {
     // was closed and opened again); the replay of ours brings them. Taking them would raise lastSeq past
     // the frames before them, which the subscription would then skip.
     if (!this.online) return Promise.resolve();
-    const reply = this.online && !this.subscribed;
-    if (reply) this.subscribed = true;
+    const reply = !this.subscribed;
+    this.subscribed = true;
     const epoch = this.epoch;
-    const run = this.inbound.then(async () => {
+    return this.inOrder(async () => {
       await this.applyFrames(msg.frames);
       if (!reply || epoch !== this.epoch || this.closed) return;
       // The replay confirmed what made it before the connection dropped; the rest goes again
@@ -217,13 +217,11 @@ export class DocSync {
       }
       this.checkSettled();
     });
-    this.inbound = run.catch(() => {});
-    return run;
   }
 
   /** Another participant's sealed awareness state. */
   receiveAwareness(msg: ServerMsg<"docAwareness">): Promise<void> {
-    const run = this.inbound.then(async () => {
+    return this.inOrder(async () => {
       const plain = await this.open(msg.frame, aad.docAwareness(this.host.sessionId, this.docId, msg.userId, msg.counter));
       if (this.closed) return;
       if (!plain) return this.failed(msg.userId, msg.counter, null);
@@ -236,8 +234,6 @@ export class DocSync {
         this.applyingFrom = null;
       }
     });
-    this.inbound = run.catch(() => {});
-    return run;
   }
 
   /**
@@ -245,14 +241,12 @@ export class DocSync {
    * cursor state of theirs that arrived just before they left does not bring the cursor back.
    */
   userLeft(userId: number): Promise<void> {
-    const run = this.inbound.then(() => {
+    return this.inOrder(() => {
       if (this.closed) return;
       const ids = [...this.owners].filter(([, u]) => u === userId).map(([id]) => id);
       for (const id of ids) this.owners.delete(id);
       if (ids.length) removeAwarenessStates(this.awareness, ids, REMOTE);
     });
-    this.inbound = run.catch(() => {});
-    return run;
   }
 
   /**
@@ -296,6 +290,13 @@ export class DocSync {
 
   // ---------------------------------------------------------------- inbound
 
+  /** Run after everything received before (frames are opened asynchronously but applied in arrival order). */
+  private inOrder(step: () => void | Promise<void>): Promise<void> {
+    const run = this.inbound.then(step);
+    this.inbound = run.catch(() => {});
+    return run;
+  }
+
   private async applyFrames(frames: DocSeqFrame[]): Promise<void> {
     for (const f of frames) {
       if (this.closed) continue;
@@ -332,12 +333,8 @@ export class DocSync {
     this.checkSettled();
   }
 
-  private async open(frame: { n: Uint8Array; c: Uint8Array }, ad: Uint8Array): Promise<Uint8Array | null> {
-    for (const key of this.host.keys()) {
-      const plain = await openFrame(key, frame, ad);
-      if (plain) return plain;
-    }
-    return null;
+  private open(frame: { n: Uint8Array; c: Uint8Array }, ad: Uint8Array): Promise<Uint8Array | null> {
+    return openFrameWithAny(this.host.keys(), frame, ad);
   }
 
   private failed(userId: number, counter: number, seq: number | null): void {

@@ -5,7 +5,7 @@
  * applied strictly in arrival order through a promise chain. A seq jump (frames the relay no longer
  * had, §2.4.3 allows it) is accepted but reported through `onGap`, between the output before and after it.
  */
-import { aad, joinBytes, openFrame, type AeadKey } from "@taiku/crypto";
+import { aad, joinBytes, openFrameWithAny, type AeadKey } from "@taiku/crypto";
 import type { SeqFrame } from "@taiku/protocol";
 import { AckCoalescer, type AckOptions } from "./ack.js";
 import type { Clock } from "./services.js";
@@ -75,13 +75,8 @@ export class ShellStream {
     return this.chain;
   }
 
-  private async open(f: SeqFrame): Promise<Uint8Array | null> {
-    const ad = aad.output(this.ctx.sessionId, this.shellId, f.seq);
-    for (const key of this.ctx.keys()) {
-      const plain = await openFrame(key, f, ad);
-      if (plain) return plain;
-    }
-    return null;
+  private open(f: SeqFrame): Promise<Uint8Array | null> {
+    return openFrameWithAny(this.ctx.keys(), f, aad.output(this.ctx.sessionId, this.shellId, f.seq));
   }
 
   private async apply(frames: readonly SeqFrame[], opened: Promise<Uint8Array | null>[]): Promise<void> {

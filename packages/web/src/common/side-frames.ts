@@ -3,7 +3,7 @@
  * version wins), agent telemetry (seq-ordered per shell, replays skipped) and alias calls (§4.8). Opened with the current
  * output key, or the one before a link rotation, like output.
  */
-import { aad, fromUtf8, openFrame, type AeadKey } from "@taiku/crypto";
+import { aad, fromUtf8, openFrameWithAny, type AeadKey } from "@taiku/crypto";
 import { decodeCbor, type ServerMsg } from "@taiku/protocol";
 import { parseAliasInvocation, type AliasInvocation } from "./alias-frames.js";
 
@@ -86,11 +86,7 @@ export class SideFrames {
     }
   }
 
-  private async open(frame: { n: Uint8Array; c: Uint8Array }, ad: Uint8Array): Promise<Uint8Array | null> {
-    for (const key of this.keys()) {
-      const plain = await openFrame(key, frame, ad);
-      if (plain) return plain;
-    }
-    return null;
+  private open(frame: { n: Uint8Array; c: Uint8Array }, ad: Uint8Array): Promise<Uint8Array | null> {
+    return openFrameWithAny(this.keys(), frame, ad);
   }
 }
