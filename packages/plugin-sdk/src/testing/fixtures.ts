@@ -8,6 +8,7 @@ import {
   BRIDGE_ERRORS,
   INTEGRATION_ERRORS,
   jsonByteLength,
+  jsonRoundTrip,
   type BridgeMethod,
   type BridgeMethodParams,
   type BridgeMethodResult,
@@ -60,14 +61,9 @@ const kv = (s: MockState, pluginId: string) => {
  * value JSON cannot spell is refused with the host's text.
  */
 function asJson(value: unknown): unknown {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    text = undefined; // cycles, BigInt
-  }
-  if (text === undefined) throw new MockError(BRIDGE_ERRORS.invalidParams("value must be JSON"));
-  return JSON.parse(text) as unknown;
+  const round = jsonRoundTrip(value);
+  if (!round) throw new MockError(BRIDGE_ERRORS.invalidParams("value must be JSON"));
+  return round.json;
 }
 const utf8 = (text: string) => new TextEncoder().encode(text).byteLength;
 const SESSION_KV_QUOTA = 64 * 1024;

@@ -9,4 +9,4 @@ export * from "./inbox.js";
 export * from "./manifest.js";
 export * from "./results.js";
 export * from "./method-docs.js";
-export { jsonByteLength } from "./json.js";
+export { jsonByteLength, jsonRoundTrip } from "./json.js";

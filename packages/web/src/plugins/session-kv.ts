@@ -10,7 +10,7 @@
  * running total of their own sizes and of the server sizes they hide. It used to walk every entry on
  * each `setPluginData` (≈ 76 µs at 600 keys; docs/benchmarks.md "Plugin bridge").
  */
-import { BRIDGE_ERRORS } from "@taiku/protocol";
+import { BRIDGE_ERRORS, jsonRoundTrip } from "@taiku/protocol";
 import { kvEntryBytes, utf8Length, type KvEntries } from "../common/kv-entries.js";
 
 export { kvEntryBytes };
@@ -88,15 +88,10 @@ export class SessionKvView {
 
   /** Throws the documented quota error (nothing sent) when the write would exceed 64 KiB. */
   set(pluginId: string, key: string, value: unknown): void {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch {
-      text = undefined; // cycles, BigInt
-    }
-    if (text === undefined) throw new Error(BRIDGE_ERRORS.invalidParams("value must be JSON"));
     // Round-trip through JSON so what we hold locally is exactly what every other client will see.
-    const json = JSON.parse(text) as unknown;
+    const round = jsonRoundTrip(value);
+    if (!round) throw new Error(BRIDGE_ERRORS.invalidParams("value must be JSON"));
+    const { text, json } = round;
     const bytes = utf8Length(key) + utf8Length(text);
     const server = this.sink.serverEntries(pluginId);
     if (this.usedBytes(pluginId, server, key) + bytes > this.quota) throw new Error(BRIDGE_ERRORS.sessionKvQuota);
