@@ -8,11 +8,11 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { PLUGIN_ID_RE } from "@taiku/protocol";
 import { CliError, EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { findWebRoot } from "./webroot.js";
 
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export const PLUGIN_HELP = `Usage: taiku plugin new <dir> [--id <owner.name>] [--name <display name>]
 
@@ -177,7 +177,7 @@ export function scaffoldPlugin(opts: ScaffoldOptions): string[] {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new CliError(`${opts.dir} is not empty`, EXIT.usage);
   const slug = basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "") || "plugin";
   const id = opts.id ?? `my-org.${slug}`;
-  if (!ID_RE.test(id)) throw new CliError(`invalid plugin id "${id}": use letters, digits, ".", "_" or "-" (e.g. my-org.my-plugin)`, EXIT.usage);
+  if (!PLUGIN_ID_RE.test(id)) throw new CliError(`invalid plugin id "${id}": use letters, digits, ".", "_" or "-" (e.g. my-org.my-plugin)`, EXIT.usage);
   if (id.startsWith("taiku.") || id.startsWith("example.")) throw new CliError(`the "taiku." and "example." id prefixes are reserved`, EXIT.usage);
   const name = (opts.name ?? slug.split(/[-_.]/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join(" ")).slice(0, 64);
   const fill = (text: string, json: boolean) => {

@@ -9,6 +9,7 @@ import {
   INTEGRATION_ERRORS,
   jsonByteLength,
   jsonRoundTrip,
+  LIMITS,
   type BridgeMethod,
   type BridgeMethodParams,
   type BridgeMethodResult,
@@ -66,13 +67,12 @@ function asJson(value: unknown): unknown {
   return round.json;
 }
 const utf8 = (text: string) => new TextEncoder().encode(text).byteLength;
-const SESSION_KV_QUOTA = 64 * 1024;
 function kvSet(s: MockState, pluginId: string, key: string, raw: unknown) {
   const value = asJson(raw);
   const next = new Map(kv(s, pluginId)).set(key, value);
   let bytes = 0;
   for (const [k, v] of next) bytes += utf8(k) + jsonByteLength(v);
-  if (bytes > SESSION_KV_QUOTA) throw new MockError(BRIDGE_ERRORS.sessionKvQuota);
+  if (bytes > LIMITS.sessionKvBytes) throw new MockError(BRIDGE_ERRORS.sessionKvQuota);
   kv(s, pluginId).set(key, value);
   return BRIDGE_ACK;
 }
