@@ -10,6 +10,7 @@ import { configDir, credentialsPath, loadCredentials, removeCredentials, saveCre
 import { CliError, EXIT } from "./exit-codes.js";
 import { postJson } from "./http-json.js";
 import type { CliIo } from "./io.js";
+import { machineDescription } from "./devices/device-api.js";
 
 export const DEFAULT_SERVER = "https://taiku.live";
 
@@ -51,8 +52,8 @@ function errorText(json: unknown): string {
 
 /** What `cli/start` is told about this machine, within the server's field limits (`cliLoginStartBody`). */
 export function loginDevice(host: string, os: string): { deviceName: string; hostname: string; os: string } {
-  const name = host.slice(0, 255);
-  return { deviceName: `taiku CLI on ${name}`.slice(0, 128), hostname: name, os: os.slice(0, 64) };
+  const { name, ...rest } = machineDescription(host, os);
+  return { deviceName: name, ...rest };
 }
 
 export async function runLogin(args: AccountArgs, io: CliIo, timing: LoginTiming = realTiming): Promise<number> {

@@ -37,10 +37,9 @@ export const deviceRegisterBody = z.object({
 });
 export type DeviceRegisterBody = z.infer<typeof deviceRegisterBody>;
 
-export interface DeviceRegisterResponse {
-  deviceId: string;
-  deviceToken: string;
-}
+/** The register answer, parsed by the CLI (the server it names may be anything). */
+export const deviceRegisterResponse = z.object({ deviceId: z.string(), deviceToken: z.string().min(1) });
+export type DeviceRegisterResponse = z.infer<typeof deviceRegisterResponse>;
 
 export const deviceHeartbeatBody = z.object({
   deviceId: deviceIdSchema,

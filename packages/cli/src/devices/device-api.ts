@@ -5,8 +5,7 @@
  */
 import { hostname, platform } from "node:os";
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
-import { MAX_DEVICE_SESSIONS, type DeviceRegisterResponse } from "@taiku/protocol";
+import { deviceRegisterResponse, MAX_DEVICE_SESSIONS } from "@taiku/protocol";
 import { type Credentials, loadCredentials, saveCredentials } from "../credentials.js";
 import { postJson } from "../http-json.js";
 
@@ -41,13 +40,19 @@ async function post(ctx: DeviceContext, url: string, body: unknown, auth: Record
   return text ? JSON.parse(text) : null;
 }
 
-/** The server's answer to a registration (@taiku/protocol has its type only). */
-const registerAnswer = z.object({ deviceId: z.string(), deviceToken: z.string().min(1) }) satisfies z.ZodType<DeviceRegisterResponse>;
+/**
+ * How this machine names itself to the server (device registration, `taiku login`), within the
+ * server's field limits however long its host name is.
+ */
+export function machineDescription(host: string = hostname(), os: string = platform()): { name: string; hostname: string; os: string } {
+  const h = host.slice(0, 255);
+  return { name: `taiku CLI on ${h}`.slice(0, 128), hostname: h, os: os.slice(0, 64) };
+}
 
 /** `POST /api/v1/devices/register` with the account's API key; stores the (possibly rotated) token. */
 export async function registerDevice(ctx: DeviceContext, creds: Credentials): Promise<Credentials> {
   const deviceId = creds.deviceId || randomUUID();
-  const body = { deviceId, name: `taiku CLI on ${hostname()}`.slice(0, 128), hostname: hostname().slice(0, 255), os: platform() };
+  const body = { deviceId, ...machineDescription() };
   let answer;
   try {
     answer = await post(ctx, `${creds.server}/api/v1/devices/register`, body, { "X-Taiku-Token": creds.apiKey });
@@ -55,7 +60,7 @@ export async function registerDevice(ctx: DeviceContext, creds: Credentials): Pr
     if (err instanceof DeviceApiError && err.status === 410) throw new DeviceRemovedError(err.detail || "this device was removed; run 'taiku login' to add it again");
     throw err;
   }
-  const res = registerAnswer.safeParse(answer);
+  const res = deviceRegisterResponse.safeParse(answer);
   if (!res.success || res.data.deviceId !== deviceId) throw new DeviceApiError(0, "device registration returned an unexpected answer");
   const next = { ...creds, deviceId, deviceToken: res.data.deviceToken };
   await saveCredentials(ctx.dir, next);
